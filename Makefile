@@ -1,0 +1,37 @@
+# Two entry points for a fresh clone: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/akun
+
+.PHONY: demo test test-sqlite test-postgres lint venv pg bench clean
+
+$(BIN)/akun: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(BIN)/akun
+
+venv: $(BIN)/akun
+
+demo: venv
+	$(BIN)/akun demo
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/akun makemigrations --check --dry-run
+
+test-sqlite: venv
+	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest -q
+
+pg:
+	bash scripts/ensure-postgres.sh
+
+test-postgres: venv pg
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
+
+test: lint test-sqlite test-postgres
+
+clean:
+	rm -rf $(VENV) var

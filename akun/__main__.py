@@ -1,0 +1,3 @@
+from akun.cli import main
+
+main()

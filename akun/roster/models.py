@@ -1,0 +1,124 @@
+"""The roster as last imported from Dapodik.
+
+Records are keyed by Dapodik's own stable UUIDs and never deleted: a record missing from a
+newer snapshot is marked departed (`departed_at`), and comes back if it reappears.
+NIK is not stored; only a keyed hash of it (`nik_hash`), enough to find a person by NIK.
+"""
+
+from django.db import models
+
+
+class ImportRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        APPLIED = "applied"
+        UNCHANGED = "unchanged"
+        STOPPED = "stopped"  # safety stop: nothing applied
+        FAILED = "failed"
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=500)
+    actor = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    summary = models.JSONField(default=dict, blank=True)
+    report_path = models.CharField(max_length=500, blank=True)
+
+    def __str__(self):
+        return f"import #{self.pk} {self.status} {self.source}"
+
+
+class RosterRecord(models.Model):
+    row_hash = models.CharField(max_length=32)
+    first_run_id = models.BigIntegerField()
+    changed_run_id = models.BigIntegerField()
+    departed_run_id = models.BigIntegerField(null=True, blank=True)
+    departed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_present(self) -> bool:
+        return self.departed_at is None
+
+
+class Sekolah(RosterRecord):
+    sekolah_id = models.UUIDField(primary_key=True)
+    npsn = models.CharField(max_length=8, db_index=True)
+    nama = models.CharField(max_length=200)
+    bentuk_pendidikan = models.CharField(max_length=10)
+    status_sekolah = models.CharField(max_length=10)
+    kode_wilayah = models.CharField(max_length=6, db_index=True)
+    kabupaten_kota = models.CharField(max_length=100)
+    provinsi = models.CharField(max_length=100)
+
+    class Meta:
+        verbose_name = "sekolah"
+        verbose_name_plural = "sekolah"
+
+    def __str__(self):
+        return f"{self.npsn} {self.nama}"
+
+    @property
+    def kode_provinsi(self) -> str:
+        return self.kode_wilayah[:2]
+
+    @property
+    def kode_kabupaten(self) -> str:
+        return self.kode_wilayah[:4]
+
+
+class PesertaDidik(RosterRecord):
+    peserta_didik_id = models.UUIDField(primary_key=True)
+    nisn = models.CharField(max_length=10, blank=True, db_index=True)
+    nik_hash = models.CharField(max_length=32, blank=True, db_index=True)
+    nama = models.CharField(max_length=150)
+    jenis_kelamin = models.CharField(max_length=1)
+    tanggal_lahir = models.DateField()
+    sekolah = models.ForeignKey(
+        Sekolah, on_delete=models.DO_NOTHING, db_constraint=False, related_name="peserta_didik"
+    )
+    tingkat_pendidikan = models.PositiveSmallIntegerField()
+    program = models.CharField(max_length=10)
+    rombel = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = "peserta didik"
+        verbose_name_plural = "peserta didik"
+
+    def __str__(self):
+        return f"{self.nama} ({self.nisn or self.peserta_didik_id})"
+
+
+class Ptk(RosterRecord):
+    """One assignment (penugasan) of a PTK at a school; a person at two schools has two rows."""
+
+    id = models.BigAutoField(primary_key=True)
+    ptk_id = models.UUIDField(db_index=True)
+    sekolah = models.ForeignKey(
+        Sekolah, on_delete=models.DO_NOTHING, db_constraint=False, related_name="ptk"
+    )
+    nuptk = models.CharField(max_length=16, blank=True, db_index=True)
+    nip = models.CharField(max_length=18, blank=True)
+    nik_hash = models.CharField(max_length=32, blank=True, db_index=True)
+    nama = models.CharField(max_length=150)
+    gelar_depan = models.CharField(max_length=50, blank=True)
+    gelar_belakang = models.CharField(max_length=80, blank=True)
+    jenis_kelamin = models.CharField(max_length=1)
+    tanggal_lahir = models.DateField()
+    email = models.CharField(max_length=254, blank=True)
+    no_hp = models.CharField(max_length=20, blank=True)
+    jenis_ptk = models.CharField(max_length=60)
+    ptk_induk = models.BooleanField()
+    operator_sekolah = models.BooleanField()
+
+    class Meta:
+        verbose_name = "PTK"
+        verbose_name_plural = "PTK"
+        constraints = [
+            models.UniqueConstraint(fields=["ptk_id", "sekolah"], name="ptk_one_row_per_school")
+        ]
+
+    def __str__(self):
+        return f"{self.nama} @ {self.sekolah_id}"

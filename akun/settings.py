@@ -1,0 +1,152 @@
+"""Settings, all from the environment.
+
+AKUN_ENV=production refuses to start with the development secret or DEBUG on.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(os.environ.get("AKUN_VAR_DIR", Path.cwd() / "var"))
+
+DEV_SECRET_KEY = "akun-development-secret-do-not-use-in-production"
+DEV_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQta2V5LWRvLW5vdC11c2UtMTIzNDU="
+
+AKUN_ENV = os.environ.get("AKUN_ENV", "development")
+PRODUCTION = AKUN_ENV == "production"
+
+SECRET_KEY = os.environ.get("AKUN_SECRET_KEY", DEV_SECRET_KEY)
+DEBUG = os.environ.get("AKUN_DEBUG", "0" if PRODUCTION else "1") == "1"
+
+# The account domain: user IDs are <local>@<role.level>.<AKUN_DOMAIN>.
+AKUN_DOMAIN = os.environ.get("AKUN_DOMAIN", "belajar.test")
+
+# Keys for the initial passwords kept until activation, comma-separated, newest first
+# (Fernet keys; older keys still decrypt, so keys can be rotated).
+AKUN_ENCRYPTION_KEYS = [
+    k.strip()
+    for k in os.environ.get("AKUN_ENCRYPTION_KEYS", DEV_ENCRYPTION_KEY).split(",")
+    if k.strip()
+]
+
+if PRODUCTION:
+    if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 32:
+        raise ImproperlyConfigured(
+            "AKUN_ENV=production needs AKUN_SECRET_KEY set to a secret of 32+ characters."
+        )
+    if DEV_ENCRYPTION_KEY in AKUN_ENCRYPTION_KEYS:
+        raise ImproperlyConfigured("AKUN_ENV=production needs AKUN_ENCRYPTION_KEYS of your own.")
+    if DEBUG:
+        raise ImproperlyConfigured("AKUN_DEBUG=1 is not allowed with AKUN_ENV=production.")
+
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("AKUN_ALLOWED_HOSTS", "" if PRODUCTION else "*").split(",")
+    if h.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "akun.core",
+    "akun.audit",
+    "akun.roster",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "akun.urls"
+WSGI_APPLICATION = "akun.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'akun.sqlite3'}"),
+        conn_max_age=int(os.environ.get("AKUN_DB_CONN_MAX_AGE", "60")),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server read while an import writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = [
+    "akun.core.hashers.TunedArgon2PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+
+LANGUAGE_CODE = "id"
+LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Jakarta"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("AKUN_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+# Roster import: the share of records one snapshot may mark departed, platform-wide or in
+# one province, before the import stops and asks for --allow-mass-departure.
+AKUN_MAX_DEPARTURE_SHARE = float(os.environ.get("AKUN_MAX_DEPARTURE_SHARE", "0.05"))
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {"akun": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+}
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so that tests can run `akun` in a subprocess against it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-akun.sqlite3")}

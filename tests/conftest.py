@@ -1,0 +1,43 @@
+import os
+import subprocess
+import sys
+
+import pytest
+from django.db import connection
+
+from akun.core import clock
+
+
+@pytest.fixture(autouse=True)
+def _release_clock():
+    yield
+    clock.freeze(None)
+
+
+def database_url_for_subprocess() -> str:
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    user = s.get("USER") or "postgres"
+    host = s.get("HOST") or "127.0.0.1"
+    port = s.get("PORT") or 5432
+    return f"postgres://{user}@{host}:{port}/{s['NAME']}"
+
+
+@pytest.fixture
+def run_akun():
+    """Run the real `akun` console command in a subprocess against the test database."""
+
+    def run(*args, env=None, timeout=300, **kwargs):
+        full_env = dict(os.environ, DATABASE_URL=database_url_for_subprocess())
+        full_env.update(env or {})
+        return subprocess.run(
+            [sys.executable, "-m", "akun", *args],
+            capture_output=True,
+            text=True,
+            env=full_env,
+            timeout=timeout,
+            **kwargs,
+        )
+
+    return run
