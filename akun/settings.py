@@ -59,7 +59,10 @@ INSTALLED_APPS = [
     "akun.core",
     "akun.audit",
     "akun.roster",
+    "akun.accounts",
 ]
+
+AUTH_USER_MODEL = "accounts.Account"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

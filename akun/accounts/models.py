@@ -1,0 +1,90 @@
+"""Learning accounts: one per person per jenjang, with a user ID that never changes."""
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+
+
+class AccountManager(BaseUserManager):
+    def get_by_natural_key(self, username):
+        return self.get(user_id=username.strip().lower())
+
+
+class Account(AbstractBaseUser):
+    class State(models.TextChoices):
+        ISSUED = "issued"  # initial password valid, never signed in
+        ACTIVE = "active"
+        SUSPENDED = "suspended"
+        DEACTIVATED = "deactivated"
+        DELETED = "deleted"  # personal data removed, user ID kept reserved
+
+    class PersonType(models.TextChoices):
+        PESERTA_DIDIK = "peserta_didik"
+        PTK = "ptk"
+        STAFF = "staff"  # ministry / regional (dinas) admins, not in the roster
+
+    class Role(models.TextChoices):
+        PESERTA_DIDIK = "peserta_didik"
+        PENDIDIK = "pendidik"
+        TENAGA_KEPENDIDIKAN = "tenaga_kependidikan"  # head of school or operator: admin.*
+        DINAS = "dinas"  # regional or national admin
+
+    id = models.BigAutoField(primary_key=True)
+    # Letters then digits; unique across every subdomain so it can never be confused.
+    local_part = models.CharField(max_length=64, unique=True)
+    subdomain = models.CharField(max_length=40)
+    user_id = models.CharField(max_length=200, unique=True)
+
+    person_type = models.CharField(max_length=20, choices=PersonType.choices)
+    person_id = models.UUIDField(null=True, blank=True)  # peserta_didik_id or ptk_id
+    jenjang = models.CharField(max_length=12, blank=True)
+    role = models.CharField(max_length=24, choices=Role.choices)
+    sekolah = models.ForeignKey(
+        "roster.Sekolah",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="accounts",
+    )
+    nama = models.CharField(max_length=200, blank=True)
+
+    state = models.CharField(
+        max_length=12, choices=State.choices, default=State.ISSUED, db_index=True
+    )
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    issued_at = models.DateTimeField()
+    issue_run = models.BigIntegerField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    # AES-GCM ciphertext of the initial password until activation (akun.accounts.crypto).
+    initial_password_enc = models.BinaryField(null=True, blank=True)
+
+    terms_version = models.CharField(max_length=20, blank=True)
+    terms_accepted_at = models.DateTimeField(null=True, blank=True)
+
+    recovery_email = models.CharField(max_length=254, blank=True)
+    recovery_email_verified_at = models.DateTimeField(null=True, blank=True)
+    recovery_phone = models.CharField(max_length=20, blank=True)
+    recovery_phone_verified_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AccountManager()
+
+    USERNAME_FIELD = "user_id"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person_type", "person_id", "jenjang"],
+                condition=Q(person_id__isnull=False) & ~Q(state="deleted"),
+                name="one_account_per_person_per_jenjang",
+            )
+        ]
+        indexes = [models.Index(fields=["sekolah", "role", "state"])]
+
+    def __str__(self):
+        return self.user_id
+
+    @property
+    def is_active(self) -> bool:  # Django auth: may this account hold a session?
+        return self.state == self.State.ACTIVE
