@@ -58,4 +58,31 @@ class Command(BaseCommand):
         )
 
     def import_snapshot(self, opts):
-        raise CommandError("not yet")
+        import getpass
+
+        from akun.roster.importer import ImportProblem, RosterImport, format_summary
+
+        actor = opts["actor"] or f"cli:{getpass.getuser()}"
+        try:
+            importer = RosterImport(
+                opts["dir"],
+                actor=actor,
+                allow_mass_departure=opts["allow_mass_departure"],
+                max_departure_share=opts["max_departure_share"],
+                region=opts["region"],
+                report_path=opts["report"],
+            )
+            result = importer.run()
+        except ImportProblem as e:
+            self.stderr.write(f"Import stopped: {e}")
+            self.stderr.write("The roster is unchanged.")
+            raise SystemExit(e.exit_code) from e
+        self.stdout.write(format_summary(result))
+        if result.status == "unchanged":
+            self.stdout.write("No changes: the roster already matches this snapshot.")
+        else:
+            self.stdout.write(f"Applied as import #{result.run.pk}.")
+        if result.total_rejected:
+            self.stdout.write(
+                f"{result.total_rejected:,} rows rejected; reasons in {result.report_path}"
+            )

@@ -1,0 +1,794 @@
+"""`akun roster import DIR`: apply a Dapodik snapshot to the roster, set-based and atomic.
+
+1. Check the three files (present, readable, every column there) before touching anything.
+2. Stream each file: check every field in Python, write good rows to a staging table (COPY on
+   PostgreSQL), bad rows to the reject report.
+3. In SQL: reject duplicate keys, NISN/NPSN shared by two records, unknown school references.
+4. Compare staging with the roster by a hash of each row: added, changed, unchanged, departed.
+   A record whose row was rejected is kept as it is, never marked departed.
+5. Safety stop: too many departures platform-wide or in one province -> nothing applied.
+6. Apply in the same transaction; a killed process leaves the previous roster.
+"""
+
+import csv
+import datetime as dt
+import hashlib
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from akun.audit import api as audit
+from akun.core import clock
+from akun.roster import fields as F
+from akun.roster import vocab
+from akun.roster.models import ImportRun, PesertaDidik, Ptk, Sekolah
+from akun.roster.reader import FileProblem, iter_records, open_export
+
+log = logging.getLogger("akun.roster.import")
+
+
+@dataclass
+class FileSpec:
+    name: str
+    kind: str
+    model: type
+    key: list[str]  # columns identifying a record
+    columns: list[str]  # stored columns in staging order (key columns included)
+    required: list[str]  # header columns the file must have
+    types: dict[str, str]  # PostgreSQL staging types; text when absent
+    make_parser: Callable  # (column index, today) -> parse(cells) -> tuple
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
+
+    @property
+    def staging(self) -> str:
+        return f"stg_{self.kind}"
+
+
+def _sekolah_parser(ix, today):
+    i_id, i_npsn, i_nama, i_bentuk, i_status, i_kw, i_kab, i_prov = (
+        ix[c]
+        for c in (
+            "sekolah_id",
+            "npsn",
+            "nama",
+            "bentuk_pendidikan",
+            "status_sekolah",
+            "kode_wilayah",
+            "kabupaten_kota",
+            "provinsi",
+        )
+    )
+
+    def parse(c):
+        return (
+            F.uuid_hex("sekolah_id", c[i_id]),
+            F.digits("npsn", c[i_npsn], 8, required=True),
+            F.text("nama", c[i_nama], max_length=200, required=True),
+            F.choice("bentuk_pendidikan", c[i_bentuk], F.SCHOOL_FORMS),
+            F.choice("status_sekolah", c[i_status], F.STATUS_SEKOLAH),
+            F.kode_wilayah("kode_wilayah", c[i_kw]),
+            F.text("kabupaten_kota", c[i_kab], max_length=100, required=True),
+            F.text("provinsi", c[i_prov], max_length=100, required=True),
+        )
+
+    return parse
+
+
+def _peserta_didik_parser(ix, today):
+    g = ix.__getitem__
+    i_id, i_nisn, i_nik, i_nama, i_jk, i_tgl, i_sek, i_tingkat, i_prog, i_rombel = map(
+        g,
+        (
+            "peserta_didik_id",
+            "nisn",
+            "nik",
+            "nama",
+            "jenis_kelamin",
+            "tanggal_lahir",
+            "sekolah_id",
+            "tingkat_pendidikan",
+            "program",
+            "rombel",
+        ),
+    )
+
+    def parse(c):
+        nik = F.digits("nik", c[i_nik], 16, required=False)
+        return (
+            F.uuid_hex("peserta_didik_id", c[i_id]),
+            F.digits("nisn", c[i_nisn], 10, required=False),
+            F.nik_hash(nik) if nik else "",
+            F.text("nama", c[i_nama], max_length=150, required=True),
+            F.choice("jenis_kelamin", c[i_jk], F.JENIS_KELAMIN),
+            # Paket programmes take adults too.
+            F.parse_date("tanggal_lahir", c[i_tgl], today=today, min_age=4, max_age=80),
+            F.uuid_hex("sekolah_id", c[i_sek]),
+            F.grade("tingkat_pendidikan", c[i_tingkat]),
+            F.choice("program", c[i_prog], F.PROGRAMS),
+            F.text("rombel", c[i_rombel], max_length=50, required=False),
+        )
+
+    return parse
+
+
+def _ptk_parser(ix, today):
+    g = ix.__getitem__
+    (i_id, i_sek, i_nuptk, i_nip, i_nik, i_nama, i_gd, i_gb, i_jk, i_tgl, i_email, i_hp) = map(
+        g,
+        (
+            "ptk_id",
+            "sekolah_id",
+            "nuptk",
+            "nip",
+            "nik",
+            "nama",
+            "gelar_depan",
+            "gelar_belakang",
+            "jenis_kelamin",
+            "tanggal_lahir",
+            "email",
+            "no_hp",
+        ),
+    )
+    i_jenis, i_induk, i_op = map(g, ("jenis_ptk", "ptk_induk", "operator_sekolah"))
+
+    def parse(c):
+        nik = F.digits("nik", c[i_nik], 16, required=True)
+        return (
+            F.uuid_hex("ptk_id", c[i_id]),
+            F.uuid_hex("sekolah_id", c[i_sek]),
+            F.digits("nuptk", c[i_nuptk], 16, required=False),
+            F.digits("nip", c[i_nip], 18, required=False),
+            F.nik_hash(nik),
+            F.text("nama", c[i_nama], max_length=150, required=True),
+            F.text("gelar_depan", c[i_gd], max_length=50, required=False),
+            F.text("gelar_belakang", c[i_gb], max_length=80, required=False),
+            F.choice("jenis_kelamin", c[i_jk], F.JENIS_KELAMIN),
+            F.parse_date("tanggal_lahir", c[i_tgl], today=today, min_age=16, max_age=90),
+            F.email("email", c[i_email]),
+            F.phone("no_hp", c[i_hp]),
+            F.choice("jenis_ptk", c[i_jenis], F.JENIS_PTK),
+            F.flag("ptk_induk", c[i_induk]),
+            F.flag("operator_sekolah", c[i_op]),
+        )
+
+    return parse
+
+
+SEKOLAH = FileSpec(
+    name="sekolah.csv",
+    kind="sekolah",
+    model=Sekolah,
+    key=["sekolah_id"],
+    columns=[
+        "sekolah_id",
+        "npsn",
+        "nama",
+        "bentuk_pendidikan",
+        "status_sekolah",
+        "kode_wilayah",
+        "kabupaten_kota",
+        "provinsi",
+    ],
+    required=[
+        "sekolah_id",
+        "npsn",
+        "nama",
+        "bentuk_pendidikan",
+        "status_sekolah",
+        "kode_wilayah",
+        "kabupaten_kota",
+        "provinsi",
+    ],
+    types={"sekolah_id": "uuid"},
+    make_parser=_sekolah_parser,
+)
+PESERTA_DIDIK = FileSpec(
+    name="peserta_didik.csv",
+    kind="peserta_didik",
+    model=PesertaDidik,
+    key=["peserta_didik_id"],
+    columns=[
+        "peserta_didik_id",
+        "nisn",
+        "nik_hash",
+        "nama",
+        "jenis_kelamin",
+        "tanggal_lahir",
+        "sekolah_id",
+        "tingkat_pendidikan",
+        "program",
+        "rombel",
+    ],
+    required=[
+        "peserta_didik_id",
+        "nisn",
+        "nik",
+        "nama",
+        "jenis_kelamin",
+        "tempat_lahir",
+        "tanggal_lahir",
+        "sekolah_id",
+        "tingkat_pendidikan",
+        "program",
+        "rombel",
+    ],
+    types={
+        "peserta_didik_id": "uuid",
+        "sekolah_id": "uuid",
+        "tanggal_lahir": "date",
+        "tingkat_pendidikan": "smallint",
+    },
+    make_parser=_peserta_didik_parser,
+)
+PTK = FileSpec(
+    name="ptk.csv",
+    kind="ptk",
+    model=Ptk,
+    key=["ptk_id", "sekolah_id"],
+    columns=[
+        "ptk_id",
+        "sekolah_id",
+        "nuptk",
+        "nip",
+        "nik_hash",
+        "nama",
+        "gelar_depan",
+        "gelar_belakang",
+        "jenis_kelamin",
+        "tanggal_lahir",
+        "email",
+        "no_hp",
+        "jenis_ptk",
+        "ptk_induk",
+        "operator_sekolah",
+    ],
+    required=[
+        "ptk_id",
+        "nuptk",
+        "nip",
+        "nik",
+        "nama",
+        "gelar_depan",
+        "gelar_belakang",
+        "jenis_kelamin",
+        "tanggal_lahir",
+        "email",
+        "no_hp",
+        "sekolah_id",
+        "jenis_ptk",
+        "ptk_induk",
+        "operator_sekolah",
+    ],
+    types={
+        "ptk_id": "uuid",
+        "sekolah_id": "uuid",
+        "tanggal_lahir": "date",
+        "ptk_induk": "boolean",
+        "operator_sekolah": "boolean",
+    },
+    make_parser=_ptk_parser,
+)
+SPECS = [SEKOLAH, PESERTA_DIDIK, PTK]
+
+
+class ImportProblem(Exception):
+    """The snapshot as a whole cannot be applied; the roster is unchanged."""
+
+    exit_code = 2
+
+
+class SafetyStop(ImportProblem):
+    exit_code = 3
+
+
+@dataclass
+class FileCounts:
+    rows: int = 0
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    departed: int = 0
+    rejected: int = 0
+
+    def as_dict(self):
+        return dict(self.__dict__)
+
+
+@dataclass
+class ImportResult:
+    run: ImportRun
+    counts: dict[str, FileCounts] = field(default_factory=dict)
+    status: str = ""
+    report_path: Path | None = None
+    message: str = ""
+
+    @property
+    def total_rejected(self) -> int:
+        return sum(c.rejected for c in self.counts.values())
+
+
+class Progress:
+    """A bar on a terminal, a log line now and then otherwise."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.last = 0.0
+
+    def update(self, name, done_bytes, total_bytes, rows, final=False):
+        now = time.monotonic()
+        if not final and now - self.last < (0.2 if self.tty else 10):
+            return
+        self.last = now
+        share = min(1.0, done_bytes / total_bytes) if total_bytes else 1.0
+        if self.tty:
+            bar = "#" * int(share * 30)
+            self.stream.write(f"\r{name:<18} [{bar:<30}] {share:6.1%} {rows:>12,} rows")
+            if final:
+                self.stream.write("\n")
+            self.stream.flush()
+        else:
+            log.info("%s: %s rows read (%.0f%%)", name, f"{rows:,}", share * 100)
+
+
+def _row_hash(values: tuple) -> str:
+    return hashlib.blake2b("\x1f".join(map(str, values)).encode(), digest_size=16).hexdigest()
+
+
+class _Staging:
+    """Temporary tables for one import, written by COPY on PostgreSQL."""
+
+    def __init__(self, cursor):
+        self.cursor = cursor
+        self.pg = connection.vendor == "postgresql"
+
+    def create(self):
+        tail = " ON COMMIT DROP" if self.pg else ""
+        for spec in SPECS:
+            cols = ", ".join(
+                f"{c} {spec.types.get(c, 'text') if self.pg else ''}" for c in spec.columns
+            )
+            self.cursor.execute(
+                f"CREATE TEMP TABLE {spec.staging} ({cols}, row_hash text, line integer){tail}"
+            )
+            keys = ", ".join(
+                f"{k} {spec.types.get(k, 'text') if self.pg else ''}" for k in spec.key
+            )
+            self.cursor.execute(f"CREATE TEMP TABLE keep_{spec.kind} ({keys}){tail}")
+        self.cursor.execute(
+            "CREATE TEMP TABLE stg_reject (file text, line integer, field text, value text, "
+            f"reason text){tail}"
+        )
+
+    def writer(self, spec):
+        cols = [*spec.columns, "row_hash", "line"]
+        if self.pg:
+            return _PgCopy(self.cursor, spec.staging, cols)
+        return _SqliteInsert(self.cursor, spec.staging, cols)
+
+
+class _PgCopy:
+    def __init__(self, cursor, table, cols):
+        self.ctx = cursor.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN")
+        self.copy = self.ctx.__enter__()
+        self.write = self.copy.write_row
+
+    def close(self):
+        self.ctx.__exit__(None, None, None)
+
+
+class _SqliteInsert:
+    def __init__(self, cursor, table, cols):
+        self.cursor = cursor
+        self.sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        self.batch = []
+
+    def write(self, row):
+        self.batch.append(tuple(v.isoformat() if isinstance(v, dt.date) else v for v in row))
+        if len(self.batch) >= 10_000:
+            self.flush()
+
+    def flush(self):
+        if self.batch:
+            self.cursor.executemany(self.sql.replace("?", "%s"), self.batch)
+            self.batch = []
+
+    def close(self):
+        self.flush()
+
+
+def _fault_point(name: str) -> None:
+    """Test hook: AKUN_IMPORT_FAULT=<point> kills the process there, to prove atomicity."""
+    if os.environ.get("AKUN_IMPORT_FAULT") == name:
+        sys.stderr.write(f"fault injected at {name}\n")
+        sys.stderr.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class RosterImport:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        actor: str,
+        allow_mass_departure: bool = False,
+        max_departure_share: float | None = None,
+        region: str = "",
+        report_path: Path | None = None,
+        progress: Progress | None = None,
+    ):
+        self.directory = Path(directory)
+        self.actor = actor
+        self.allow_mass_departure = allow_mass_departure
+        self.max_share = (
+            settings.AKUN_MAX_DEPARTURE_SHARE
+            if max_departure_share is None
+            else max_departure_share
+        )
+        self.region = region.strip()
+        if self.region and not (self.region.isdigit() and len(self.region) in (2, 4, 6)):
+            raise ImportProblem(
+                "--region must be a province (2), regency (4) or kecamatan (6) code"
+            )
+        self.report_path = report_path
+        self.progress = progress or Progress()
+        self.pg = connection.vendor == "postgresql"
+        self._on_commit_drop = " ON COMMIT DROP" if self.pg else ""
+
+    # -- the whole import ------------------------------------------------------------------
+
+    def run(self) -> ImportResult:
+        opened = {}
+        for spec in SPECS:
+            try:
+                opened[spec.kind] = open_export(self.directory / spec.name, spec.required)
+            except FileProblem as e:
+                raise ImportProblem(str(e)) from e
+
+        run = ImportRun.objects.create(
+            started_at=clock.now(), source=str(self.directory.resolve()), actor=self.actor
+        )
+        result = ImportResult(run=run, counts={s.kind: FileCounts() for s in SPECS})
+        report_path = self.report_path or (
+            settings.VAR_DIR / "reports" / f"roster-import-{run.pk}-rejects.csv"
+        )
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        self._report_path = report_path
+        try:
+            with report_path.open("w", newline="", encoding="utf-8") as report_file:
+                report = csv.writer(report_file)
+                report.writerow(["file", "line", "field", "value", "reason"])
+                with transaction.atomic(), connection.cursor() as cursor:
+                    self._apply(cursor, run, opened, report, result)
+        except (ImportProblem, Exception) as e:
+            status = (
+                ImportRun.Status.STOPPED if isinstance(e, SafetyStop) else ImportRun.Status.FAILED
+            )
+            ImportRun.objects.filter(pk=run.pk).update(
+                status=status,
+                finished_at=clock.now(),
+                summary={"error": str(e), **self._summary(result)},
+                report_path=str(report_path),
+            )
+            raise
+        result.report_path = report_path
+        return result
+
+    def _summary(self, result):
+        return {"files": {k: c.as_dict() for k, c in result.counts.items()}}
+
+    def _apply(self, cursor, run, opened, report, result):
+        if self.pg:
+            # One import at a time; a second waits rather than interleaving.
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('akun.roster.import'))")
+        # Runs left 'running' by a killed process: we hold the lock, so they are dead.
+        ImportRun.objects.filter(status=ImportRun.Status.RUNNING).exclude(pk=run.pk).update(
+            status=ImportRun.Status.FAILED, summary={"error": "interrupted; nothing was applied"}
+        )
+        staging = _Staging(cursor)
+        staging.create()
+        today = clock.today()
+        for spec in SPECS:
+            self._stage_file(cursor, staging, spec, opened[spec.kind], today, report, result)
+        _fault_point("after-staging")
+        self._cross_row_checks(cursor)
+        for spec in SPECS:
+            self._count_rejects_from_sql(cursor, spec, report, result)
+        for spec in SPECS:
+            self._compare(cursor, spec, result.counts[spec.kind])
+        self._safety_stop(cursor, result)
+
+        now = clock.now()
+        changed_anything = any(c.added or c.changed or c.departed for c in result.counts.values())
+        for spec in SPECS:
+            self._merge(cursor, spec, run.pk, now)
+            _fault_point(f"after-merge-{spec.kind}")
+
+        result.status = ImportRun.Status.APPLIED if changed_anything else ImportRun.Status.UNCHANGED
+        ImportRun.objects.filter(pk=run.pk).update(
+            status=result.status,
+            finished_at=clock.now(),
+            summary=self._summary(result),
+            report_path=str(self._report_path),
+        )
+        for spec in SPECS:
+            for prefix in ("stg_", "keep_", "gone_"):
+                cursor.execute(f"DROP TABLE {prefix}{spec.kind}")
+        cursor.execute("DROP TABLE stg_reject")
+        audit.record(
+            "roster.import",
+            actor=self.actor,
+            object_type="import_run",
+            object_id=str(run.pk),
+            reason=f"snapshot {self.directory}",
+            after=self._summary(result) | {"status": result.status},
+        )
+
+    # -- staging ---------------------------------------------------------------------------
+
+    def _stage_file(self, cursor, staging, spec, opened, today, report, result):
+        counts = result.counts[spec.kind]
+        ix = {c: i for i, c in enumerate(opened.columns)}
+        parse = spec.make_parser(ix, today)
+        width = len(opened.columns)
+        key_idx = [ix[k] for k in spec.key]
+        out = staging.writer(spec)
+        write = out.write
+        keep = []
+        progress_bytes = [0]
+        rows = rejected = 0
+        for line, cells in iter_records(opened, progress_bytes):
+            rows += 1
+            try:
+                if len(cells) != width:
+                    raise F.Reject(
+                        "", "", f"expected {width} fields, found {len(cells)} (check quoting)"
+                    )
+                values = parse(cells)
+            except F.Reject as r:
+                rejected += 1
+                value = "(personal data, hidden)" if r.field in F.PERSONAL_FIELDS else r.value
+                report.writerow([spec.name, line, r.field, value, r.reason])
+                key = self._key_of(cells, key_idx)
+                if key:
+                    keep.append(key)
+                continue
+            write((*values, _row_hash(values), line))
+            if not rows & 0xFFF:
+                self.progress.update(spec.name, progress_bytes[0], opened.size, rows)
+        out.close()
+        self.progress.update(spec.name, progress_bytes[0], opened.size, rows, final=True)
+        if not rows:
+            raise ImportProblem(f"{spec.name}: the file has a header but no rows")
+        if keep:
+            placeholders = ", ".join(["%s"] * len(spec.key))
+            cursor.executemany(f"INSERT INTO keep_{spec.kind} VALUES ({placeholders})", keep)
+        counts.rows = rows
+        counts.rejected = rejected
+        if self.pg:
+            cursor.execute(
+                f"CREATE INDEX ON {spec.staging} ({', '.join(spec.key)}); ANALYZE {spec.staging}"
+            )
+        else:
+            cursor.execute(
+                f"CREATE INDEX stg_{spec.kind}_key ON {spec.staging} ({', '.join(spec.key)})"
+            )
+
+    @staticmethod
+    def _key_of(cells, key_idx):
+        try:
+            return tuple(F.uuid_hex("", cells[i]) for i in key_idx)
+        except (F.Reject, IndexError):
+            return None
+
+    # -- checks across rows, in SQL ----------------------------------------------------------
+
+    def _reject_sql(self, cursor, spec, where: str, field: str, value: str, reason: str):
+        """Move staging rows matching `where` to the rejects, keeping their records as they are."""
+        keys = ", ".join(spec.key)
+        cursor.execute(
+            f"INSERT INTO stg_reject SELECT '{spec.name}', line, '{field}', {value}, {reason} "
+            f"FROM {spec.staging} s WHERE {where}"
+        )
+        cursor.execute(
+            f"INSERT INTO keep_{spec.kind} SELECT {keys} FROM {spec.staging} s WHERE {where}"
+        )
+        cursor.execute(
+            f"DELETE FROM {spec.staging} WHERE line IN "
+            f"(SELECT line FROM {spec.staging} s WHERE {where})"
+        )
+
+    def _cross_row_checks(self, cursor):
+        cat = "||"
+        for spec in SPECS:
+            keys = ", ".join(spec.key)
+            # The same record twice: the first line wins, later copies are rejected.
+            cursor.execute(
+                f"CREATE TEMP TABLE dup_{spec.kind}{self._on_commit_drop} AS "
+                "SELECT line, first_line FROM ("
+                f"SELECT line, min(line) OVER (PARTITION BY {keys}) AS first_line "
+                f"FROM {spec.staging}) d WHERE line > first_line"
+            )
+            label = " and ".join(spec.key)
+            self._reject_sql(
+                cursor,
+                spec,
+                f"s.line IN (SELECT line FROM dup_{spec.kind})",
+                spec.key[0],
+                f"CAST(s.{spec.key[0]} AS text)",
+                f"'duplicate {label}: the same record is on line ' {cat} "
+                f"(SELECT CAST(first_line AS text) FROM dup_{spec.kind} d WHERE d.line = s.line)",
+            )
+            cursor.execute(f"DROP TABLE dup_{spec.kind}")
+        # A national number on two different records: which one is right cannot be known.
+        for spec, number, key in (
+            (SEKOLAH, "npsn", "sekolah_id"),
+            (PESERTA_DIDIK, "nisn", "peserta_didik_id"),
+        ):
+            self._reject_sql(
+                cursor,
+                spec,
+                f"s.{number} IN (SELECT {number} FROM {spec.staging} WHERE {number} <> '' "
+                f"GROUP BY {number} HAVING count(DISTINCT {key}) > 1)",
+                number,
+                f"s.{number}",
+                f"'{number} ' {cat} s.{number} {cat} ' is used by more than one record in this "
+                f"file; both are rejected'",
+            )
+        for spec in (PESERTA_DIDIK, PTK):
+            self._reject_sql(
+                cursor,
+                spec,
+                f"NOT EXISTS (SELECT 1 FROM {SEKOLAH.staging} k WHERE k.sekolah_id = s.sekolah_id)",
+                "sekolah_id",
+                "CAST(s.sekolah_id AS text)",
+                "'the school is not in sekolah.csv'",
+            )
+
+    def _count_rejects_from_sql(self, cursor, spec, report, result):
+        cursor.execute(
+            "SELECT line, field, value, reason FROM stg_reject WHERE file = %s ORDER BY line",
+            [spec.name],
+        )
+        n = 0
+        for line, fld, value, reason in cursor.fetchall():
+            report.writerow([spec.name, line, fld, value, reason])
+            n += 1
+        result.counts[spec.kind].rejected += n
+
+    # -- compare and apply ------------------------------------------------------------------
+
+    def _match(self, spec, a="t", b="s"):
+        return " AND ".join(f"{a}.{k} = {b}.{k}" for k in spec.key)
+
+    def _scope(self, spec):
+        if not self.region:
+            return ""
+        if spec is SEKOLAH:
+            return f" AND t.kode_wilayah LIKE '{self.region}%'"
+        return (
+            f" AND t.sekolah_id IN (SELECT sekolah_id FROM {SEKOLAH.table} "
+            f"WHERE kode_wilayah LIKE '{self.region}%')"
+        )
+
+    def _compare(self, cursor, spec, counts):
+        t, s = spec.table, spec.staging
+        cursor.execute(
+            f"SELECT count(*) FROM {s} s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {t} t WHERE {self._match(spec)})"
+        )
+        counts.added = cursor.fetchone()[0]
+        cursor.execute(
+            f"SELECT count(*) FROM {s} s JOIN {t} t ON {self._match(spec)} "
+            "WHERE t.row_hash <> s.row_hash OR t.departed_at IS NOT NULL"
+        )
+        counts.changed = cursor.fetchone()[0]
+        cursor.execute(f"SELECT count(*) FROM {s}")
+        counts.unchanged = cursor.fetchone()[0] - counts.added - counts.changed
+        keys = ", ".join(f"t.{k}" for k in spec.key)
+        cursor.execute(
+            f"CREATE TEMP TABLE gone_{spec.kind}{self._on_commit_drop} AS SELECT {keys} FROM {t} t "
+            f"WHERE t.departed_at IS NULL{self._scope(spec)} "
+            f"AND NOT EXISTS (SELECT 1 FROM {s} s WHERE {self._match(spec)}) "
+            f"AND NOT EXISTS (SELECT 1 FROM keep_{spec.kind} s WHERE {self._match(spec)})"
+        )
+        cursor.execute(f"SELECT count(*) FROM gone_{spec.kind}")
+        counts.departed = cursor.fetchone()[0]
+
+    def _province_counts(self, cursor, gone: bool) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for spec in SPECS:
+            t = spec.table
+            if spec is SEKOLAH:
+                sql = f"SELECT substr(t.kode_wilayah, 1, 2), count(*) FROM {t} t"
+            else:
+                sql = (
+                    f"SELECT substr(k.kode_wilayah, 1, 2), count(*) FROM {t} t "
+                    f"JOIN {SEKOLAH.table} k ON k.sekolah_id = t.sekolah_id"
+                )
+            if gone:
+                sql += f" JOIN gone_{spec.kind} g ON {self._match(spec, 't', 'g')}"
+            else:
+                sql += " WHERE t.departed_at IS NULL"
+            cursor.execute(sql + " GROUP BY 1")
+            for prov, n in cursor.fetchall():
+                totals[prov] = totals.get(prov, 0) + n
+        return totals
+
+    def _safety_stop(self, cursor, result):
+        departing = sum(c.departed for c in result.counts.values())
+        if not departing or self.allow_mass_departure:
+            return
+        present_by_prov = self._province_counts(cursor, gone=False)
+        present = sum(present_by_prov.values())
+        problems = []
+        if present and departing / present > self.max_share:
+            problems.append(
+                f"{departing:,} of {present:,} records on the platform ({departing / present:.1%})"
+            )
+        for prov, n in sorted(self._province_counts(cursor, gone=True).items()):
+            total = present_by_prov.get(prov, 0)
+            if total and n / total > self.max_share:
+                name = vocab.PROVINSI.get(prov, prov)
+                problems.append(
+                    f"{n:,} of {total:,} records in province {prov} {name} ({n / total:.1%})"
+                )
+        if problems:
+            raise SafetyStop(
+                "Safety stop: this snapshot would mark as departed "
+                + "; ".join(problems)
+                + f", more than the allowed {self.max_share:.0%}. Nothing was applied. "
+                "A truncated or partial export looks like this. If the departures are real "
+                "(for example at the end of a school year), run the import again with "
+                "--allow-mass-departure."
+            )
+
+    def _merge(self, cursor, spec, run_id, now):
+        t, s = spec.table, spec.staging
+        data_cols = [c for c in spec.columns if c not in spec.key] + ["row_hash"]
+        sets = ", ".join(f"{c} = s.{c}" for c in data_cols)
+        cursor.execute(
+            f"UPDATE {t} AS t SET {sets}, changed_run_id = %s, departed_at = NULL, "
+            f"departed_run_id = NULL FROM {s} AS s WHERE {self._match(spec)} "
+            "AND (t.row_hash <> s.row_hash OR t.departed_at IS NOT NULL)",
+            [run_id],
+        )
+        cols = [*spec.columns, "row_hash"]
+        cursor.execute(
+            f"INSERT INTO {t} ({', '.join(cols)}, first_run_id, changed_run_id) "
+            f"SELECT {', '.join('s.' + c for c in cols)}, %s, %s FROM {s} s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {t} t WHERE {self._match(spec)})",
+            [run_id, run_id],
+        )
+        keys = ", ".join(spec.key)
+        cursor.execute(
+            f"UPDATE {t} SET departed_at = %s, departed_run_id = %s "
+            f"WHERE ({keys}) IN (SELECT {keys} FROM gone_{spec.kind})",
+            [now, run_id],
+        )
+
+
+def format_summary(result: ImportResult) -> str:
+    lines = [
+        f"{'file':<20}{'rows':>12}{'added':>10}{'changed':>10}{'unchanged':>12}"
+        f"{'departed':>10}{'rejected':>10}"
+    ]
+    for spec in SPECS:
+        c = result.counts[spec.kind]
+        lines.append(
+            f"{spec.name:<20}{c.rows:>12,}{c.added:>10,}{c.changed:>10,}{c.unchanged:>12,}"
+            f"{c.departed:>10,}{c.rejected:>10,}"
+        )
+    return "\n".join(lines)
