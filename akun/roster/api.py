@@ -1,6 +1,7 @@
 """What other apps may use of the roster (OEP-49): its records and the import entry points."""
 
+from akun.roster.fields import nik_hash
 from akun.roster.models import ImportRun, PesertaDidik, Ptk, Sekolah
 from akun.roster.vocab import PROVINSI
 
-__all__ = ["ImportRun", "PesertaDidik", "Ptk", "Sekolah", "PROVINSI"]
+__all__ = ["nik_hash", "ImportRun", "PesertaDidik", "Ptk", "Sekolah", "PROVINSI"]

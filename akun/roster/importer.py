@@ -651,6 +651,14 @@ class RosterImport:
             self._reject_sql(
                 cursor,
                 spec,
+                f"s.sekolah_id IN (SELECT sekolah_id FROM keep_{SEKOLAH.kind})",
+                "sekolah_id",
+                "CAST(s.sekolah_id AS text)",
+                "'the row of this school in sekolah.csv was rejected'",
+            )
+            self._reject_sql(
+                cursor,
+                spec,
                 f"NOT EXISTS (SELECT 1 FROM {SEKOLAH.staging} k WHERE k.sekolah_id = s.sekolah_id)",
                 "sekolah_id",
                 "CAST(s.sekolah_id AS text)",
