@@ -88,3 +88,36 @@ class Account(AbstractBaseUser):
     @property
     def is_active(self) -> bool:  # Django auth: may this account hold a session?
         return self.state == self.State.ACTIVE
+
+
+class LocalPartCounter(models.Model):
+    """Next number to hand out for a base local part (`budisantoso` -> 12 gives budisantoso12).
+
+    Advanced in SQL for a whole batch at once; numbers are never reused, so a gap (a batch
+    rolled back after advancing) is harmless.
+    """
+
+    base = models.CharField(max_length=40, primary_key=True)
+    next_number = models.BigIntegerField(default=1)
+
+    def __str__(self):
+        return f"{self.base} -> {self.next_number}"
+
+
+class IssueRun(models.Model):
+    """One run of `akun accounts issue`; its accounts carry its id in Account.issue_run."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        FINISHED = "finished"
+        INTERRUPTED = "interrupted"  # killed; found by a later run, its batches are kept
+
+    started_at = models.DateTimeField()
+    heartbeat_at = models.DateTimeField()  # last committed batch
+    finished_at = models.DateTimeField(null=True, blank=True)
+    actor = models.CharField(max_length=200)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    counts = models.JSONField(default=dict, blank=True)  # "role/level" -> accounts issued
+
+    def __str__(self):
+        return f"issue run #{self.pk} {self.status}"

@@ -1,0 +1,369 @@
+"""Why a person has, or has not, got an account: for helpdesk staff and operators.
+
+`explain(...)` returns a structured `Explanation` (for web pages); `.text(lang)` renders it
+in plain Indonesian (default) or English. The reasons come from akun.accounts.eligibility,
+so the explanation cannot drift from what issuance does.
+"""
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from akun.accounts import eligibility as elig
+from akun.accounts.models import Account
+from akun.roster import api as roster_api
+from akun.roster.api import ImportRun, PesertaDidik, Ptk, Sekolah
+
+MESSAGES = {
+    "student_eligible": (
+        "Berhak: peserta didik kelas {grade} di {form} (aturan {rule}: kelas "
+        "{grade_min}–{grade_max}), jenjang {jenjang}.",
+        "Eligible: student in grade {grade} at {form} (rule {rule}: grades "
+        "{grade_min}–{grade_max}), level {jenjang}.",
+    ),
+    "ptk_eligible": (
+        "Berhak: {jenis_ptk} (pendidik) di {form}, jenjang {jenjang}.",
+        "Eligible: {jenis_ptk} (teacher) at {form}, level {jenjang}.",
+    ),
+    "ptk_kepala": (
+        "Berhak: Kepala Sekolah di {form}, jenjang {jenjang}: akun admin.",
+        "Eligible: head of school at {form}, level {jenjang}: admin account.",
+    ),
+    "ptk_operator": (
+        "Berhak: operator sekolah di {form}, jenjang {jenjang}: akun admin.",
+        "Eligible: the school's data operator at {form}, level {jenjang}: admin account.",
+    ),
+    "departed": (
+        "Tidak berhak: data ini tidak ada lagi di snapshot Dapodik terakhir "
+        "(ditandai keluar {departed_at}).",
+        "Not eligible: this record is no longer in the latest Dapodik snapshot "
+        "(marked departed {departed_at}).",
+    ),
+    "school_departed": (
+        "Tidak berhak: sekolah ini tidak ada lagi di snapshot Dapodik terakhir.",
+        "Not eligible: this school is no longer in the latest Dapodik snapshot.",
+    ),
+    "early_childhood": (
+        "Tidak berhak: {form} adalah satuan PAUD (TK, KB, TPA, SPS); PAUD tidak mendapat akun.",
+        "Not eligible: {form} is early-childhood education (TK, KB, TPA, SPS), which is out of "
+        "scope.",
+    ),
+    "form_out_of_scope": (
+        "Tidak berhak: bentuk pendidikan {form} tidak termasuk pendidikan dasar dan menengah "
+        "yang dilayani.",
+        "Not eligible: school form {form} is not one of the primary and secondary forms served.",
+    ),
+    "grade_out_of_range": (
+        "Tidak berhak (belum/tidak lagi): peserta didik kelas {grade} di {form}; akun diberikan "
+        "untuk kelas {grade_min}–{grade_max}.",
+        "Not eligible: student in grade {grade} at {form}; accounts are for grades "
+        "{grade_min}–{grade_max}.",
+    ),
+    "program_not_at_form": (
+        "Tidak berhak: program {program} tidak berlaku di {form} (Paket A/B/C hanya di PKBM/SKB, "
+        "program reguler hanya di sekolah).",
+        "Not eligible: programme {program} does not apply at {form} (Paket A/B/C only at "
+        "PKBM/SKB, the regular programme only at schools).",
+    ),
+    "tendik_not_eligible": (
+        "Tidak berhak: {jenis_ptk} adalah tenaga kependidikan; di antara tenaga kependidikan "
+        "hanya kepala sekolah dan operator sekolah yang mendapat akun.",
+        "Not eligible: {jenis_ptk} is education staff; of the staff only the head of school "
+        "and the data operator get accounts.",
+    ),
+    "has_account": (
+        "Akun: {user_id} (status {state}, diterbitkan {issued_at}).",
+        "Account: {user_id} (state {state}, issued {issued_at}).",
+    ),
+    "no_account_yet": (
+        "Belum ada akun untuk jenjang {jenjang}; akun akan diterbitkan pada penerbitan "
+        "berikutnya (`akun accounts issue`).",
+        "No account for level {jenjang} yet; it will be issued by the next issuance run "
+        "(`akun accounts issue`).",
+    ),
+    "account_elsewhere": (
+        "Satu akun per orang per jenjang: akun {jenjang} orang ini ada di sekolah induk "
+        "{chosen_npsn}, bukan di sekolah ini.",
+        "One account per person per level: this person's {jenjang} account is at the main "
+        "school {chosen_npsn}, not at this school.",
+    ),
+    "not_found": (
+        "Tidak ditemukan di data Dapodik maupun di daftar akun: {query}.",
+        "Not found in the Dapodik roster or among the accounts: {query}.",
+    ),
+    "staff_account": (
+        "Akun {user_id} adalah akun petugas (bukan dari Dapodik), status {state}.",
+        "Account {user_id} is a staff account (not from Dapodik), state {state}.",
+    ),
+}
+FILE_LABEL = {"id": "berkas {file}, id {record_id}", "en": "file {file}, id {record_id}"}
+
+
+def message(code: str, lang: str = "id", **params) -> str:
+    ind, eng = MESSAGES[code]
+    return (eng if lang == "en" else ind).format(**params)
+
+
+def _nik_hash(nik: str) -> str:
+    # The importer's function if it exists (akun.roster.api.nik_hash); the same definition.
+    fn = getattr(roster_api, "nik_hash", None)
+    if fn is not None:
+        return fn(nik)
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, nik.strip().encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@dataclass
+class RowExplanation:
+    file: str  # peserta_didik.csv or ptk.csv
+    record_id: str  # peserta_didik_id or ptk_id
+    nama: str
+    sekolah: dict  # npsn, nama, bentuk_pendidikan, departed
+    import_run: dict  # id and source of the snapshot the row came from
+    decision: elig.Decision
+    account: dict | None = None  # the account this row gives, if any
+    notes: list[tuple[str, dict]] = field(default_factory=list)  # further (code, params)
+
+
+@dataclass
+class Explanation:
+    query: str
+    rows: list[RowExplanation]
+    accounts: list[dict]  # every account of the person(s), issued or not from these rows
+    staff_account: dict | None = None
+
+    @property
+    def found(self) -> bool:
+        return bool(self.rows or self.accounts)
+
+    def text(self, lang: str = "id") -> str:
+        if not self.found:
+            return message("not_found", lang, query=self.query)
+        lines = []
+        if self.staff_account:
+            lines.append(message("staff_account", lang, **self.staff_account))
+        for row in self.rows:
+            s = row.sekolah
+            head = f"{row.nama} — {s['npsn']} {s['nama']} ({s['bentuk_pendidikan']})"
+            lines.append(head)
+            src = FILE_LABEL[lang].format(file=row.file, record_id=row.record_id)
+            if row.import_run:
+                src += f", import #{row.import_run['id']} {row.import_run['source']}"
+            lines.append(f"  [{src}]")
+            d = row.decision
+            lines.append(
+                "  "
+                + message(
+                    d.code, lang, rule=d.rule, jenjang=d.jenjang, **d.params, **_row_extra(row)
+                )
+            )
+            for code, params in row.notes:
+                lines.append("  " + message(code, lang, **params))
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict:
+        return {
+            "query": self.query,
+            "found": self.found,
+            "staff_account": self.staff_account,
+            "accounts": self.accounts,
+            "rows": [
+                {
+                    "file": r.file,
+                    "record_id": r.record_id,
+                    "nama": r.nama,
+                    "sekolah": r.sekolah,
+                    "import_run": r.import_run,
+                    "eligible": r.decision.eligible,
+                    "code": r.decision.code,
+                    "params": r.decision.params,
+                    "rule": r.decision.rule,
+                    "jenjang": r.decision.jenjang,
+                    "role": r.decision.role,
+                    "subdomain": r.decision.subdomain,
+                    "account": r.account,
+                    "notes": [{"code": c, "params": p} for c, p in r.notes],
+                }
+                for r in self.rows
+            ],
+        }
+
+
+def _row_extra(row: RowExplanation) -> dict:
+    return {"departed_at": row.sekolah.get("record_departed_at", "")}
+
+
+def _account_dict(a: Account) -> dict:
+    return {
+        "user_id": a.user_id,
+        "state": a.state,
+        "jenjang": a.jenjang,
+        "role": a.role,
+        "subdomain": a.subdomain,
+        "issued_at": a.issued_at.date().isoformat() if a.issued_at else "",
+        "npsn": a.sekolah.npsn if a.sekolah_id and a.sekolah else "",
+    }
+
+
+def _school(sekolah: Sekolah | None, departed_at) -> dict:
+    base = {
+        "record_departed_at": departed_at.date().isoformat() if departed_at else "",
+    }
+    if sekolah is None:
+        return {**base, "npsn": "?", "nama": "?", "bentuk_pendidikan": "?", "departed": True}
+    return {
+        **base,
+        "sekolah_id": str(sekolah.sekolah_id),
+        "npsn": sekolah.npsn,
+        "nama": sekolah.nama,
+        "bentuk_pendidikan": sekolah.bentuk_pendidikan,
+        "departed": sekolah.departed_at is not None,
+    }
+
+
+def _import_run(run_id) -> dict:
+    run = ImportRun.objects.filter(pk=run_id).first() if run_id else None
+    return {"id": run.pk, "source": run.source} if run else {}
+
+
+def _accounts_of(person_type: str, person_ids) -> list[Account]:
+    return list(
+        Account.objects.filter(person_type=person_type, person_id__in=list(person_ids))
+        .exclude(state=Account.State.DELETED)
+        .select_related("sekolah")
+        .order_by("jenjang", "issued_at")
+    )
+
+
+def _explain_students(students: list[PesertaDidik]) -> tuple[list[RowExplanation], list]:
+    accounts = _accounts_of("peserta_didik", [p.pk for p in students])
+    by_key = {(a.person_id, a.jenjang): a for a in accounts}
+    rows = []
+    for pd in students:
+        sekolah = Sekolah.objects.filter(pk=pd.sekolah_id).first()
+        d = elig.student_decision(
+            form=sekolah.bentuk_pendidikan if sekolah else "",
+            program=pd.program,
+            grade=pd.tingkat_pendidikan,
+            departed=pd.departed_at is not None,
+            school_departed=sekolah is None or sekolah.departed_at is not None,
+        )
+        row = RowExplanation(
+            file="peserta_didik.csv",
+            record_id=str(pd.pk),
+            nama=pd.nama,
+            sekolah=_school(sekolah, pd.departed_at),
+            import_run=_import_run(pd.changed_run_id),
+            decision=d,
+        )
+        if d.eligible:
+            acc = by_key.get((pd.pk, d.jenjang))
+            if acc:
+                row.account = _account_dict(acc)
+                row.notes.append(("has_account", row.account))
+            else:
+                row.notes.append(("no_account_yet", {"jenjang": d.jenjang}))
+        rows.append(row)
+    return rows, [_account_dict(a) for a in accounts]
+
+
+def _explain_ptk(assignments: list[Ptk]) -> tuple[list[RowExplanation], list]:
+    accounts = _accounts_of("ptk", {p.ptk_id for p in assignments})
+    by_key = {(a.person_id, a.jenjang): a for a in accounts}
+    schools = {s.pk: s for s in Sekolah.objects.filter(pk__in=[p.sekolah_id for p in assignments])}
+    elig_rows = []
+    for p in assignments:
+        s = schools.get(p.sekolah_id)
+        elig_rows.append(
+            elig.PtkRow(
+                ptk_id=p.ptk_id,
+                sekolah_id=p.sekolah_id,
+                npsn=s.npsn if s else "",
+                form=s.bentuk_pendidikan if s else "",
+                jenis_ptk=p.jenis_ptk,
+                operator_sekolah=p.operator_sekolah,
+                ptk_induk=p.ptk_induk,
+                departed=p.departed_at is not None,
+                school_departed=s is None or s.departed_at is not None,
+            )
+        )
+    chosen = elig.choose_ptk_accounts(elig_rows)
+    rows = []
+    for p, er in zip(assignments, elig_rows, strict=True):
+        s = schools.get(p.sekolah_id)
+        d = elig.ptk_row_decision(
+            form=er.form,
+            jenis_ptk=er.jenis_ptk,
+            operator_sekolah=er.operator_sekolah,
+            departed=er.departed,
+            school_departed=er.school_departed,
+        )
+        row = RowExplanation(
+            file="ptk.csv",
+            record_id=f"{p.ptk_id} / sekolah {p.sekolah_id}",
+            nama=p.nama,
+            sekolah=_school(s, p.departed_at),
+            import_run=_import_run(p.changed_run_id),
+            decision=d,
+        )
+        if d.eligible:
+            role, sekolah_id, _level = chosen[(p.ptk_id, d.jenjang)]
+            acc = by_key.get((p.ptk_id, d.jenjang))
+            if acc:
+                row.account = _account_dict(acc)
+                if acc.sekolah_id == p.sekolah_id:
+                    row.notes.append(("has_account", row.account))
+                else:
+                    row.notes.append(
+                        (
+                            "account_elsewhere",
+                            {"jenjang": d.jenjang, "chosen_npsn": acc.sekolah.npsn},
+                        )
+                    )
+                    row.notes.append(("has_account", row.account))
+            elif sekolah_id != p.sekolah_id:
+                npsn = schools[sekolah_id].npsn if sekolah_id in schools else "?"
+                row.notes.append(("account_elsewhere", {"jenjang": d.jenjang, "chosen_npsn": npsn}))
+            else:
+                row.notes.append(("no_account_yet", {"jenjang": d.jenjang}))
+        rows.append(row)
+    return rows, [_account_dict(a) for a in accounts]
+
+
+def explain(*, nisn: str = "", nik: str = "", ptk_id: str = "", user_id: str = "") -> Explanation:
+    query = nisn or nik and "NIK ****" or ptk_id or user_id
+    rows: list[RowExplanation] = []
+    accounts: list[dict] = []
+    staff = None
+    students: list[PesertaDidik] = []
+    assignments: list[Ptk] = []
+    if nisn:
+        students = list(PesertaDidik.objects.filter(nisn=nisn.strip()))
+    elif nik:
+        h = _nik_hash(nik.strip())
+        students = list(PesertaDidik.objects.filter(nik_hash=h))
+        assignments = list(Ptk.objects.filter(nik_hash=h))
+    elif ptk_id:
+        assignments = list(Ptk.objects.filter(ptk_id=ptk_id.strip()))
+    elif user_id:
+        acc = Account.objects.filter(user_id=user_id.strip().lower()).first()
+        if acc and acc.person_type == "peserta_didik":
+            students = list(PesertaDidik.objects.filter(pk=acc.person_id))
+        elif acc and acc.person_type == "ptk":
+            assignments = list(Ptk.objects.filter(ptk_id=acc.person_id))
+        elif acc:
+            staff = {"user_id": acc.user_id, "state": acc.state}
+        if acc and not (students or assignments):
+            accounts = [_account_dict(acc)]
+    if students:
+        r, a = _explain_students(students)
+        rows += r
+        accounts += a
+    if assignments:
+        assignments.sort(key=lambda p: (not p.ptk_induk, str(p.sekolah_id)))
+        r, a = _explain_ptk(assignments)
+        rows += r
+        accounts += a
+    return Explanation(query=query, rows=rows, accounts=accounts, staff_account=staff)

@@ -1,0 +1,333 @@
+"""Bulk issuance: an account for every eligible person and jenjang that has none.
+
+Set-based and resumable. The roster is cut into key ranges of at most `batch_rows` roster
+rows (boundaries read from the primary-key order, so they fit any UUID distribution). Each
+range is one transaction:
+
+  1. take the issuance lock (PostgreSQL: pg_advisory_xact_lock; SQLite: the write lock that
+     the IMMEDIATE transaction takes), so two runs never work on the same range at once;
+  2. select the range's eligible people who still have no account (eligibility.students_sql
+     / ptk_sql) -- evaluated under the lock, so a second run skips what the first committed;
+  3. in Python, per row: the base local part (userid) and the AES-GCM-encrypted initial
+     password (crypto); COPY (PostgreSQL) or executemany (SQLite) them into a temp table;
+  4. advance the per-base counters for the whole batch in one statement and INSERT ... SELECT
+     the accounts, numbering each base with row_number() over (partition by base);
+  5. commit, with the run's heartbeat and counts.
+
+A run killed half-way keeps every committed range; the next run's anti-join finds only what
+is left. Duplicates are impossible whatever happens: the unique constraints on local_part,
+user_id and (person_type, person_id, jenjang) are the guard, and ON CONFLICT DO NOTHING
+turns a lost race into "skipped" instead of an aborted batch.
+
+Audit: one audit row per run, with the counts, not one per account. Thirty million rows of
+"account issued" would say nothing the accounts themselves do not (each carries issue_run
+and issued_at) and would double the cost of issuance; the run row says who, when and how
+many.
+"""
+
+import logging
+import os
+import signal
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from akun.accounts import crypto, eligibility, userid
+from akun.accounts.models import Account, IssueRun
+from akun.audit import api as audit
+from akun.core import clock
+
+log = logging.getLogger("akun.accounts.issue")
+
+BATCH_ROWS = 50_000
+# A run with no committed batch for this long is taken to be dead (killed, crashed).
+STALE_AFTER = timedelta(minutes=30)
+ISSUE_LOCK_KEY = 0x616B756E69737375  # "akunissu"
+KILL_HOOK_ENV = "AKUN_TEST_KILL_AFTER_BATCHES"  # tests: SIGKILL self after N commits
+
+_STAGE_COLUMNS = "seq, person_type, person_id, jenjang, role, subdomain, sekolah_id, nama, base, pw"
+
+
+@dataclass
+class IssueResult:
+    run_id: int
+    counts: Counter = field(default_factory=Counter)  # subdomain -> accounts issued
+    skipped: int = 0  # lost races / taken IDs; the next run issues them
+    batches: int = 0
+    interrupted_runs: list[int] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _db_datetime(value):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def key_ranges(table: str, column: str, batch_rows: int) -> list[tuple]:
+    """[(lo, hi), ...] covering every key, each with at most batch_rows roster rows."""
+    n = int(batch_rows)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT k FROM (SELECT {column} AS k, row_number() OVER (ORDER BY {column}) AS rn "
+            f"FROM {table}) t WHERE rn % {n} = 1 AND rn > 1 ORDER BY k"
+        )
+        bounds = [r[0] for r in cur.fetchall()]
+    edges = [None, *bounds, None]
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def _mark_stale_runs(actor: str) -> list[int]:
+    stale = list(
+        IssueRun.objects.filter(
+            status=IssueRun.Status.RUNNING, heartbeat_at__lt=clock.now() - STALE_AFTER
+        )
+    )
+    for run in stale:
+        run.status = IssueRun.Status.INTERRUPTED
+        run.finished_at = clock.now()
+        run.save(update_fields=["status", "finished_at"])
+        audit.record(
+            "accounts.issue",
+            actor=run.actor,
+            object_type="issue_run",
+            object_id=run.pk,
+            reason=f"interrupted; found by a later run started by {actor}",
+            after={"run": run.pk, "status": run.status, "counts": run.counts},
+        )
+    return [r.pk for r in stale]
+
+
+def _lock(cur) -> None:
+    if _pg():
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", [ISSUE_LOCK_KEY])
+    # SQLite: the transaction is BEGIN IMMEDIATE (settings), which holds the write lock.
+
+
+def _candidates(cur, kind: str, lo, hi) -> list[tuple]:
+    params = {"lo": lo, "hi": hi}
+    if kind == "peserta_didik":
+        cur.execute(eligibility.students_sql(lo=lo is not None, hi=hi is not None), params)
+    else:
+        cur.execute(eligibility.ptk_sql(lo=lo is not None, hi=hi is not None), params)
+    return cur.fetchall()
+
+
+def _stage_rows(kind: str, candidates: list[tuple]):
+    """Rows for the staging table: Python's part, the base local part and the password."""
+    passwords = crypto.generate_initial_passwords(len(candidates))
+    encrypt = crypto.encrypt
+    base_of = userid.base_local_part
+    if kind == "peserta_didik":
+        role = eligibility.PESERTA_DIDIK
+        for seq, (person_id, sekolah_id, nama, _rule, jenjang, level) in enumerate(candidates):
+            yield (
+                seq,
+                "peserta_didik",
+                person_id,
+                jenjang,
+                role,
+                eligibility.SUBDOMAINS[(role, level)],
+                sekolah_id,
+                nama,
+                base_of(nama),
+                encrypt(passwords[seq]),
+            )
+    else:
+        for seq, (person_id, sekolah_id, nama, _gd, _gb, rank, jenjang, level) in enumerate(
+            candidates
+        ):
+            role = eligibility.RANK_ROLE[rank]
+            yield (
+                seq,
+                "ptk",
+                person_id,
+                jenjang,
+                role,
+                eligibility.SUBDOMAINS[(role, level)],
+                sekolah_id,
+                nama,
+                base_of(nama),
+                encrypt(passwords[seq]),
+            )
+
+
+def _create_stage(cur) -> None:
+    if _pg():
+        cur.execute(
+            "CREATE TEMP TABLE issue_stage (seq integer, person_type text, person_id uuid, "
+            "jenjang text, role text, subdomain text, sekolah_id uuid, nama text, base text, "
+            "pw bytea) ON COMMIT DROP"
+        )
+        cur.execute(
+            "CREATE TEMP TABLE issue_alloc (base text PRIMARY KEY, first_number bigint) "
+            "ON COMMIT DROP"
+        )
+    else:
+        cur.execute("DROP TABLE IF EXISTS temp.issue_stage")
+        cur.execute("DROP TABLE IF EXISTS temp.issue_alloc")
+        cur.execute(
+            "CREATE TEMP TABLE issue_stage (seq integer, person_type text, person_id text, "
+            "jenjang text, role text, subdomain text, sekolah_id text, nama text, base text, "
+            "pw blob)"
+        )
+        cur.execute("CREATE TEMP TABLE issue_alloc (base text PRIMARY KEY, first_number integer)")
+
+
+def _fill_stage(cur, rows) -> None:
+    if _pg():
+        with cur.cursor.copy(f"COPY issue_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        cur.executemany(
+            f"INSERT INTO issue_stage ({_STAGE_COLUMNS}) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            list(rows),
+        )
+
+
+def _allocate_numbers(cur) -> None:
+    """Advance LocalPartCounter for the whole batch; issue_alloc gets each base's first number."""
+    if _pg():
+        # One atomic statement: the upsert locks each counter row it advances.
+        cur.execute(
+            "WITH need AS (SELECT base, count(*) AS n FROM issue_stage GROUP BY base), "
+            "up AS (INSERT INTO accounts_localpartcounter AS c (base, next_number) "
+            "SELECT base, n + 1 FROM need "
+            "ON CONFLICT (base) DO UPDATE "
+            "SET next_number = c.next_number + excluded.next_number - 1 "
+            "RETURNING c.base, c.next_number) "
+            "INSERT INTO issue_alloc (base, first_number) "
+            "SELECT up.base, up.next_number - need.n FROM up JOIN need ON need.base = up.base"
+        )
+    else:
+        # SQLite: the IMMEDIATE transaction is the only writer, so read-then-write is safe.
+        cur.execute(
+            "INSERT INTO issue_alloc (base, first_number) "
+            "SELECT need.base, COALESCE(c.next_number, 1) FROM "
+            "(SELECT base, count(*) AS n FROM issue_stage GROUP BY base) need "
+            "LEFT JOIN accounts_localpartcounter c ON c.base = need.base"
+        )
+        cur.execute(
+            "INSERT INTO accounts_localpartcounter (base, next_number) "
+            "SELECT base, count(*) + 1 FROM issue_stage WHERE true GROUP BY base "
+            "ON CONFLICT (base) DO UPDATE SET "
+            "next_number = accounts_localpartcounter.next_number + excluded.next_number - 1"
+        )
+
+
+def _insert_accounts(cur, run_id: int, now) -> Counter:
+    params = {"domain": "." + settings.AKUN_DOMAIN, "now": _db_datetime(now), "run": run_id}
+    insert = (
+        "INSERT INTO accounts_account (password, local_part, subdomain, user_id, person_type, "
+        "person_id, jenjang, role, sekolah_id, nama, state, state_changed_at, issued_at, "
+        "issue_run, initial_password_enc, terms_version, recovery_email, recovery_phone) "
+        "SELECT '!', lp, subdomain, lp || '@' || subdomain || %(domain)s, person_type, "
+        "person_id, jenjang, role, sekolah_id, nama, 'issued', %(now)s, %(now)s, %(run)s, pw, "
+        "'', '', '' FROM ("
+        "SELECT s.*, s.base || CAST(a.first_number - 1 + row_number() OVER "
+        "(PARTITION BY s.base ORDER BY s.seq) AS TEXT) AS lp "
+        "FROM issue_stage s JOIN issue_alloc a ON a.base = s.base) x "
+        "WHERE true ON CONFLICT DO NOTHING RETURNING subdomain"
+    )
+    if _pg():
+        cur.execute(
+            f"WITH ins AS ({insert}) SELECT subdomain, count(*) FROM ins GROUP BY subdomain",
+            params,
+        )
+        return Counter(dict(cur.fetchall()))
+    cur.execute(insert, params)
+    return Counter(r[0] for r in cur.fetchall())
+
+
+def _issue_range(run: IssueRun, kind: str, lo, hi, result: IssueResult) -> int:
+    with transaction.atomic(), connection.cursor() as cur:
+        _lock(cur)
+        candidates = _candidates(cur, kind, lo, hi)
+        if not candidates:
+            return 0
+        _create_stage(cur)
+        _fill_stage(cur, _stage_rows(kind, candidates))
+        _allocate_numbers(cur)
+        counts = _insert_accounts(cur, run.pk, clock.now())
+        if not _pg():
+            cur.execute("DROP TABLE temp.issue_stage")
+            cur.execute("DROP TABLE temp.issue_alloc")
+        result.counts.update(counts)
+        result.skipped += len(candidates) - sum(counts.values())
+        run.counts = dict(result.counts)
+        run.heartbeat_at = clock.now()
+        run.save(update_fields=["counts", "heartbeat_at"])
+        return sum(counts.values())
+
+
+def issue_accounts(
+    *,
+    actor: str,
+    batch_rows: int = BATCH_ROWS,
+    progress: Callable[[str, int, int, IssueResult], None] | None = None,
+) -> IssueResult:
+    with transaction.atomic():
+        interrupted = _mark_stale_runs(actor)
+        now = clock.now()
+        run = IssueRun.objects.create(started_at=now, heartbeat_at=now, actor=actor)
+    result = IssueResult(run_id=run.pk, interrupted_runs=interrupted)
+    kill_after = int(os.environ.get(KILL_HOOK_ENV, "0") or 0)
+    plan = [
+        ("peserta_didik", lo, hi)
+        for lo, hi in key_ranges("roster_pesertadidik", "peserta_didik_id", batch_rows)
+    ] + [("ptk", lo, hi) for lo, hi in key_ranges("roster_ptk", "ptk_id", batch_rows)]
+    committed = 0
+    for i, (kind, lo, hi) in enumerate(plan, start=1):
+        committed += bool(_issue_range(run, kind, lo, hi, result))
+        result.batches += 1
+        if progress:
+            progress(kind, i, len(plan), result)
+        if kill_after and committed >= kill_after:
+            os.kill(os.getpid(), signal.SIGKILL)  # test hook: die right after a commit
+    with transaction.atomic():
+        run.status = IssueRun.Status.FINISHED
+        run.finished_at = run.heartbeat_at = clock.now()
+        run.counts = dict(result.counts)
+        run.save()
+        audit.record(
+            "accounts.issue",
+            actor=actor,
+            object_type="issue_run",
+            object_id=run.pk,
+            after={
+                "run": run.pk,
+                "status": run.status,
+                "counts": run.counts,
+                "total": result.total,
+                "skipped": result.skipped,
+            },
+        )
+    log.info("issue run %s: %s accounts, %s skipped", run.pk, result.total, result.skipped)
+    return result
+
+
+def allocate_local_part(base: str) -> str:
+    """One local part outside bulk issuance (e.g. a staff account); same counters."""
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO accounts_localpartcounter (base, next_number) VALUES (%s, 2) "
+            "ON CONFLICT (base) DO UPDATE SET "
+            "next_number = accounts_localpartcounter.next_number + 1 RETURNING next_number",
+            [base],
+        )
+        (next_number,) = cur.fetchone()
+    return userid.local_part(base, next_number - 1)
+
+
+__all__ = ["Account", "IssueResult", "allocate_local_part", "issue_accounts", "key_ranges"]
