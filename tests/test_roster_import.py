@@ -25,10 +25,8 @@ def rejects(result):
 
 def roster_state():
     """Everything an import may change, to prove that a refused import changed nothing."""
-    return (
-        sorted(Sekolah.objects.values_list("sekolah_id", "row_hash", "departed_at")),
-        sorted(PesertaDidik.objects.values_list("peserta_didik_id", "row_hash", "departed_at")),
-        sorted(Ptk.objects.values_list("ptk_id", "sekolah_id", "row_hash", "departed_at")),
+    return tuple(
+        sorted(map(repr, model.objects.values_list())) for model in (Sekolah, PesertaDidik, Ptk)
     )
 
 

@@ -7,7 +7,6 @@ scientific notation cannot be guessed back.
 
 import datetime as dt
 import hashlib
-import hmac
 import re
 import uuid
 from functools import cache
@@ -65,25 +64,48 @@ def digits(field: str, value: str, length: int, *, required: bool) -> str:
     raise Reject(field, value, f"{field} must be exactly {length} digits")
 
 
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
 def uuid_hex(field: str, value: str) -> str:
-    value = value.strip()
+    """The 32-hex-digit form of a UUID (fast path for the usual 8-4-4-4-12 spelling)."""
+    if _UUID.fullmatch(value):
+        return value.replace("-", "").lower()
     try:
-        return uuid.UUID(value).hex
+        return uuid.UUID(value.strip()).hex
     except ValueError:
-        if not value:
+        if not value.strip():
             raise Reject(field, value, f"{field} is empty; it is required") from None
         raise Reject(field, value, f"{field} is not a valid Dapodik UUID") from None
 
 
-def parse_date(field: str, value: str, *, today: dt.date, min_age: int, max_age: int) -> dt.date:
-    value = value.strip()
+class Memo(dict):
+    """Remembers the parse of values that repeat (school IDs, birth dates); bounded."""
+
+    def __init__(self, parse, limit=200_000):
+        super().__init__()
+        self.parse = parse
+        self.limit = limit
+
+    def __missing__(self, value):
+        result = self.parse(value)  # a Reject propagates and is not remembered
+        if len(self) >= self.limit:
+            self.clear()
+        self[value] = result
+        return result
+
+
+def date_iso(field: str, value: str, *, today: dt.date, min_age: int, max_age: int) -> str:
+    """A real, plausible date as YYYY-MM-DD, from YYYY-MM-DD, DD/MM/YYYY or DD-MM-YYYY."""
+    v = value.strip()
     try:
-        if len(value) == 10 and value[4] == "-" and value[7] == "-":
-            day = dt.date(int(value[:4]), int(value[5:7]), int(value[8:10]))
-        elif len(value) == 10 and value[2] == value[5] and value[2] in "/-":
-            day = dt.date(int(value[6:]), int(value[3:5]), int(value[:2]))
+        if len(v) == 10 and v[4] == "-" and v[7] == "-":
+            day = dt.date(int(v[:4]), int(v[5:7]), int(v[8:10]))
+        elif len(v) == 10 and v[2] == v[5] and v[2] in "/-":
+            day = dt.date(int(v[6:]), int(v[3:5]), int(v[:2]))
+            v = day.isoformat()
         else:
-            if not value:
+            if not v:
                 raise Reject(field, value, f"{field} is empty; it is required")
             raise Reject(field, value, f"{field} must be YYYY-MM-DD, DD/MM/YYYY or DD-MM-YYYY")
     except ValueError:
@@ -95,7 +117,9 @@ def parse_date(field: str, value: str, *, today: dt.date, min_age: int, max_age:
             value,
             f"{field} is not plausible: gives an age of {age}, expected {min_age} to {max_age}",
         )
-    return day
+    if v[0] != "1" and v[0] != "2":  # int() accepted something like "+014-03-09"
+        raise Reject(field, value, f"{field} is not a real calendar date")
+    return v
 
 
 def text(field: str, value: str, *, max_length: int, required: bool) -> str:
@@ -113,6 +137,9 @@ def text(field: str, value: str, *, max_length: int, required: bool) -> str:
 
 def choice(field: str, value: str, allowed: dict[str, str]) -> str:
     """`allowed` maps the lower-cased, space-folded spelling to the stored value."""
+    hit = allowed.get(value)
+    if hit is not None:
+        return hit
     key = clean(value).lower()
     try:
         return allowed[key]
@@ -121,23 +148,27 @@ def choice(field: str, value: str, allowed: dict[str, str]) -> str:
         raise Reject(field, value, f"{field} must be one of: {shown}") from None
 
 
-def flag(field: str, value: str) -> bool:
+def flag(field: str, value: str) -> str:
+    """ "1" or "0" (stored as a boolean; the string goes straight into COPY)."""
     v = value.strip().lower()
     if v in ("1", "ya", "true", "y"):
-        return True
+        return "1"
     if v in ("0", "tidak", "false", "n", ""):
-        return False
+        return "0"
     raise Reject(field, value, f"{field} must be 1 or 0")
 
 
-def grade(field: str, value: str) -> int:
+_GRADES = {str(n): str(n) for n in range(1, 14)} | {f"0{n}": str(n) for n in range(1, 10)}
+
+
+def grade(field: str, value: str) -> str:
+    hit = _GRADES.get(value) or _GRADES.get(value.strip())
+    if hit:
+        return hit
     v = value.strip()
     if not v.isdigit():
         raise Reject(field, value, f"{field} must be a whole number from 1 to 13")
-    n = int(v)
-    if not 1 <= n <= 13:
-        raise Reject(field, value, f"{field} must be from 1 to 13, got {n}")
-    return n
+    raise Reject(field, value, f"{field} must be from 1 to 13, got {int(v)}")
 
 
 def email(field: str, value: str) -> str:
@@ -180,7 +211,7 @@ def _nik_key() -> bytes:
 
 def nik_hash(nik: str) -> str:
     """Keyed hash of a NIK: enough to find a person by NIK, without storing the NIK."""
-    return hmac.new(_nik_key(), nik.encode(), hashlib.sha256).hexdigest()[:32]
+    return hashlib.blake2b(nik.encode(), key=_nik_key(), digest_size=16).hexdigest()
 
 
 def lookup(values) -> dict[str, str]:

@@ -10,9 +10,8 @@
 6. Apply in the same transaction; a killed process leaves the previous roster.
 """
 
+import contextlib
 import csv
-import datetime as dt
-import hashlib
 import logging
 import os
 import signal
@@ -103,6 +102,11 @@ def _peserta_didik_parser(ix, today):
         ),
     )
 
+    # Paket programmes take adults too.
+    birth = F.Memo(lambda v: F.date_iso("tanggal_lahir", v, today=today, min_age=4, max_age=80))
+    school = F.Memo(lambda v: F.uuid_hex("sekolah_id", v))
+    rombel = F.Memo(lambda v: F.text("rombel", v, max_length=50, required=False))
+
     def parse(c):
         nik = F.digits("nik", c[i_nik], 16, required=False)
         return (
@@ -111,12 +115,11 @@ def _peserta_didik_parser(ix, today):
             F.nik_hash(nik) if nik else "",
             F.text("nama", c[i_nama], max_length=150, required=True),
             F.choice("jenis_kelamin", c[i_jk], F.JENIS_KELAMIN),
-            # Paket programmes take adults too.
-            F.parse_date("tanggal_lahir", c[i_tgl], today=today, min_age=4, max_age=80),
-            F.uuid_hex("sekolah_id", c[i_sek]),
+            birth[c[i_tgl]],
+            school[c[i_sek]],
             F.grade("tingkat_pendidikan", c[i_tingkat]),
             F.choice("program", c[i_prog], F.PROGRAMS),
-            F.text("rombel", c[i_rombel], max_length=50, required=False),
+            rombel[c[i_rombel]],
         )
 
     return parse
@@ -143,11 +146,14 @@ def _ptk_parser(ix, today):
     )
     i_jenis, i_induk, i_op = map(g, ("jenis_ptk", "ptk_induk", "operator_sekolah"))
 
+    school = F.Memo(lambda v: F.uuid_hex("sekolah_id", v))
+    birth = F.Memo(lambda v: F.date_iso("tanggal_lahir", v, today=today, min_age=16, max_age=90))
+
     def parse(c):
         nik = F.digits("nik", c[i_nik], 16, required=True)
         return (
             F.uuid_hex("ptk_id", c[i_id]),
-            F.uuid_hex("sekolah_id", c[i_sek]),
+            school[c[i_sek]],
             F.digits("nuptk", c[i_nuptk], 16, required=False),
             F.digits("nip", c[i_nip], 18, required=False),
             F.nik_hash(nik),
@@ -155,7 +161,7 @@ def _ptk_parser(ix, today):
             F.text("gelar_depan", c[i_gd], max_length=50, required=False),
             F.text("gelar_belakang", c[i_gb], max_length=80, required=False),
             F.choice("jenis_kelamin", c[i_jk], F.JENIS_KELAMIN),
-            F.parse_date("tanggal_lahir", c[i_tgl], today=today, min_age=16, max_age=90),
+            birth[c[i_tgl]],
             F.email("email", c[i_email]),
             F.phone("no_hp", c[i_hp]),
             F.choice("jenis_ptk", c[i_jenis], F.JENIS_PTK),
@@ -343,8 +349,14 @@ class Progress:
             log.info("%s: %s rows read (%.0f%%)", name, f"{rows:,}", share * 100)
 
 
-def _row_hash(values: tuple) -> str:
-    return hashlib.blake2b("\x1f".join(map(str, values)).encode(), digest_size=16).hexdigest()
+class _Phases:
+    def __init__(self):
+        self.t = time.monotonic()
+
+    def done(self, what):
+        now = time.monotonic()
+        log.info("%s in %.2f s", what, now - self.t)
+        self.t = now
 
 
 class _Staging:
@@ -360,9 +372,7 @@ class _Staging:
             cols = ", ".join(
                 f"{c} {spec.types.get(c, 'text') if self.pg else ''}" for c in spec.columns
             )
-            self.cursor.execute(
-                f"CREATE TEMP TABLE {spec.staging} ({cols}, row_hash text, line integer){tail}"
-            )
+            self.cursor.execute(f"CREATE TEMP TABLE {spec.staging} ({cols}, line integer){tail}")
             keys = ", ".join(
                 f"{k} {spec.types.get(k, 'text') if self.pg else ''}" for k in spec.key
             )
@@ -373,19 +383,35 @@ class _Staging:
         )
 
     def writer(self, spec):
-        cols = [*spec.columns, "row_hash", "line"]
+        cols = [*spec.columns, "line"]
         if self.pg:
             return _PgCopy(self.cursor, spec.staging, cols)
         return _SqliteInsert(self.cursor, spec.staging, cols)
 
 
 class _PgCopy:
+    """COPY in text format, written in large chunks: parsing stays the only per-row cost."""
+
     def __init__(self, cursor, table, cols):
         self.ctx = cursor.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN")
         self.copy = self.ctx.__enter__()
-        self.write = self.copy.write_row
+        self.lines = []
+
+    def write(self, row):
+        line = "\t".join(row)
+        if "\\" in line:
+            line = "\t".join(v.replace("\\", "\\\\") for v in row)
+        self.lines.append(line)
+        if len(self.lines) >= 5000:
+            self.flush()
+
+    def flush(self):
+        if self.lines:
+            self.copy.write("\n".join(self.lines) + "\n")
+            self.lines = []
 
     def close(self):
+        self.flush()
         self.ctx.__exit__(None, None, None)
 
 
@@ -396,7 +422,7 @@ class _SqliteInsert:
         self.batch = []
 
     def write(self, row):
-        self.batch.append(tuple(v.isoformat() if isinstance(v, dt.date) else v for v in row))
+        self.batch.append(row)
         if len(self.batch) >= 10_000:
             self.flush()
 
@@ -500,21 +526,27 @@ class RosterImport:
         staging = _Staging(cursor)
         staging.create()
         today = clock.today()
+        phase = _Phases()
         for spec in SPECS:
             self._stage_file(cursor, staging, spec, opened[spec.kind], today, report, result)
+            phase.done(f"read and staged {spec.name}")
         _fault_point("after-staging")
         self._cross_row_checks(cursor)
         for spec in SPECS:
             self._count_rejects_from_sql(cursor, spec, report, result)
+        phase.done("checks across rows")
         for spec in SPECS:
             self._compare(cursor, spec, result.counts[spec.kind])
+        phase.done("compared with the roster")
         self._safety_stop(cursor, result)
+        phase.done("safety check")
 
         now = clock.now()
         changed_anything = any(c.added or c.changed or c.departed for c in result.counts.values())
         for spec in SPECS:
-            self._merge(cursor, spec, run.pk, now)
+            self._merge(cursor, spec, run.pk, now, result.counts[spec.kind])
             _fault_point(f"after-merge-{spec.kind}")
+        phase.done("applied")
 
         result.status = ImportRun.Status.APPLIED if changed_anything else ImportRun.Status.UNCHANGED
         ImportRun.objects.filter(pk=run.pk).update(
@@ -565,7 +597,7 @@ class RosterImport:
                 if key:
                     keep.append(key)
                 continue
-            write((*values, _row_hash(values), line))
+            write((*values, str(line)))
             if not rows & 0xFFF:
                 self.progress.update(spec.name, progress_bytes[0], opened.size, rows)
         out.close()
@@ -599,49 +631,49 @@ class RosterImport:
         """Move staging rows matching `where` to the rejects, keeping their records as they are."""
         keys = ", ".join(spec.key)
         cursor.execute(
-            f"INSERT INTO stg_reject SELECT '{spec.name}', line, '{field}', {value}, {reason} "
-            f"FROM {spec.staging} s WHERE {where}"
+            f"CREATE TEMP TABLE bad{self._on_commit_drop} AS SELECT line, {keys}, "
+            f"{value} AS value, {reason} AS reason FROM {spec.staging} s WHERE {where}"
         )
-        cursor.execute(
-            f"INSERT INTO keep_{spec.kind} SELECT {keys} FROM {spec.staging} s WHERE {where}"
-        )
-        cursor.execute(
-            f"DELETE FROM {spec.staging} WHERE line IN "
-            f"(SELECT line FROM {spec.staging} s WHERE {where})"
-        )
+        cursor.execute("SELECT count(*) FROM bad")
+        if cursor.fetchone()[0]:
+            cursor.execute(
+                f"INSERT INTO stg_reject SELECT '{spec.name}', line, '{field}', value, reason "
+                "FROM bad"
+            )
+            cursor.execute(f"INSERT INTO keep_{spec.kind} SELECT {keys} FROM bad")
+            cursor.execute(f"DELETE FROM {spec.staging} WHERE line IN (SELECT line FROM bad)")
+        cursor.execute("DROP TABLE bad")
 
     def _cross_row_checks(self, cursor):
         cat = "||"
         for spec in SPECS:
             keys = ", ".join(spec.key)
             # The same record twice: the first line wins, later copies are rejected.
+            match = " AND ".join(f"f.{k} = s.{k}" for k in spec.key)
             cursor.execute(
-                f"CREATE TEMP TABLE dup_{spec.kind}{self._on_commit_drop} AS "
-                "SELECT line, first_line FROM ("
-                f"SELECT line, min(line) OVER (PARTITION BY {keys}) AS first_line "
-                f"FROM {spec.staging}) d WHERE line > first_line"
+                f"CREATE TEMP TABLE first_{spec.kind}{self._on_commit_drop} AS "
+                f"SELECT {keys}, min(line) AS line FROM {spec.staging} "
+                f"GROUP BY {keys} HAVING count(*) > 1"
             )
             label = " and ".join(spec.key)
             self._reject_sql(
                 cursor,
                 spec,
-                f"s.line IN (SELECT line FROM dup_{spec.kind})",
+                f"EXISTS (SELECT 1 FROM first_{spec.kind} f WHERE {match} AND f.line < s.line)",
                 spec.key[0],
                 f"CAST(s.{spec.key[0]} AS text)",
                 f"'duplicate {label}: the same record is on line ' {cat} "
-                f"(SELECT CAST(first_line AS text) FROM dup_{spec.kind} d WHERE d.line = s.line)",
+                f"(SELECT CAST(f.line AS text) FROM first_{spec.kind} f WHERE {match})",
             )
-            cursor.execute(f"DROP TABLE dup_{spec.kind}")
+            cursor.execute(f"DROP TABLE first_{spec.kind}")
         # A national number on two different records: which one is right cannot be known.
-        for spec, number, key in (
-            (SEKOLAH, "npsn", "sekolah_id"),
-            (PESERTA_DIDIK, "nisn", "peserta_didik_id"),
-        ):
+        # (Keys are unique by now, so count(*) counts distinct records.)
+        for spec, number in ((SEKOLAH, "npsn"), (PESERTA_DIDIK, "nisn")):
             self._reject_sql(
                 cursor,
                 spec,
                 f"s.{number} IN (SELECT {number} FROM {spec.staging} WHERE {number} <> '' "
-                f"GROUP BY {number} HAVING count(DISTINCT {key}) > 1)",
+                f"GROUP BY {number} HAVING count(*) > 1)",
                 number,
                 f"s.{number}",
                 f"'{number} ' {cat} s.{number} {cat} ' is used by more than one record in this "
@@ -691,20 +723,27 @@ class RosterImport:
             f"WHERE kode_wilayah LIKE '{self.region}%')"
         )
 
+    def _differs(self, spec, a="t", b="s"):
+        """SQL: the stored record differs from the staged row in any stored column."""
+        data = [c for c in spec.columns if c not in spec.key]
+        if self.pg:
+            left = ", ".join(f"{a}.{c}" for c in data)
+            right = ", ".join(f"{b}.{c}" for c in data)
+            return f"({left}) IS DISTINCT FROM ({right})"
+        return "(" + " OR ".join(f"{a}.{c} IS NOT {b}.{c}" for c in data) + ")"
+
     def _compare(self, cursor, spec, counts):
         t, s = spec.table, spec.staging
+        k0 = spec.key[0]
         cursor.execute(
-            f"SELECT count(*) FROM {s} s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {t} t WHERE {self._match(spec)})"
+            f"SELECT count(*), "
+            f"coalesce(sum(CASE WHEN t.{k0} IS NULL THEN 1 ELSE 0 END), 0), "
+            f"coalesce(sum(CASE WHEN t.{k0} IS NOT NULL AND (t.departed_at IS NOT NULL OR "
+            f"{self._differs(spec)}) THEN 1 ELSE 0 END), 0) "
+            f"FROM {s} s LEFT JOIN {t} t ON {self._match(spec)}"
         )
-        counts.added = cursor.fetchone()[0]
-        cursor.execute(
-            f"SELECT count(*) FROM {s} s JOIN {t} t ON {self._match(spec)} "
-            "WHERE t.row_hash <> s.row_hash OR t.departed_at IS NOT NULL"
-        )
-        counts.changed = cursor.fetchone()[0]
-        cursor.execute(f"SELECT count(*) FROM {s}")
-        counts.unchanged = cursor.fetchone()[0] - counts.added - counts.changed
+        staged, counts.added, counts.changed = cursor.fetchone()
+        counts.unchanged = staged - counts.added - counts.changed
         keys = ", ".join(f"t.{k}" for k in spec.key)
         cursor.execute(
             f"CREATE TEMP TABLE gone_{spec.kind}{self._on_commit_drop} AS SELECT {keys} FROM {t} t "
@@ -763,29 +802,59 @@ class RosterImport:
                 "--allow-mass-departure."
             )
 
-    def _merge(self, cursor, spec, run_id, now):
+    def _merge(self, cursor, spec, run_id, now, counts):
         t, s = spec.table, spec.staging
-        data_cols = [c for c in spec.columns if c not in spec.key] + ["row_hash"]
-        sets = ", ".join(f"{c} = s.{c}" for c in data_cols)
+        if counts.changed:
+            data_cols = [c for c in spec.columns if c not in spec.key]
+            sets = ", ".join(f"{c} = s.{c}" for c in data_cols)
+            cursor.execute(
+                f"UPDATE {t} AS t SET {sets}, changed_run_id = %s, departed_at = NULL, "
+                f"departed_run_id = NULL FROM {s} AS s WHERE {self._match(spec)} "
+                f"AND (t.departed_at IS NOT NULL OR {self._differs(spec)})",
+                [run_id],
+            )
+        if counts.added:
+            with self._bulk_load(cursor, spec, counts):
+                cols = ", ".join(spec.columns)
+                cursor.execute(
+                    f"INSERT INTO {t} ({cols}, first_run_id, changed_run_id) "
+                    f"SELECT {', '.join('s.' + c for c in spec.columns)}, %s, %s FROM {s} s "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {t} t WHERE {self._match(spec)})",
+                    [run_id, run_id],
+                )
+        if counts.departed:
+            keys = ", ".join(spec.key)
+            cursor.execute(
+                f"UPDATE {t} SET departed_at = %s, departed_run_id = %s "
+                f"WHERE ({keys}) IN (SELECT {keys} FROM gone_{spec.kind})",
+                [now, run_id],
+            )
+
+    @contextlib.contextmanager
+    def _bulk_load(self, cursor, spec, counts):
+        """A load that more than doubles a PostgreSQL table (the first national import) drops
+        the secondary indexes and builds them again afterwards: much faster than updating them
+        row by row. All inside the import's transaction."""
+        if not self.pg:
+            yield
+            return
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [spec.table])
+        estimate = max(cursor.fetchone()[0], 0)
+        if counts.added < max(estimate, 100_000):
+            yield
+            return
         cursor.execute(
-            f"UPDATE {t} AS t SET {sets}, changed_run_id = %s, departed_at = NULL, "
-            f"departed_run_id = NULL FROM {s} AS s WHERE {self._match(spec)} "
-            "AND (t.row_hash <> s.row_hash OR t.departed_at IS NOT NULL)",
-            [run_id],
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+            "FROM pg_index i WHERE i.indrelid = %s::regclass "
+            "AND NOT i.indisprimary AND NOT i.indisunique",
+            [spec.table],
         )
-        cols = [*spec.columns, "row_hash"]
-        cursor.execute(
-            f"INSERT INTO {t} ({', '.join(cols)}, first_run_id, changed_run_id) "
-            f"SELECT {', '.join('s.' + c for c in cols)}, %s, %s FROM {s} s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {t} t WHERE {self._match(spec)})",
-            [run_id, run_id],
-        )
-        keys = ", ".join(spec.key)
-        cursor.execute(
-            f"UPDATE {t} SET departed_at = %s, departed_run_id = %s "
-            f"WHERE ({keys}) IN (SELECT {keys} FROM gone_{spec.kind})",
-            [now, run_id],
-        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+        yield
+        for _, definition in indexes:
+            cursor.execute(definition)
 
 
 def format_summary(result: ImportResult) -> str:

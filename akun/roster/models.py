@@ -29,7 +29,6 @@ class ImportRun(models.Model):
 
 
 class RosterRecord(models.Model):
-    row_hash = models.CharField(max_length=32)
     first_run_id = models.BigIntegerField()
     changed_run_id = models.BigIntegerField()
     departed_run_id = models.BigIntegerField(null=True, blank=True)

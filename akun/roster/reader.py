@@ -8,7 +8,6 @@ yields each record with the physical line it starts on (header = line 1).
 import codecs
 import csv
 import difflib
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,55 +83,33 @@ def open_export(path: Path, required: list[str]) -> OpenedFile:
     return OpenedFile(path, encoding, delimiter, columns, size)
 
 
-class _CountingReader(io.RawIOBase):
-    """Counts bytes read, for the progress bar."""
-
-    def __init__(self, raw):
-        self.raw = raw
-        self.bytes_read = 0
-
-    def readable(self):
-        return True
-
-    def readinto(self, b):
-        n = self.raw.readinto(b)
-        self.bytes_read += n or 0
-        return n
-
-    def close(self):
-        self.raw.close()
-        super().close()
-
-
 def iter_records(
     opened: OpenedFile, counter: list | None = None
 ) -> Iterator[tuple[int, list[str]]]:
     """Yield (line where the record starts, cells) for every non-blank record after the header.
 
-    `counter`, if given, is a one-item list updated with the bytes read so far.
+    `counter`, if given, is a one-item list updated now and then with the bytes read so far.
     """
-    raw = _CountingReader(opened.path.open("rb", buffering=0))
-    buffered = io.BufferedReader(raw, buffer_size=1 << 20)
-    text = io.TextIOWrapper(buffered, encoding=opened.encoding, errors="replace", newline="")
-    try:
+    with opened.path.open(
+        encoding=opened.encoding, errors="replace", newline="", buffering=1 << 20
+    ) as text:
         reader = csv.reader(text, delimiter=opened.delimiter)
-        next(reader, None)  # header, already checked
-        previous_end = reader.line_num
-        n = 0
-        for cells in reader:
-            start = previous_end + 1
+        try:
+            next(reader, None)  # header, already checked
             previous_end = reader.line_num
-            if not cells or (len(cells) == 1 and not cells[0].strip()):
-                continue
-            yield start, cells
-            n += 1
-            if counter is not None and not n & 0x3FFF:
-                counter[0] = raw.bytes_read
+            n = 0
+            for cells in reader:
+                start = previous_end + 1
+                previous_end = reader.line_num
+                if not cells or (len(cells) == 1 and not cells[0].strip()):
+                    continue
+                yield start, cells
+                n += 1
+                if counter is not None and not n & 0x3FFF:
+                    counter[0] = text.buffer.tell()
+        except csv.Error as e:
+            raise FileProblem(
+                f"{opened.path.name}: line {reader.line_num}: the file cannot be read as CSV ({e})"
+            ) from e
         if counter is not None:
-            counter[0] = raw.bytes_read
-    except csv.Error as e:
-        raise FileProblem(
-            f"{opened.path.name}: line {reader.line_num}: the file cannot be read as CSV ({e})"
-        ) from e
-    finally:
-        text.close()
+            counter[0] = opened.size
