@@ -39,7 +39,11 @@ def _snapshot(account: Account) -> dict:
 
 def _change(account: Account, verb: str, *, actor: str, reason: str, apply) -> Account:
     with transaction.atomic():
-        locked = Account.objects.select_for_update().select_related("sekolah").get(pk=account.pk)
+        locked = (
+            Account.objects.select_for_update(of=("self",))
+            .select_related("sekolah")
+            .get(pk=account.pk)
+        )
         allowed_from, target = TRANSITIONS[verb]
         if locked.state not in allowed_from:
             raise TransitionNotAllowed(f"cannot {verb} an account that is {locked.state}")

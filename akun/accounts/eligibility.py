@@ -288,7 +288,9 @@ def _no_account(person_type: str, person_col: str, jenjang_col: str) -> str:
     return (
         "NOT EXISTS (SELECT 1 FROM accounts_account a "
         f"WHERE a.person_type = '{person_type}' AND a.person_id = {person_col} "
-        f"AND a.jenjang = {jenjang_col} AND a.state <> 'deleted')"
+        # Written like the partial index one_account_per_person_per_jenjang, so that SQLite's
+        # planner (which matches index conditions term by term) uses it too.
+        f"AND a.jenjang = {jenjang_col} AND NOT (a.state = 'deleted'))"
     )
 
 

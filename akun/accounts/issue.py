@@ -27,6 +27,7 @@ many.
 
 import logging
 import os
+import random
 import signal
 from collections import Counter
 from collections.abc import Callable
@@ -260,9 +261,9 @@ def _issue_range(run: IssueRun, kind: str, lo, hi, result: IssueResult) -> int:
         _fill_stage(cur, _stage_rows(kind, candidates))
         _allocate_numbers(cur)
         counts = _insert_accounts(cur, run.pk, clock.now())
-        if not _pg():
-            cur.execute("DROP TABLE temp.issue_stage")
-            cur.execute("DROP TABLE temp.issue_alloc")
+        # Dropped explicitly too: inside an outer transaction (tests) there is no commit here.
+        cur.execute("DROP TABLE issue_stage")
+        cur.execute("DROP TABLE issue_alloc")
         result.counts.update(counts)
         result.skipped += len(candidates) - sum(counts.values())
         run.counts = dict(result.counts)
@@ -287,6 +288,9 @@ def issue_accounts(
         ("peserta_didik", lo, hi)
         for lo, hi in key_ranges("roster_pesertadidik", "peserta_didik_id", batch_rows)
     ] + [("ptk", lo, hi) for lo, hi in key_ranges("roster_ptk", "ptk_id", batch_rows)]
+    # Each run walks the ranges in its own order, so that two runs at once split the work
+    # instead of the second trailing the first through ranges it has just finished.
+    random.Random(run.pk).shuffle(plan)
     committed = 0
     for i, (kind, lo, hi) in enumerate(plan, start=1):
         committed += bool(_issue_range(run, kind, lo, hi, result))
