@@ -344,7 +344,9 @@ def explain(*, nisn: str = "", nik: str = "", ptk_id: str = "", user_id: str = "
     elif nik:
         h = _nik_hash(nik.strip())
         students = list(PesertaDidik.objects.filter(nik_hash=h))
-        assignments = list(Ptk.objects.filter(nik_hash=h))
+        # Every assignment of the people with that NIK, not only the rows that carry it.
+        ptk_ids = Ptk.objects.filter(nik_hash=h).values("ptk_id")
+        assignments = list(Ptk.objects.filter(ptk_id__in=ptk_ids))
     elif ptk_id:
         assignments = list(Ptk.objects.filter(ptk_id=ptk_id.strip()))
     elif user_id:
