@@ -60,17 +60,21 @@ INSTALLED_APPS = [
     "akun.audit",
     "akun.roster",
     "akun.accounts",
+    "akun.identity",
 ]
 
 AUTH_USER_MODEL = "accounts.Account"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "akun.core.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "akun.identity.middleware.SessionGenerationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -141,6 +145,43 @@ SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Sign-in and self-service (akun.identity).
+AUTHENTICATION_BACKENDS = ["akun.identity.signin.AkunBackend"]
+LOGIN_URL = "identity:signin"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "akun.identity.validators.LengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "akun.identity.validators.NotInitialPasswordValidator"},
+    {"NAME": "akun.identity.validators.PersonalInfoValidator"},
+    {"NAME": "akun.identity.validators.CommonPasswordValidator"},
+]
+SESSION_COOKIE_AGE = int(os.environ.get("AKUN_SESSION_SECONDS", str(12 * 3600)))
+SESSION_COOKIE_SAMESITE = "Lax"
+# Throttling state: the database unless Redis is configured (redis://127.0.0.1:6379/0).
+AKUN_REDIS_URL = os.environ.get("AKUN_REDIS_URL", "")
+# The header a trusted reverse proxy sets to the client address (e.g. HTTP_X_REAL_IP).
+AKUN_TRUSTED_PROXY_HEADER = os.environ.get("AKUN_TRUSTED_PROXY_HEADER", "")
+AKUN_SMS_SENDER = os.environ.get("AKUN_SMS_SENDER", "akun.identity.sms.FileSmsSender")
+EMAIL_BACKEND = os.environ.get(
+    "AKUN_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = VAR_DIR / "outbox" / "mail"
+EMAIL_HOST = os.environ.get("AKUN_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("AKUN_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("AKUN_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("AKUN_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("AKUN_EMAIL_TLS", "0") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("AKUN_EMAIL_FROM", f"akun@{AKUN_DOMAIN}")
+# Static files are served by the app itself (whitenoise), straight from the app folders.
+WHITENOISE_USE_FINDERS = True
+if PRODUCTION:
+    SECURE_HSTS_SECONDS = int(os.environ.get("AKUN_HSTS_SECONDS", "31536000"))
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = os.environ.get("AKUN_SSL_REDIRECT", "1") == "1"
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,61 @@
+"""`akun serve`: the production WSGI server (gunicorn) for the Akun web app.
+
+Static files are served by the app (whitenoise), so one process is all a school server needs;
+put a TLS-terminating proxy in front in production.
+"""
+
+import os
+
+from django.core.management.base import BaseCommand
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+class Command(BaseCommand):
+    help = "Run Akun under gunicorn (production WSGI server)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("AKUN_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("AKUN_PORT", "8000")))
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=int(os.environ.get("AKUN_WORKERS", default_workers())),
+            help="worker processes; sign-in is CPU-bound (argon2id): one per core",
+        )
+        parser.add_argument("--threads", type=int, default=1)
+        parser.add_argument("--timeout", type=int, default=60)
+        parser.add_argument("--access-log", action="store_true", help="log every request")
+
+    def handle(self, *args, **opts):
+        from gunicorn.app.base import BaseApplication
+
+        from akun.wsgi import application
+
+        options = {
+            "bind": f"{opts['host']}:{opts['port']}",
+            "workers": opts["workers"],
+            "threads": opts["threads"],
+            "timeout": opts["timeout"],
+            "worker_class": "gthread" if opts["threads"] > 1 else "sync",
+            "accesslog": "-" if opts["access_log"] else None,
+            "errorlog": "-",
+            "proc_name": "akun",
+            # Forked workers must not share the parent's database connections.
+            "preload_app": False,
+        }
+
+        class AkunApplication(BaseApplication):
+            def load_config(self):
+                for key, value in options.items():
+                    if value is not None:
+                        self.cfg.set(key, value)
+
+            def load(self):
+                return application
+
+        self.stdout.write(f"Akun on http://{options['bind']}/ with {opts['workers']} workers")
+        self.stdout.flush()
+        AkunApplication().run()

@@ -1,0 +1,78 @@
+"""The half-signed-in session: after a right password, before a full session.
+
+An issued account (activation), an account with outdated terms, or a reset in progress holds
+only a `pending` marker in its session: request.user stays anonymous, so no other page can be
+reached until the steps are done. The marker expires after PENDING_SECONDS.
+"""
+
+from django.contrib.auth import get_user_model, login
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from akun.audit.api import record
+from akun.core import clock
+from akun.identity.models import SessionGeneration
+
+PENDING = "akun_pending"
+GENERATION = "akun_session_generation"
+PENDING_SECONDS = 30 * 60
+BACKEND = "akun.identity.signin.AkunBackend"
+
+ACTIVATE = "activate"  # issued: terms, then a new password
+TERMS = "terms"  # active: a new terms version to accept
+RESET = "reset"  # active: code checked, a new password to choose
+
+
+def safe_next(request, url: str | None) -> str:
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return ""
+
+
+def start(request, account, purpose: str, next_url: str = "") -> None:
+    request.session.cycle_key()  # no session fixation across the password step
+    request.session[PENDING] = {
+        "account": account.pk,
+        "purpose": purpose,
+        "since": clock.now().timestamp(),
+        "next": safe_next(request, next_url),
+    }
+
+
+def pending(request):
+    """(account, purpose, next) of a pending session, or (None, None, '')."""
+    data = request.session.get(PENDING)
+    if not data:
+        return None, None, ""
+    if clock.now().timestamp() - data.get("since", 0) > PENDING_SECONDS:
+        request.session.pop(PENDING, None)
+        return None, None, ""
+    account = get_user_model().objects.filter(pk=data["account"]).first()
+    if account is None:
+        return None, None, ""
+    return account, data["purpose"], data.get("next", "")
+
+
+def set_purpose(request, purpose: str) -> None:
+    data = dict(request.session[PENDING])
+    data["purpose"] = purpose
+    request.session[PENDING] = data
+
+
+def current_generation(account) -> int:
+    gen = SessionGeneration.objects.filter(account=account).values_list("generation", flat=True)
+    return gen.first() or 0
+
+
+def complete(request, account) -> None:
+    """A full session: only for an active account with the current terms."""
+    request.session.pop(PENDING, None)
+    login(request, account, backend=BACKEND)
+    request.session[GENERATION] = current_generation(account)
+    record(
+        "identity.sign_in",
+        actor=account.user_id,
+        object_type="account",
+        object_id=account.user_id,
+    )

@@ -1,0 +1,209 @@
+"""Throttling of failures with growing delays and a temporary lock.
+
+A key (an account's user ID as typed, a client address, a Cek Akun client) collects failures.
+After `free` failures each further try must wait base * 2^(n - free - 1) seconds (capped), and
+after `lock_after` failures the key is locked for `lock_seconds`. Failures are forgotten
+`window` seconds after the last one. Keys for unknown user IDs behave exactly like keys for
+real ones, so throttling does not reveal which user IDs exist.
+
+State lives in the database (model Throttle) unless AKUN_REDIS_URL is set.
+"""
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from akun.core import clock
+from akun.identity.models import Throttle
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    free: int
+    base_delay: float
+    max_delay: float
+    lock_after: int
+    lock_seconds: int
+    window: int
+
+
+# A whole school often signs in from one address (a lab behind one NAT): be generous there.
+ACCOUNT = Policy("acct", free=3, base_delay=1, max_delay=60, lock_after=10, lock_seconds=900,
+                 window=3600)  # fmt: skip
+ADDRESS = Policy("addr", free=30, base_delay=1, max_delay=60, lock_after=300, lock_seconds=900,
+                 window=3600)  # fmt: skip
+# Every Cek Akun lookup counts: it must not serve to harvest user IDs.
+CEK_AKUN = Policy("cek", free=10, base_delay=2, max_delay=300, lock_after=40, lock_seconds=3600,
+                  window=3600)  # fmt: skip
+# Code sends and reset attempts per account and per address.
+RESET = Policy("reset", free=5, base_delay=5, max_delay=300, lock_after=20, lock_seconds=3600,
+               window=3600)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class State:
+    failures: int = 0
+    last_failure_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    wait: int = 0  # seconds until the next try is allowed; 0 = allowed now
+    locked: bool = False
+
+    @property
+    def allowed(self) -> bool:
+        return self.wait <= 0
+
+
+def decide(state: State, policy: Policy, now: dt.datetime) -> Decision:
+    if not state.failures or state.last_failure_at is None:
+        return Decision()
+    since = (now - state.last_failure_at).total_seconds()
+    if since > policy.window:
+        return Decision()
+    if state.failures >= policy.lock_after:
+        left = policy.lock_seconds - since
+        if left > 0:
+            return Decision(wait=math.ceil(left), locked=True)
+        return Decision()
+    if state.failures > policy.free:
+        delay = min(policy.base_delay * 2 ** (state.failures - policy.free - 1), policy.max_delay)
+        left = delay - since
+        if left > 0:
+            return Decision(wait=math.ceil(left))
+    return Decision()
+
+
+def _ttl() -> int:
+    return max(p.window + p.lock_seconds for p in (ACCOUNT, ADDRESS, CEK_AKUN, RESET))
+
+
+class DatabaseStore:
+    def get_many(self, keys: list[str]) -> dict[str, State]:
+        rows = Throttle.objects.filter(key__in=keys).values_list(
+            "key", "failures", "last_failure_at"
+        )
+        return {k: State(f, t) for k, f, t in rows}
+
+    def fail(self, key: str, policy: Policy) -> State:
+        now = clock.now()
+        for _ in range(3):
+            try:
+                with transaction.atomic():
+                    row = Throttle.objects.select_for_update().filter(key=key).first()
+                    if row is None:
+                        row = Throttle.objects.create(key=key, failures=1, last_failure_at=now)
+                    else:
+                        expired = (now - row.last_failure_at).total_seconds() > policy.window
+                        row.failures = 1 if expired else row.failures + 1
+                        row.last_failure_at = now
+                        row.save(update_fields=["failures", "last_failure_at"])
+                    return State(row.failures, row.last_failure_at)
+            except IntegrityError:  # created concurrently: take the update path
+                continue
+        raise RuntimeError(f"could not record a failure for {key}")
+
+    def clear(self, key: str) -> None:
+        Throttle.objects.filter(key=key).delete()
+
+
+_FAIL_LUA = """
+local f = tonumber(redis.call('HGET', KEYS[1], 'f') or '0')
+local last = tonumber(redis.call('HGET', KEYS[1], 't') or '0')
+local now = tonumber(ARGV[1])
+if now - last > tonumber(ARGV[2]) then f = 0 end
+f = f + 1
+redis.call('HSET', KEYS[1], 'f', f, 't', ARGV[1])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return f
+"""
+
+
+class RedisStore:
+    def __init__(self, url: str, prefix: str):
+        import redis
+
+        self.client = redis.Redis.from_url(url)
+        self.prefix = prefix
+        self._fail = self.client.register_script(_FAIL_LUA)
+
+    def _k(self, key: str) -> str:
+        return f"{self.prefix}{key}"
+
+    def get_many(self, keys: list[str]) -> dict[str, State]:
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            pipe.hmget(self._k(key), "f", "t")
+        out = {}
+        for key, (f, t) in zip(keys, pipe.execute(), strict=True):
+            if f is not None:
+                out[key] = State(int(f), dt.datetime.fromtimestamp(float(t), dt.UTC))
+        return out
+
+    def fail(self, key: str, policy: Policy) -> State:
+        now = clock.now()
+        failures = self._fail(keys=[self._k(key)], args=[now.timestamp(), policy.window, _ttl()])
+        return State(int(failures), now)
+
+    def clear(self, key: str) -> None:
+        self.client.delete(self._k(key))
+
+
+_stores: dict = {}
+
+
+def store():
+    url = getattr(settings, "AKUN_REDIS_URL", "")
+    prefix = getattr(settings, "AKUN_REDIS_PREFIX", "akun:throttle:")
+    cache_key = (url, prefix)
+    if cache_key not in _stores:
+        _stores[cache_key] = RedisStore(url, prefix) if url else DatabaseStore()
+    return _stores[cache_key]
+
+
+def account_key(user_id: str) -> str:
+    return f"{ACCOUNT.name}:{user_id.strip().lower()[:180]}"
+
+
+def address_key(policy: Policy, address: str) -> str:
+    return f"{policy.name}:ip:{address}"
+
+
+def check(pairs: list[tuple[str, Policy]]) -> Decision:
+    return check_with_states(pairs)[0]
+
+
+def check_with_states(pairs: list[tuple[str, Policy]]) -> tuple[Decision, dict[str, State]]:
+    """The strictest decision over several (key, policy) pairs, in one store round trip."""
+    states = store().get_many([k for k, _ in pairs])
+    now = clock.now()
+    worst = Decision()
+    for key, policy in pairs:
+        d = decide(states.get(key, State()), policy, now)
+        if d.wait > worst.wait or (d.locked and not worst.locked):
+            worst = Decision(wait=max(d.wait, worst.wait), locked=d.locked or worst.locked)
+    return worst, states
+
+
+def fail(pairs: list[tuple[str, Policy]]) -> None:
+    s = store()
+    for key, policy in pairs:
+        s.fail(key, policy)
+
+
+def clear(key: str) -> None:
+    store().clear(key)
+
+
+def client_address(request) -> str:
+    """The client's address. Behind a proxy, set AKUN_TRUSTED_PROXY_HEADER (e.g.
+    HTTP_X_REAL_IP) to the header the proxy sets; never trust X-Forwarded-For blindly."""
+    header = getattr(settings, "AKUN_TRUSTED_PROXY_HEADER", "")
+    if header and request.META.get(header):
+        return request.META[header].split(",")[0].strip()[:64]
+    return request.META.get("REMOTE_ADDR", "")[:64]

@@ -1,0 +1,94 @@
+"""The web layer: security headers, language, page weight, and `akun serve` (gunicorn)."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import database_url_for_subprocess
+from tests.identity_support import make_school, make_student
+
+pytestmark = pytest.mark.django_db
+
+
+def test_security_headers_and_csrf(client):
+    r = client.get(reverse("identity:signin"))
+    csp = r["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "'unsafe-inline'" not in csp
+    assert r["X-Frame-Options"] == "DENY"
+    assert r["X-Content-Type-Options"] == "nosniff"
+    assert b"csrfmiddlewaretoken" in r.content
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    r = strict.post(reverse("identity:signin"), {"user_id": "a", "password": "b"})
+    assert r.status_code == 403
+
+
+def test_production_cookies_are_secure():
+    code = (
+        "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='akun.settings';django.setup();"
+        "from django.conf import settings as s;"
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY)"
+    )
+    env = dict(os.environ, AKUN_ENV="production", AKUN_SECRET_KEY="s" * 40,
+               AKUN_ENCRYPTION_KEYS="YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY=",
+               AKUN_ALLOWED_HOSTS="akun.example")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.split() == ["True", "True", "True"], out.stderr
+
+
+def test_indonesian_first_english_switchable(client):
+    r = client.get(reverse("identity:signin"))
+    assert b'lang="id"' in r.content and b"Masuk" in r.content
+    r = client.post("/i18n/setlang/", {"language": "en", "next": "/masuk"})
+    assert r.status_code == 302
+    r = client.get(reverse("identity:signin"))
+    assert b'lang="en"' in r.content and b"Sign in to your learning account" in r.content
+
+
+@pytest.mark.parametrize("name", ["signin", "cek_akun", "reset", "terms_page", "npsn_search"])
+def test_pages_are_small(client, name):
+    r = client.get(reverse(f"identity:{name}"))
+    css = client.get("/static/akun/akun.css")
+    size = len(r.content) + sum(len(c) for c in css.streaming_content)
+    assert r.status_code == 200 and size < 100_000
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_akun_serve_runs_gunicorn_with_static_files():
+    make_student(make_school())
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=database_url_for_subprocess())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "akun", "serve", "--port", str(port), "--workers", "1"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        page = urllib.request.urlopen(base + "/masuk", timeout=5)
+        assert page.status == 200 and "Content-Security-Policy" in page.headers
+        css = urllib.request.urlopen(base + "/static/akun/akun.css", timeout=5)
+        assert css.status == 200 and b"--brand" in css.read()
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=20)[0]
+    assert "gunicorn" in out.lower() or "Booting worker" in out
