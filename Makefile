@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/akun
 
-.PHONY: demo test test-sqlite test-postgres lint venv pg bench clean
+.PHONY: demo test test-sqlite test-postgres lint venv pg chromium bench clean
 
 $(BIN)/akun: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,13 +22,17 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/akun makemigrations --check --dry-run
 
-test-sqlite: venv
+test-sqlite: venv chromium
 	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest -q
 
 pg:
 	bash scripts/ensure-postgres.sh
 
-test-postgres: venv pg
+# Browser tests drive Debian's chromium.
+chromium:
+	bash scripts/ensure-chromium.sh
+
+test-postgres: venv pg chromium
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
 
 test: lint test-sqlite test-postgres
