@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from akun.audit import api as audit
 from akun.core import clock
@@ -519,6 +519,14 @@ class RosterImport:
         if self.pg:
             # One import at a time; a second waits rather than interleaving.
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('akun.roster.import'))")
+            # Hash joins over millions of staged rows: in memory, not spilled in batches.
+            cursor.execute("SET LOCAL work_mem = '512MB'")
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            try:
+                with transaction.atomic():
+                    cursor.execute("SET LOCAL temp_buffers = '1GB'")
+            except DatabaseError:
+                pass  # temporary tables were used earlier in this session: keep the default
         # Runs left 'running' by a killed process: we hold the lock, so they are dead.
         ImportRun.objects.filter(status=ImportRun.Status.RUNNING).exclude(pk=run.pk).update(
             status=ImportRun.Status.FAILED, summary={"error": "interrupted; nothing was applied"}
@@ -544,8 +552,11 @@ class RosterImport:
         now = clock.now()
         changed_anything = any(c.added or c.changed or c.departed for c in result.counts.values())
         for spec in SPECS:
-            self._merge(cursor, spec, run.pk, now, result.counts[spec.kind])
+            counts = result.counts[spec.kind]
+            self._merge(cursor, spec, run.pk, now, counts)
             _fault_point(f"after-merge-{spec.kind}")
+            if self.pg and counts.added + counts.changed > 10_000:
+                cursor.execute(f"ANALYZE {spec.table}")  # fresh statistics for the next run
         phase.done("applied")
 
         result.status = ImportRun.Status.APPLIED if changed_anything else ImportRun.Status.UNCHANGED
@@ -610,9 +621,7 @@ class RosterImport:
         counts.rows = rows
         counts.rejected = rejected
         if self.pg:
-            cursor.execute(
-                f"CREATE INDEX ON {spec.staging} ({', '.join(spec.key)}); ANALYZE {spec.staging}"
-            )
+            cursor.execute(f"ANALYZE {spec.staging}")  # hash joins need no index
         else:
             cursor.execute(
                 f"CREATE INDEX stg_{spec.kind}_key ON {spec.staging} ({', '.join(spec.key)})"
