@@ -357,3 +357,23 @@ def test_killed_import_leaves_the_previous_roster(tmp_path, run_akun, point):
     statuses = list(ImportRun.objects.order_by("pk").values_list("status", flat=True))
     assert statuses == ["applied", "failed", "applied"]
     assert PesertaDidik.objects.filter(nama__endswith=" Baru").count() == 20
+
+
+def test_roster_imported_signal_after_a_change_only(tmp_path, django_capture_on_commit_callbacks):
+    from akun.roster.api import roster_imported
+
+    seen = []
+
+    def receiver(sender, run, **kwargs):
+        seen.append(run.pk)
+
+    roster_imported.connect(receiver)
+    try:
+        d = Snapshot(schools=1).write(tmp_path / "s")
+        with django_capture_on_commit_callbacks(execute=True):
+            first = do_import(d)
+        with django_capture_on_commit_callbacks(execute=True):
+            do_import(d)
+    finally:
+        roster_imported.disconnect(receiver)
+    assert seen == [first.run.pk]

@@ -2,6 +2,7 @@
 
 from akun.roster.fields import nik_hash
 from akun.roster.models import ImportRun, PesertaDidik, Ptk, Sekolah
+from akun.roster.signals import roster_imported
 from akun.roster.vocab import PROVINSI
 
-__all__ = ["nik_hash", "ImportRun", "PesertaDidik", "Ptk", "Sekolah", "PROVINSI"]
+__all__ = ["nik_hash", "ImportRun", "PesertaDidik", "Ptk", "Sekolah", "PROVINSI", "roster_imported"]

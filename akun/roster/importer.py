@@ -29,6 +29,7 @@ from akun.core import clock
 from akun.roster import fields as F
 from akun.roster import vocab
 from akun.roster.models import ImportRun, PesertaDidik, Ptk, Sekolah
+from akun.roster.signals import roster_imported
 from akun.roster.reader import FileProblem, iter_records, open_export
 
 log = logging.getLogger("akun.roster.import")
@@ -566,6 +567,13 @@ class RosterImport:
             summary=self._summary(result),
             report_path=str(self._report_path),
         )
+        if changed_anything:
+            # Accounts follow the roster (issuance, transfers, departures) once this commits.
+            transaction.on_commit(
+                lambda: roster_imported.send(
+                    sender=RosterImport, run=ImportRun.objects.get(pk=run.pk)
+                )
+            )
         for spec in SPECS:
             for prefix in ("stg_", "keep_", "gone_"):
                 cursor.execute(f"DROP TABLE {prefix}{spec.kind}")
