@@ -29,8 +29,8 @@ from akun.core import clock
 from akun.roster import fields as F
 from akun.roster import vocab
 from akun.roster.models import ImportRun, PesertaDidik, Ptk, Sekolah
-from akun.roster.signals import roster_imported
 from akun.roster.reader import FileProblem, iter_records, open_export
+from akun.roster.signals import roster_imported
 
 log = logging.getLogger("akun.roster.import")
 
