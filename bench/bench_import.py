@@ -89,6 +89,8 @@ def main():
             f"peak RSS {peak_kib / 1024:,.0f} MiB"
         )
         print("  " + out.stdout.strip().replace("\n", "\n  "))
+        phases = [line.split(": ", 1)[1] for line in out.stderr.splitlines() if " in " in line]
+        print("  phases: " + "; ".join(phases))
 
 
 if __name__ == "__main__":
