@@ -157,6 +157,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SESSION_COOKIE_AGE = int(os.environ.get("AKUN_SESSION_SECONDS", str(12 * 3600)))
 SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_ENGINE = "akun.identity.sessions"
 # Throttling state: the database unless Redis is configured (redis://127.0.0.1:6379/0).
 AKUN_REDIS_URL = os.environ.get("AKUN_REDIS_URL", "")
 # The header a trusted reverse proxy sets to the client address (e.g. HTTP_X_REAL_IP).

@@ -69,7 +69,10 @@ def complete(request, account) -> None:
     """A full session: only for an active account with the current terms."""
     request.session.pop(PENDING, None)
     login(request, account, backend=BACKEND)
-    request.session[GENERATION] = current_generation(account)
+    known = getattr(account, "session_generation_now", False)
+    request.session[GENERATION] = (
+        (known or 0) if known is not False else current_generation(account)
+    )
     record(
         "identity.sign_in",
         actor=account.user_id,

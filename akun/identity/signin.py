@@ -11,9 +11,11 @@ from functools import cache
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.hashers import check_password, make_password
+from django.db.models import OuterRef, Subquery
 
 from akun.accounts import crypto
 from akun.identity import terms, throttle
+from akun.identity.models import SessionGeneration
 
 
 class Outcome(enum.Enum):
@@ -76,7 +78,16 @@ def attempt(request, user_id: str, password: str) -> Result:
     if not decision.allowed:
         return Result(Outcome.THROTTLED, wait=decision.wait, locked=decision.locked)
 
-    account = get_user_model().objects.filter(user_id=uid).first() if uid else None
+    account = None
+    if uid:
+        # The session generation comes along, saving a query when the sign-in completes.
+        gen = SessionGeneration.objects.filter(account=OuterRef("pk")).values("generation")[:1]
+        account = (
+            get_user_model()
+            .objects.filter(user_id=uid)
+            .annotate(session_generation_now=Subquery(gen))
+            .first()
+        )
     if account is None:
         dummy_verify(password or "")
         ok = False
