@@ -158,7 +158,7 @@ class _Generator:
         self.npsn_i = 0
         self.npsn_nonformal_i = 0
         self.nisn = _Bijection(rng, 10_000_000)
-        self.nisn_i: Counter[int] = Counter()  # per birth year
+        self.nisn_i: dict[int, int] = {}  # per birth year
         self.nuptk = _Bijection(rng, 9 * 10**15)
         self.nuptk_i = 0
         self.nik_i: dict[str, int] = {}  # per kecamatan
@@ -184,7 +184,7 @@ class _Generator:
 
     def new_nisn(self, birth_year: int) -> str:
         # Like real NISNs: the first three digits are the birth year's last three.
-        i = self.nisn_i[birth_year]
+        i = self.nisn_i.get(birth_year, 0)
         self.nisn_i[birth_year] = i + 1
         # Shifted per year so the years do not share a sequence of suffixes.
         return f"{birth_year % 1000:03d}{self.nisn((i + birth_year * 7_654_321) % 10**7):07d}"
@@ -622,12 +622,27 @@ class _Out:
         self.writer = csv.writer(self.file, delimiter=delimiter)
         self.quote_all = csv.writer(self.file, delimiter=delimiter, quoting=csv.QUOTE_ALL)
         self.writer.writerow(COLUMNS[name])
+        self.delimiter = delimiter
+        self.separators = len(COLUMNS[name]) - 1
         self.line = 2
         self.rows = 0
         self.manifest = manifest  # a JSON-lines file, or None
 
     def write_clean(self, rows: list[list[str]]) -> None:
-        self.writer.writerows(rows)
+        """Rows joined directly (csv.writer is ~8x slower); rows that need quoting go
+        through csv.writer, so the bytes are the same as csv.writer's."""
+        d, n, buf = self.delimiter, self.separators, []
+        for row in rows:
+            line = d.join(row)
+            if line.count(d) == n and '"' not in line and "\n" not in line and "\r" not in line:
+                buf.append(line)
+                continue
+            if buf:
+                self.file.write("\r\n".join(buf) + "\r\n")
+                buf = []
+            self.writer.writerow(row)
+        if buf:
+            self.file.write("\r\n".join(buf) + "\r\n")
         self.rows += len(rows)
 
     def write_messy(self, items) -> None:
@@ -656,9 +671,8 @@ class _Out:
             self._write_clean_lines(clean)
 
     def _write_clean_lines(self, rows: list[list[str]]) -> None:
-        self.writer.writerows(rows)
+        self.write_clean(rows)
         self.line += len(rows)
-        self.rows += len(rows)
 
     def close(self):
         self.file.close()
