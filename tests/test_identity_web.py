@@ -92,3 +92,20 @@ def test_akun_serve_runs_gunicorn_with_static_files():
         proc.terminate()
         out = proc.communicate(timeout=20)[0]
     assert "gunicorn" in out.lower() or "Booting worker" in out
+
+
+def test_sign_in_gives_a_new_session_key(client):
+    """No session fixation: a session that existed before the sign-in is not the one after."""
+    s = make_student(make_school(), state="active", password="teh manis di sore hari")
+    client.post(
+        reverse("identity:cek_akun"),
+        {"role": "peserta_didik", "npsn": "20104321", "nama": "x", "tanggal_lahir": "2012-03-09"},
+    )
+    before = client.cookies["sessionid"].value
+    assert before
+    r = client.post(
+        reverse("identity:signin"), {"user_id": s.user_id, "password": "teh manis di sore hari"}
+    )
+    assert r.status_code == 302
+    assert client.cookies["sessionid"].value != before
+    assert client.get(reverse("identity:akun_saya")).status_code == 200
