@@ -29,7 +29,6 @@ from random import Random
 
 from akun.core import clock
 from akun.roster import names
-from akun.roster.vocab import JENIS_PTK
 from akun.roster.wilayah import MAX_KECAMATAN, KabupatenKota, kabupaten_kota
 
 SEKOLAH_COLUMNS = (
@@ -82,8 +81,6 @@ SLB_KATEGORI = ("A", "B", "C", "C1", "D", "Q")
 TMT_MONTHS = (1, 3, 12, 4, 2, 5, 6, 7, 8, 9, 10, 11)  # CPNS appointments cluster early
 MESSY_SHARE = 0.015
 
-assert all(j in JENIS_PTK for j in ("Guru Kelas", "Guru Mapel", "Tutor", "Laboran"))
-
 
 class _Bijection:
     """i -> (a*i + b) mod m with gcd(a, m) = 1: distinct outputs for distinct i < m."""
@@ -112,7 +109,7 @@ def _uuid4(rng: Random) -> str:
 
 
 def _weighted(rng: Random, cum: list[float]) -> int:
-    return bisect(cum, rng.random() * cum[-1])
+    return min(bisect(cum, rng.random() * cum[-1]), len(cum) - 1)
 
 
 def _cum(weights) -> list[float]:
@@ -185,6 +182,8 @@ class _Generator:
     def new_nisn(self, birth_year: int) -> str:
         # Like real NISNs: the first three digits are the birth year's last three.
         i = self.nisn_i.get(birth_year, 0)
+        if i >= 10**7:
+            raise ValueError("scale too large: NISN numbers of a birth year exhausted")
         self.nisn_i[birth_year] = i + 1
         # Shifted per year so the years do not share a sequence of suffixes.
         return f"{birth_year % 1000:03d}{self.nisn((i + birth_year * 7_654_321) % 10**7):07d}"
@@ -195,17 +194,14 @@ class _Generator:
         self.nik_i[kode_wilayah] = i + 1
         if i < 9999:
             return f"{kode_wilayah}{ddmmyy}{i + 1:04d}"
-        region = kode_wilayah
-        if i >= 9999:  # a crowded kecamatan: continue in unused kecamatan numbers
-            kab = kode_wilayah[:4]
-            i = self.nik_overflow[kab]
-            self.nik_overflow[kab] = i + 1
-            kec = MAX_KECAMATAN + 1 + i // 9999
-            if kec > 99:
-                raise ValueError("scale too large: NIK serials exhausted")
-            region = f"{kab}{kec:02d}"
-            i %= 9999
-        return f"{region}{ddmmyy}{i + 1:04d}"
+        # A crowded kecamatan: continue in kecamatan numbers no school uses.
+        kab = kode_wilayah[:4]
+        i = self.nik_overflow[kab]
+        self.nik_overflow[kab] = i + 1
+        kec = MAX_KECAMATAN + 1 + i // 9999
+        if kec > 99:
+            raise ValueError("scale too large: NIK serials exhausted")
+        return f"{kab}{kec:02d}{ddmmyy}{i % 9999 + 1:04d}"
 
     def new_nip(self, born: str, male: bool, earliest: int) -> str:
         """NIP: birth date, appointment (TMT) YYYYMM, gender digit, 3-digit sequence."""
