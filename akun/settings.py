@@ -193,5 +193,8 @@ LOGGING = {
 }
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default needs its folders; a fresh clone has none yet.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # A file, not memory, so that tests can run `akun` in a subprocess against it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-akun.sqlite3")}
