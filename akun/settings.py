@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "akun.roster",
     "akun.accounts",
     "akun.identity",
+    "akun.portal",
 ]
 
 AUTH_USER_MODEL = "accounts.Account"
@@ -75,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "akun.identity.middleware.SessionGenerationMiddleware",
+    "akun.portal.middleware.SecondFactorMiddleware",  # admins: TOTP, session limits
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

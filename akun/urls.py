@@ -9,5 +9,6 @@ def healthz(request):
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("operator/", include("akun.portal.urls")),
     path("", include("akun.identity.urls")),
 ]

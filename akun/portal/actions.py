@@ -1,0 +1,239 @@
+"""What the portal does: resets, downloads, admin creation, sign-in records. Each is atomic
+where it writes and audited with the school or region it concerns."""
+
+import csv
+import io
+
+from django.conf import settings
+from django.db import transaction
+
+from akun.accounts.api import (
+    Account,
+    allocate_local_part,
+    base_local_part,
+    do_reissue_account,
+    export_accounts_csv,
+    get_initial_password,
+    neutralise,
+)
+from akun.audit import api as audit
+from akun.core import clock
+from akun.portal import scope as scopes
+from akun.portal.models import AdminScope
+from akun.portal.slips import Slip, render_slips
+from akun.roster.api import PesertaDidik, Sekolah
+
+ROLE_CHOICES = {"peserta_didik": "peserta_didik", "ptk": "ptk"}
+STAFF_SUBDOMAIN = "dinas"
+
+
+def _admin_scope_fields(account) -> dict:
+    """npsn/kode_wilayah for an admin's own audit rows (sign-in, second factor)."""
+    s = account.sekolah if account.sekolah_id else None
+    if s:
+        return {"npsn": s.npsn, "kode_wilayah": s.kode_wilayah}
+    row = AdminScope.objects.filter(account=account).exclude(kode_wilayah="").first()
+    return {"kode_wilayah": row.kode_wilayah} if row else {}
+
+
+def record_sign_in(account, *, method: str) -> None:
+    audit.record(
+        "portal.sign_in",
+        actor=account.user_id,
+        object_type="account",
+        object_id=account.user_id,
+        after={"second_factor": method},
+        **_admin_scope_fields(account),
+    )
+
+
+def record_second_factor_failure(account, *, failures: int) -> None:
+    audit.record(
+        "portal.second_factor_failed",
+        actor=account.user_id,
+        object_type="account",
+        object_id=account.user_id,
+        after={"failures": failures},
+        **_admin_scope_fields(account),
+    )
+
+
+def do_reset_password(account: Account, *, actor: str, reason: str = "") -> str:
+    """A new initial password for a person of the school (shown once; in the next download).
+    The account returns to `issued`; accounts' reissue writes the audit row."""
+    return do_reissue_account(
+        account, actor=actor, reason=reason or "password reset by the school operator (portal)"
+    )
+
+
+def download_csv(sekolah: Sekolah, *, role: str, rombel: str, actor: str) -> tuple[bytes, int]:
+    """The operator's CSV (accounts' own export, the same file as `akun accounts export`),
+    optionally only the rows of one class."""
+    export = export_accounts_csv(sekolah.npsn, role=ROLE_CHOICES.get(role), actor=actor)
+    if not rombel:
+        return export.content, export.rows
+    text = export.text.lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text))
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    header = next(reader)
+    writer.writerow(header)
+    col = header.index("Rombel")
+    wanted = neutralise(rombel)
+    rows = 0
+    for row in reader:
+        if row[col] == wanted:
+            writer.writerow(row)
+            rows += 1
+    audit.record(
+        "portal.download_csv",
+        actor=actor,
+        object_type="sekolah",
+        object_id=sekolah.npsn,
+        npsn=sekolah.npsn,
+        kode_wilayah=sekolah.kode_wilayah,
+        after={"role": role or "all", "rombel": rombel, "rows": rows},
+    )
+    return out.getvalue().encode("utf-8"), rows
+
+
+def slip_accounts(sekolah_ids, *, role: str = "", rombel: str = "") -> list[Slip]:
+    ids = list(sekolah_ids)
+    accounts = Account.objects.filter(
+        sekolah_id__in=ids, state=Account.State.ISSUED, initial_password_enc__isnull=False
+    ).only("user_id", "nama", "person_type", "person_id", "state", "initial_password_enc")
+    if role in ROLE_CHOICES:
+        accounts = accounts.filter(person_type=role)
+    classes = dict(
+        PesertaDidik.objects.filter(sekolah_id__in=ids).values_list("peserta_didik_id", "rombel")
+    )
+    if rombel:
+        wanted = {pk for pk, r in classes.items() if r == rombel}
+        accounts = accounts.filter(person_type="peserta_didik", person_id__in=wanted)
+    slips = []
+    for a in accounts:
+        password = get_initial_password(a)
+        if password:
+            slips.append(Slip(a.nama, classes.get(a.person_id, ""), a.user_id, password))
+    slips.sort(key=lambda s: (s.rombel == "", s.rombel, s.nama.lower(), s.user_id))
+    return slips
+
+
+def download_slips(
+    sekolah: Sekolah, sekolah_ids, *, role: str, rombel: str, signin_url: str, actor: str
+) -> tuple[bytes, int]:
+    slips = slip_accounts(sekolah_ids, role=role, rombel=rombel)
+    pdf = render_slips(slips, school=sekolah.nama, signin_url=signin_url)
+    audit.record(
+        "portal.download_slips",
+        actor=actor,
+        object_type="sekolah",
+        object_id=sekolah.npsn,
+        npsn=sekolah.npsn,
+        kode_wilayah=sekolah.kode_wilayah,
+        after={"role": role or "all", "rombel": rombel, "slips": len(slips)},
+    )
+    return pdf, len(slips)
+
+
+def download_region_csv(kode: str, rows, *, actor: str) -> bytes:
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "Kode",
+            "Nama",
+            "Sekolah",
+            "Akun",
+            "Diterbitkan",
+            "Aktif",
+            "Ditangguhkan",
+            "Dinonaktifkan",
+            "Tingkat Aktivasi (%)",
+        ]
+    )
+    for r in rows:
+        writer.writerow([neutralise(v) for v in r.as_list()])
+    audit.record(
+        "portal.download_region_csv",
+        actor=actor,
+        object_type="wilayah",
+        object_id=kode,
+        kode_wilayah="" if kode == scopes.NATIONAL else kode,
+        after={"rows": len(rows)},
+    )
+    return out.getvalue().encode("utf-8")
+
+
+class AdminError(Exception):
+    pass
+
+
+def parse_region(region: str) -> tuple[str, str]:
+    """--region value -> (level, code): 'nasional'/'national', 2 digits, 4 digits."""
+    region = (region or "").strip().lower()
+    if region in ("nasional", "national"):
+        return AdminScope.Level.NATIONAL, ""
+    if region.isdigit() and len(region) == 2:
+        return AdminScope.Level.PROVINCE, region
+    if region.isdigit() and len(region) == 4:
+        return AdminScope.Level.REGENCY, region
+    raise AdminError(
+        "region must be 'nasional', a province code (2 digits, e.g. 32) or a regency/city code "
+        "(4 digits, e.g. 3204)"
+    )
+
+
+def do_create_admin(
+    *, nama: str, region: str, actor: str, granted_by=None, reason: str = ""
+) -> tuple[Account, str]:
+    """A dinas/national admin: a staff account (role dinas) and its region scope.
+
+    `granted_by` (an admin account) may only delegate within its own region: national ->
+    province -> regency/city. Returns the account and its initial password (shown once)."""
+    level, kode = parse_region(region)
+    if granted_by is not None:
+        outer = scopes.scope_of(granted_by)
+        if not scopes.covers(outer, level, kode):
+            raise AdminError(f"{granted_by.user_id} may not delegate region {region}")
+    if (
+        level != AdminScope.Level.NATIONAL
+        and not Sekolah.objects.filter(kode_wilayah__startswith=kode).exists()
+    ):
+        raise AdminError(f"no school of the roster is in region {kode}")
+    with transaction.atomic():
+        local = allocate_local_part(base_local_part(nama))
+        now = clock.now()
+        account = Account(
+            local_part=local,
+            subdomain=STAFF_SUBDOMAIN,
+            user_id=f"{local}@{STAFF_SUBDOMAIN}.{settings.AKUN_DOMAIN}",
+            person_type=Account.PersonType.STAFF,
+            role=Account.Role.DINAS,
+            nama=nama,
+            state=Account.State.ISSUED,
+            issued_at=now,
+        )
+        account.set_unusable_password()
+        account.save()
+        AdminScope.objects.create(
+            account=account,
+            level=level,
+            kode_wilayah=kode,
+            granted_at=now,
+            granted_by=actor,
+        )
+        audit.record(
+            "portal.admin_created",
+            actor=actor,
+            object_type="account",
+            object_id=account.user_id,
+            reason=reason,
+            kode_wilayah=kode,
+            after={"level": level, "region": kode or "nasional", "nama": nama},
+        )
+        # accounts' own reissue makes and encrypts the initial password (and audits it).
+        password = do_reissue_account(account, actor=actor, reason="admin account created")
+    return account, password

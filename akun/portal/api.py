@@ -1,0 +1,38 @@
+"""What other apps use of the portal (OEP-49): scopes and the demo's operator sign-in."""
+
+from akun.portal.scope import Scope, is_admin, scope_of
+
+
+def demo_operator_sign_in() -> str:
+    """Lines for `akun demo` to print: a ready-to-use operator sign-in for the demo school.
+
+    The operator of the first school that has one (an issued admin.* account) with its
+    initial password, and how the second step (TOTP) works in the demo."""
+    from akun.accounts.api import Account, get_initial_password
+
+    account = (
+        Account.objects.filter(
+            role=Account.Role.TENAGA_KEPENDIDIKAN, state=Account.State.ISSUED, sekolah__isnull=False
+        )
+        .select_related("sekolah")
+        .order_by("sekolah__npsn", "id")
+        .first()
+    )
+    if account is None:
+        return "Operator portal: no issued school operator account (run akun accounts issue)."
+    school = account.sekolah
+    return "\n".join(
+        [
+            "Operator portal (school operator), at /operator/:",
+            f"  school          {school.nama} (NPSN {school.npsn})",
+            f"  user ID         {account.user_id}",
+            f"  initial password {get_initial_password(account)}",
+            "  First sign-in: accept the terms, choose a new password, then set up the second",
+            "  step: scan the QR code with an authenticator app (or type the key shown under it),",
+            "  or, in the demo, print the current 6-digit code with:",
+            f"    akun admins totp {account.user_id}",
+        ]
+    )
+
+
+__all__ = ["Scope", "demo_operator_sign_in", "is_admin", "scope_of"]

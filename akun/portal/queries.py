@@ -1,0 +1,239 @@
+"""Reads for the portal's pages: a school's accounts and counts, a region's schools."""
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Substr
+
+from akun.accounts.api import Account
+from akun.core import clock
+from akun.roster.api import PesertaDidik, Ptk, Sekolah
+
+S = Account.State
+STATES = [S.ISSUED, S.ACTIVE, S.SUSPENDED, S.DEACTIVATED]
+ROLES = [Account.Role.PESERTA_DIDIK, Account.Role.PENDIDIK, Account.Role.TENAGA_KEPENDIDIKAN]
+
+
+def activation_rate(active: int, issued: int) -> float | None:
+    """Accounts in use among those that should be: active / (issued + active)."""
+    total = active + issued
+    return round(100.0 * active / total, 1) if total else None
+
+
+def school_accounts(sekolah_ids) -> "QuerySet":  # noqa: F821
+    return Account.objects.filter(sekolah_id__in=list(sekolah_ids)).exclude(state=S.DELETED)
+
+
+@dataclass
+class Counts:
+    by_role_state: dict  # role -> state -> n
+    by_state: dict
+    total: int
+
+    @property
+    def rate(self):
+        return activation_rate(self.by_state.get(S.ACTIVE, 0), self.by_state.get(S.ISSUED, 0))
+
+    def rows(self):
+        for role in ROLES:
+            cells = [self.by_role_state.get(role, {}).get(s, 0) for s in STATES]
+            yield role, cells, sum(cells)
+
+
+def school_counts(sekolah_ids) -> Counts:
+    by_role_state: dict = {}
+    by_state: dict = {}
+    total = 0
+    rows = school_accounts(sekolah_ids).values_list("role", "state").annotate(n=Count("id"))
+    for role, state, n in rows:
+        by_role_state.setdefault(role, {})[state] = n
+        by_state[state] = by_state.get(state, 0) + n
+        total += n
+    return Counts(by_role_state, by_state, total)
+
+
+def rombels(sekolah_ids) -> list[str]:
+    return list(
+        PesertaDidik.objects.filter(sekolah_id__in=list(sekolah_ids), departed_at__isnull=True)
+        .exclude(rombel="")
+        .order_by("rombel")
+        .values_list("rombel", flat=True)
+        .distinct()
+    )
+
+
+def account_list(sekolah_ids, *, q="", role="", rombel="", state=""):
+    """The school's accounts with NISN/NUPTK and class, filtered; a queryset to paginate."""
+    ids = list(sekolah_ids)
+    students = PesertaDidik.objects.filter(peserta_didik_id=OuterRef("person_id"))
+    teachers = Ptk.objects.filter(ptk_id=OuterRef("person_id")).order_by("-ptk_induk")
+    qs = school_accounts(ids).annotate(
+        rombel=Subquery(students.values("rombel")[:1]),
+        nisn=Subquery(students.values("nisn")[:1]),
+        nuptk=Subquery(teachers.values("nuptk")[:1]),
+    )
+    if role in ROLES:
+        qs = qs.filter(role=role)
+    if state in STATES:
+        qs = qs.filter(state=state)
+    if rombel:
+        in_class = PesertaDidik.objects.filter(sekolah_id__in=ids, rombel=rombel)
+        qs = qs.filter(person_type="peserta_didik", person_id__in=in_class.values("pk"))
+    q = (q or "").strip()
+    if q:
+        match = Q(nama__icontains=q) | Q(user_id__icontains=q.lower())
+        if q.isdigit():
+            by_nisn = PesertaDidik.objects.filter(sekolah_id__in=ids, nisn=q).values("pk")
+            by_nuptk = Ptk.objects.filter(sekolah_id__in=ids, nuptk=q).values("ptk_id")
+            match |= Q(person_id__in=by_nisn) | Q(person_id__in=by_nuptk)
+        qs = qs.filter(match)
+    return qs.order_by("role", "nama", "user_id")
+
+
+def activation_deadline() -> dt.date | None:
+    """The activation deadline: akun.lifecycle's when it exists, else AKUN_ACTIVATION_DEADLINE
+    (an ISO date in the environment), else none."""
+    try:
+        from akun.lifecycle import api as lifecycle  # noqa: PLC0415 - optional app
+    except ImportError:
+        lifecycle = None
+    fn = getattr(lifecycle, "activation_deadline", None) if lifecycle else None
+    if fn is not None:
+        try:
+            value = fn()
+            return value.date() if isinstance(value, dt.datetime) else value
+        except TypeError:
+            pass
+    text = os.environ.get("AKUN_ACTIVATION_DEADLINE", "")
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def days_left(deadline: dt.date | None) -> int | None:
+    return (deadline - clock.today()).days if deadline else None
+
+
+# --- Regions --------------------------------------------------------------------------------
+
+
+@dataclass
+class RegionRow:
+    kode: str  # region code (2/4 digits) or npsn for schools
+    nama: str
+    schools: int
+    total: int
+    issued: int
+    active: int
+    suspended: int
+    deactivated: int
+
+    @property
+    def rate(self):
+        return activation_rate(self.active, self.issued)
+
+    def as_list(self):
+        rate = self.rate
+        return [
+            self.kode,
+            self.nama,
+            self.schools,
+            self.total,
+            self.issued,
+            self.active,
+            self.suspended,
+            self.deactivated,
+            "" if rate is None else f"{rate:.1f}",
+        ]
+
+
+SORTS = {
+    "kode": lambda r: r.kode,
+    "nama": lambda r: r.nama.lower(),
+    "total": lambda r: r.total,
+    "active": lambda r: r.active,
+    "issued": lambda r: r.issued,
+    "rate": lambda r: -1 if r.rate is None else r.rate,
+}
+
+
+def _state_counts():
+    return {
+        "total": Count("id"),
+        "issued": Count("id", filter=Q(state=S.ISSUED)),
+        "active": Count("id", filter=Q(state=S.ACTIVE)),
+        "suspended": Count("id", filter=Q(state=S.SUSPENDED)),
+        "deactivated": Count("id", filter=Q(state=S.DEACTIVATED)),
+    }
+
+
+def region_rows(kode: str) -> list[RegionRow]:
+    """Children of a region: provinces of the nation (kode ''), regencies of a province
+    (2 digits), schools of a regency (4 digits); with account counts."""
+    accounts = Account.objects.exclude(state=S.DELETED).filter(sekolah__isnull=False)
+    schools = Sekolah.objects.filter(departed_at__isnull=True)
+    if kode:
+        accounts = accounts.filter(sekolah__kode_wilayah__startswith=kode)
+        schools = schools.filter(kode_wilayah__startswith=kode)
+    if len(kode) == 4:
+        counts = {
+            r["sekolah_id"]: r for r in accounts.values("sekolah_id").annotate(**_state_counts())
+        }
+        out = []
+        for pk, npsn, nama in schools.values_list("pk", "npsn", "nama"):
+            c = counts.get(pk, {})
+            out.append(
+                RegionRow(
+                    npsn,
+                    nama,
+                    1,
+                    *(
+                        c.get(k, 0)
+                        for k in ("total", "issued", "active", "suspended", "deactivated")
+                    ),
+                )
+            )
+        return out
+    width = 2 if not kode else 4
+    name_field = "provinsi" if width == 2 else "kabupaten_kota"
+    names = {
+        r["g"]: (r["nama"], r["n"])
+        for r in schools.annotate(g=Substr("kode_wilayah", 1, width))
+        .values("g")
+        .annotate(nama=Max(name_field), n=Count("pk"))
+    }
+    counts = {
+        r["g"]: r
+        for r in accounts.annotate(g=Substr("sekolah__kode_wilayah", 1, width))
+        .values("g")
+        .annotate(**_state_counts())
+    }
+    out = []
+    for g in sorted(set(names) | set(counts)):
+        nama, n = names.get(g, ("", 0))
+        c = counts.get(g, {})
+        out.append(
+            RegionRow(
+                g,
+                nama,
+                n,
+                *(c.get(k, 0) for k in ("total", "issued", "active", "suspended", "deactivated")),
+            )
+        )
+    return out
+
+
+def region_name(kode: str) -> str:
+    if len(kode) == 2:
+        field = "provinsi"
+    elif len(kode) == 4:
+        field = "kabupaten_kota"
+    else:
+        return ""
+    row = (
+        Sekolah.objects.filter(kode_wilayah__startswith=kode).values_list(field, flat=True).first()
+    )
+    return row or kode

@@ -1,0 +1,122 @@
+"""Builders for portal tests: schools in two regencies, an operator, students, a dinas admin,
+and a signed-in admin session (password, then the real TOTP page)."""
+
+import datetime as dt
+import uuid
+
+from akun.accounts.models import Account
+from akun.core import clock
+from akun.identity import terms
+from akun.portal import actions, totp
+from akun.roster.models import PesertaDidik, Ptk, Sekolah
+from tests.identity_support import make_account
+
+PASSWORD = "teh manis di sore hari"
+_RUN = {"first_run_id": 1, "changed_run_id": 1}
+
+
+def school(npsn, kode="320412", nama=None, form="SD", kab="Kab. Bandung", prov="Prov. Jawa Barat"):
+    return Sekolah.objects.create(
+        sekolah_id=uuid.uuid4(),
+        npsn=npsn,
+        nama=nama or f"SD NEGERI {npsn}",
+        bentuk_pendidikan=form,
+        status_sekolah="Negeri",
+        kode_wilayah=kode,
+        kabupaten_kota=kab,
+        provinsi=prov,
+        **_RUN,
+    )
+
+
+def student(sekolah, nama, local, *, rombel="5A", nisn=None, state="issued", initial="Kt4mPq7rXa"):
+    pd = PesertaDidik.objects.create(
+        peserta_didik_id=uuid.uuid4(),
+        nisn=nisn or ("00" + str(uuid.uuid4().int)[:8]),
+        nama=nama,
+        jenis_kelamin="P",
+        tanggal_lahir=dt.date(2013, 1, 2),
+        sekolah=sekolah,
+        tingkat_pendidikan=5,
+        program="reguler",
+        rombel=rombel,
+        **_RUN,
+    )
+    acc = make_account(
+        local, "peserta_didik", pd.pk, "peserta_didik", sekolah, nama, state=state, initial=initial
+    )
+    acc.jenjang = "SD"
+    acc.save(update_fields=["jenjang"])
+    return acc
+
+
+def ptk_row(sekolah, ptk_id, nama, *, operator=False, kepala=False, nuptk="", induk=True):
+    return Ptk.objects.create(
+        ptk_id=ptk_id,
+        sekolah=sekolah,
+        nuptk=nuptk,
+        nama=nama,
+        jenis_kelamin="L",
+        tanggal_lahir=dt.date(1980, 5, 6),
+        jenis_ptk="Kepala Sekolah" if kepala else "Guru Kelas",
+        ptk_induk=induk,
+        operator_sekolah=operator,
+        **_RUN,
+    )
+
+
+def operator(sekolah, local="opsekolah", nama="Operator Sekolah", *, extra_schools=()):
+    pid = uuid.uuid4()
+    ptk_row(sekolah, pid, nama, operator=True, nuptk="1234567890123456")
+    for s in extra_schools:
+        ptk_row(s, pid, nama, operator=True, induk=False)
+    acc = make_account(local, "ptk", pid, "tenaga_kependidikan", sekolah, nama, state="active")
+    acc.subdomain = "admin.sd.belajar.test"
+    acc.jenjang = "SD"
+    acc.save(update_fields=["subdomain", "jenjang"])
+    return acc
+
+
+def teacher(sekolah, local="gurusatu", nama="Guru Satu", nuptk="6543210987654321"):
+    pid = uuid.uuid4()
+    ptk_row(sekolah, pid, nama, nuptk=nuptk)
+    acc = make_account(local, "ptk", pid, "pendidik", sekolah, nama, state="active")
+    acc.jenjang = "SD"
+    acc.save(update_fields=["jenjang"])
+    return acc
+
+
+def dinas(region, nama="Admin Dinas"):
+    """A regional admin made the CLI's way, then activated (as after the first sign-in)."""
+    account, _password = actions.do_create_admin(nama=nama, region=region, actor="test")
+    account.set_password(PASSWORD)
+    account.initial_password_enc = None
+    account.state = Account.State.ACTIVE
+    account.activated_at = clock.now()
+    account.terms_version = terms.current().version
+    account.terms_accepted_at = clock.now()
+    account.save()
+    return account
+
+
+def sign_in(client, account):
+    """Password sign-in through the real page, then TOTP set up through the real page."""
+    r = client.post("/masuk", {"user_id": account.user_id, "password": PASSWORD})
+    assert r.status_code == 302, r.content[:500]
+    r = client.get("/operator/")
+    assert r.status_code == 302 and "/operator/verifikasi" in r["Location"]
+    if not totp.is_enrolled(account):
+        r = client.get("/operator/verifikasi")
+        assert b"<svg" in r.content
+    _next_step()
+    r = client.post(
+        "/operator/verifikasi", {"code": totp.current_code(account), "next": "/operator/"}
+    )
+    assert r.status_code in (200, 302), r.content[:500]
+    return r
+
+
+def _next_step():
+    """Move the clock one TOTP step on, so that a new code is not a replay of the last."""
+    now = clock.now()
+    clock.freeze(now + dt.timedelta(seconds=31))
