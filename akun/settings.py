@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "akun.accounts",
     "akun.identity",
     "akun.portal",
+    "oauth2_provider",
+    "akun.sso",
 ]
 
 AUTH_USER_MODEL = "accounts.Account"
@@ -120,6 +122,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PASSWORD_HASHERS = [
     "akun.core.hashers.TunedArgon2PasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Client secrets of SSO services only (long random strings; see akun.sso.hashers).
+    "akun.sso.hashers.ClientSecretHasher",
 ]
 
 LANGUAGE_CODE = "id"
@@ -193,6 +197,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {"akun": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+# Single sign-on (akun.sso): django-oauth-toolkit's settings live with the app.
+from akun.sso.conf import OAUTH2_PROVIDER, OAUTH2_PROVIDER_APPLICATION_MODEL  # noqa: E402
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default needs its folders; a fresh clone has none yet.

@@ -11,4 +11,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("operator/", include("akun.portal.urls")),
     path("", include("akun.identity.urls")),
+    path("", include("akun.sso.urls")),
 ]

@@ -1,0 +1,45 @@
+"""`akun sso rotate-key` and `akun sso keys`: the keys that sign ID tokens and assertions."""
+
+from django.core.management.base import BaseCommand
+
+from akun.core import clock
+from akun.sso import actions, keys
+from akun.sso.models import SigningKey
+
+
+class Command(BaseCommand):
+    help = "Single sign-on keys: rotate-key, keys."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        rot = sub.add_parser("rotate-key", help="a new signing key; old ones stay published")
+        rot.add_argument(
+            "--publish-seconds",
+            type=int,
+            default=None,
+            help="how long the old key stays published (default: the ID-token lifetime)",
+        )
+        rot.add_argument("--actor", default="cli")
+        sub.add_parser("keys", help="list signing keys")
+
+    def handle(self, *args, **o):
+        if o["action"] == "rotate-key":
+            new, retired = actions.do_rotate_key(
+                actor=o["actor"], publish_seconds=o["publish_seconds"]
+            )
+            self.stdout.write(self.style.SUCCESS(f"New signing key {new.kid}"))
+            for k in retired:
+                self.stdout.write(
+                    f"  retired {k.kid}, published until {k.publish_until:%Y-%m-%d %H:%M:%S%z}"
+                )
+            return
+        keys.ensure_key()
+        now = clock.now()
+        for k in SigningKey.objects.order_by("-created_at"):
+            if k.retired_at is None:
+                state = "signing"
+            elif k.publish_until and k.publish_until > now:
+                state = f"published until {k.publish_until:%Y-%m-%d %H:%M}"
+            else:
+                state = "unpublished"
+            self.stdout.write(f"{k.kid}  created {k.created_at:%Y-%m-%d %H:%M}  {state}")

@@ -1,0 +1,244 @@
+"""OpenID Connect endpoints (django-oauth-toolkit's views, extended), the consent screen,
+the person's own list of services, and the national admins' service pages."""
+
+import json
+
+from django.apps import apps
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from oauth2_provider import views as dot
+from oauth2_provider.settings import oauth2_settings
+
+from akun.accounts.api import Account
+from akun.sso import actions, keys
+from akun.sso.models import PERSONAL_CLAIMS, Consent, Service
+from akun.sso.validator import account_usable, service_of
+
+SCOPE_TEXT = {
+    "openid": gettext_lazy("Know that you signed in with your learning account"),
+    "profile": gettext_lazy("Your name and user ID"),
+    "email": gettext_lazy("Your learning account e-mail address"),
+    "akun": gettext_lazy(
+        "Your role, level, school (NPSN and name), region, and for students grade and class"
+    ),
+    "introspection": gettext_lazy("Check access tokens"),
+}
+PERSONAL_TEXT = {
+    "nisn": gettext_lazy("Your NISN (national student number)"),
+    "nuptk": gettext_lazy("Your NUPTK (teacher number)"),
+    "birthdate": gettext_lazy("Your date of birth"),
+}
+
+
+class AuthorizeView(dot.AuthorizationView):
+    """The authorization endpoint: only active accounts; a consent screen for third-party
+    services, remembered (sso.Consent) and revocable from Akun Saya."""
+
+    template_name = "sso/consent.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        if user.is_authenticated and not account_usable(user):
+            logout(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        app = ctx.get("application")
+        svc = service_of(app) if app else None
+        if svc is not None:
+            scopes = ctx.get("scopes") or []
+            ctx["service"] = svc
+            ctx["scope_texts"] = [SCOPE_TEXT.get(s, s) for s in scopes]
+            if "akun" in scopes:
+                ctx["scope_texts"] += [PERSONAL_TEXT[c] for c in svc.personal_claims]
+        return ctx
+
+    def render_to_response(self, context, **kwargs):
+        # A consent remembered for these scopes: no screen, straight on (as if allowed).
+        app = context.get("application")
+        form = context.get("form")
+        svc = service_of(app) if app else None
+        if svc is not None and form is not None and not context.get("error"):
+            consent = Consent.objects.filter(account=self.request.user, service=svc).first()
+            if consent is not None and consent.covers(context.get("scopes") or []):
+                data = {k: v for k, v in form.initial.items() if v is not None}
+                data["allow"] = "1"
+                bound = self.get_form_class()(data=data)
+                if bound.is_valid():
+                    return super().form_valid(bound)
+        return super().render_to_response(context, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if form.cleaned_data.get("allow") and response.status_code in (301, 302):
+            svc = Service.objects.filter(
+                application__client_id=form.cleaned_data.get("client_id")
+            ).first()
+            if svc is not None and not svc.first_party:
+                scopes = (form.cleaned_data.get("scope") or "").split()
+                actions.do_grant_consent(
+                    self.request.user, svc, scopes, actor=self.request.user.user_id
+                )
+        return response
+
+
+class DiscoveryView(dot.ConnectDiscoveryInfoView):
+    def get(self, request, *args, **kwargs):
+        keys.keyset()
+        response = super().get(request, *args, **kwargs)
+        data = json.loads(response.content)
+        data["revocation_endpoint"] = request.build_absolute_uri(
+            reverse("oauth2_provider:revoke-token")
+        )
+        data["introspection_endpoint"] = request.build_absolute_uri(
+            reverse("oauth2_provider:introspect")
+        )
+        data["grant_types_supported"] = [
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+        ]
+        data["id_token_signing_alg_values_supported"] = ["RS256"]
+        data["code_challenge_methods_supported"] = ["S256"]
+        out = JsonResponse(data)
+        out["Access-Control-Allow-Origin"] = "*"
+        return out
+
+
+def jwks_view(request):
+    """The published keys, serialised once per key change (akun.sso.keys)."""
+    body = keys.keyset().jwks
+    response = HttpResponse(body, content_type="application/json")
+    age = oauth2_settings.OIDC_JWKS_MAX_AGE_SECONDS
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = f"public, max-age={age}"
+    return response
+
+
+class LogoutView(dot.RPInitiatedLogoutView):
+    template_name = "sso/logout_confirm.html"
+
+
+# --- Akun Saya: my services ------------------------------------------------------------------
+
+
+@login_required
+@never_cache
+def my_services_view(request):
+    from akun.identity.models import ServiceSignIn
+
+    account = request.user
+    signed_in = {s.service_id: s for s in ServiceSignIn.objects.filter(account=account)}
+    rows = []
+    for svc in Service.objects.select_related("application").order_by("name"):
+        sign_in = signed_in.get(svc.service_id)
+        consent = Consent.objects.filter(account=account, service=svc, revoked_at=None).first()
+        if sign_in or consent:
+            rows.append({"service": svc, "sign_in": sign_in, "consent": consent})
+    return render(request, "sso/my_services.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+def revoke_view(request, slug):
+    svc = get_object_or_404(Service, slug=slug)
+    actions.do_revoke_service_access(request.user, svc, actor=request.user.user_id)
+    messages.success(
+        request, _("%(name)s no longer has access to your account.") % {"name": svc.name}
+    )
+    return redirect("sso:my_services")
+
+
+# --- national admins: services ---------------------------------------------------------------
+
+
+def is_national_admin(account) -> bool:
+    """A dinas account with a national scope (akun.portal's AdminScope, when installed)."""
+    if not (account.is_authenticated and account_usable(account)):
+        return False
+    if account.role != Account.Role.DINAS:
+        return False
+    if apps.is_installed("akun.portal"):
+        scope = apps.get_model("portal", "AdminScope")
+        return scope.objects.filter(account=account, level="national").exists()
+    return True
+
+
+def national_admin_required(view):
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not is_national_admin(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@national_admin_required
+@never_cache
+def admin_list_view(request):
+    services = Service.objects.select_related("application").order_by("name")
+    return render(request, "sso/admin_list.html", {"services": services})
+
+
+@national_admin_required
+@never_cache
+def admin_add_view(request):
+    error = ""
+    secret = ""
+    svc = None
+    form = request.POST
+    if request.method == "POST":
+        try:
+            if form.get("protocol") == "saml":
+                svc = actions.do_add_saml_service(
+                    form.get("name", "").strip(),
+                    metadata_xml=form.get("saml_metadata", ""),
+                    first_party=bool(form.get("first_party")),
+                    personal_claims=form.getlist("personal_claims"),
+                    actor=request.user.user_id,
+                )
+            else:
+                svc, secret = actions.do_add_oidc_service(
+                    form.get("name", "").strip(),
+                    kind=form.get("kind", "web"),
+                    redirect_uris=form.get("redirect_uris", "").split(),
+                    post_logout_redirect_uris=form.get("post_logout_redirect_uris", "").split(),
+                    scopes=" ".join(form.getlist("scopes")) or "openid",
+                    first_party=bool(form.get("first_party")),
+                    personal_claims=form.getlist("personal_claims"),
+                    require_pkce=bool(form.get("require_pkce")),
+                    actor=request.user.user_id,
+                )
+        except (actions.ServiceError, ValueError) as e:
+            error = str(e)
+    return render(
+        request,
+        "sso/admin_add.html",
+        {
+            "error": error,
+            "service": svc,
+            "secret": secret,
+            "form": form,
+            "scopes": list(SCOPE_TEXT),
+            "personal": PERSONAL_CLAIMS,
+        },
+    )
+
+
+@national_admin_required
+@require_POST
+def admin_toggle_view(request, slug):
+    svc = get_object_or_404(Service, slug=slug)
+    actions.do_update_service(svc, active=not svc.active, actor=request.user.user_id)
+    return redirect("sso:admin_list")
