@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "akun.roster",
     "akun.accounts",
     "akun.identity",
+    "akun.lifecycle",
     "akun.portal",
     "oauth2_provider",
     "akun.sso",

@@ -1,0 +1,281 @@
+"""After each roster import: accounts follow the people in the roster.
+
+The pass compares, set-based, what the roster now says each person should have (the
+eligibility rules of akun.accounts, as SQL: one row per person and jenjang with school and
+role) with the accounts that exist:
+
+- new eligibility (a student now at SMP, a PTK now also at an SMA): `issue_accounts`, which
+  issues exactly what is missing;
+- an account whose person still has it at the same jenjang but at another school or with
+  another role (a PTK who moved SD -> SD, a teacher who became head): it *follows*: school
+  and role change, the user ID does not (see docs/lifecycle.md, "Role changes");
+- an account whose person no longer has that jenjang: put on the deletion path with the
+  reason -- `moved_level` (the person has an account at another jenjang now; the old one
+  stays usable so they can move their data), or `school_closed`, `departed`, `not_eligible`
+  (the account is also suspended);
+- a person who comes back before the deletion: the schedule is cancelled and a suspension
+  this pass made is undone -- the same account, same user ID. Someone first marked
+  `departed` who turns up at another jenjang is re-marked `moved_level` and unsuspended.
+"""
+
+from django.db import connection, transaction
+
+from akun.accounts import eligibility
+from akun.accounts.api import issue_accounts
+from akun.core import clock
+from akun.lifecycle import safety
+from akun.lifecycle import sqlutil as q
+from akun.lifecycle.base import RuleResult, finish_run, start_run
+from akun.lifecycle.models import DeletionSchedule
+
+RULE = "roster"
+ROSTER_REASONS = ("moved_level", "departed", "school_closed", "not_eligible")
+_MATCH = "d.person_type = a.person_type AND d.person_id = a.person_id AND d.jenjang = a.jenjang"
+_PERSON = "a.person_id IS NOT NULL AND a.person_type IN ('peserta_didik', 'ptk')"
+
+
+def _build_desired(cur) -> None:
+    u = q.uuid_type()
+    q.create_temp(
+        cur,
+        "lc_desired",
+        f"person_type text, person_id {u}, jenjang text, sekolah_id {u}, role text",
+    )
+    cur.execute(
+        "INSERT INTO lc_desired SELECT 'peserta_didik', x.peserta_didik_id, x.jenjang, "
+        f"x.sekolah_id, '{eligibility.PESERTA_DIDIK}' "
+        f"FROM ({eligibility.students_sql(without_account=False)}) x"
+    )
+    role = " ".join(f"WHEN {rank} THEN '{r}'" for rank, r in eligibility.RANK_ROLE.items())
+    cur.execute(
+        "INSERT INTO lc_desired SELECT 'ptk', x.ptk_id, x.jenjang, x.sekolah_id, "
+        f"CASE x.top_rank {role} END FROM ({eligibility.ptk_sql(without_account=False)}) x"
+    )
+    cur.execute("CREATE INDEX lc_desired_person ON lc_desired (person_id, person_type, jenjang)")
+    cur.execute("ANALYZE lc_desired")
+
+
+def _build_follow(cur, lock: str) -> None:
+    u = q.uuid_type()
+    q.create_temp(
+        cur,
+        "lc_f",
+        f"account_id bigint PRIMARY KEY, user_id text, npsn text, kode_wilayah text, "
+        f"old_npsn text, old_role text, sekolah_id {u}, role text",
+    )
+    cur.execute(
+        "INSERT INTO lc_f SELECT a.id, a.user_id, COALESCE(ns.npsn, ''), "
+        "COALESCE(ns.kode_wilayah, ''), COALESCE(s.npsn, ''), a.role, d.sekolah_id, d.role "
+        f"FROM {q.ACCOUNT} a JOIN lc_desired d ON {_MATCH} {q.JOIN_SEKOLAH} "
+        f"LEFT JOIN {q.SEKOLAH} ns ON ns.sekolah_id = d.sekolah_id "
+        f"WHERE a.state <> 'deleted' AND {_PERSON} "
+        f"AND (a.sekolah_id IS NULL OR a.sekolah_id <> d.sekolah_id OR a.role <> d.role){lock}"
+    )
+
+
+def _build_back(cur, lock: str) -> None:
+    """Pending roster schedules whose person is eligible again: same jenjang (back) or, for a
+    departure, another one (moved)."""
+    q.create_temp(
+        cur,
+        "lc_b",
+        "schedule_id bigint, account_id bigint, user_id text, npsn text, kode_wilayah text, "
+        "old_state text, new_state text, what text",
+    )
+    cur.execute(
+        "INSERT INTO lc_b SELECT ds.id, a.id, a.user_id, COALESCE(s.npsn, ''), "
+        "COALESCE(s.kode_wilayah, ''), a.state, "
+        "CASE WHEN ds.suspended AND a.state = 'suspended' THEN ds.prior_state ELSE a.state END, "
+        f"CASE WHEN EXISTS (SELECT 1 FROM lc_desired d WHERE {_MATCH}) THEN 'back' "
+        "ELSE 'moved' END "
+        f"FROM lifecycle_deletionschedule ds JOIN {q.ACCOUNT} a ON a.id = ds.account_id "
+        f"{q.JOIN_SEKOLAH} "
+        f"WHERE ds.status = 'pending' AND ds.reason IN {q.in_list(ROSTER_REASONS)} "
+        f"AND a.state <> 'deleted' AND ("
+        f"EXISTS (SELECT 1 FROM lc_desired d WHERE {_MATCH}) OR (ds.reason <> 'moved_level' "
+        "AND EXISTS (SELECT 1 FROM lc_desired d WHERE d.person_type = a.person_type "
+        f"AND d.person_id = a.person_id))){lock}"
+    )
+
+
+def _build_gone(cur, lock: str) -> None:
+    q.create_temp(
+        cur,
+        "lc_g",
+        "account_id bigint PRIMARY KEY, user_id text, npsn text, kode_wilayah text, "
+        "state text, reason text, suspend boolean",
+    )
+    reason = (
+        "CASE WHEN EXISTS (SELECT 1 FROM lc_desired d WHERE d.person_type = a.person_type "
+        "AND d.person_id = a.person_id) THEN 'moved_level' "
+        "WHEN s.departed_at IS NOT NULL THEN 'school_closed' "
+        "WHEN a.person_type = 'peserta_didik' AND NOT EXISTS (SELECT 1 FROM roster_pesertadidik "
+        "pd WHERE pd.peserta_didik_id = a.person_id AND pd.departed_at IS NULL) THEN 'departed' "
+        "WHEN a.person_type = 'ptk' AND NOT EXISTS (SELECT 1 FROM roster_ptk p "
+        "WHERE p.ptk_id = a.person_id AND p.departed_at IS NULL) THEN 'departed' "
+        "ELSE 'not_eligible' END"
+    )
+    cur.execute(
+        f"INSERT INTO lc_g SELECT account_id, user_id, npsn, kode_wilayah, state, reason, "
+        "CASE WHEN reason <> 'moved_level' AND state IN ('issued', 'active') THEN TRUE "
+        "ELSE FALSE END FROM ("
+        "SELECT a.id AS account_id, a.user_id, COALESCE(s.npsn, '') AS npsn, "
+        f"COALESCE(s.kode_wilayah, '') AS kode_wilayah, a.state, {reason} AS reason "
+        f"FROM {q.ACCOUNT} a {q.JOIN_SEKOLAH} "
+        f"WHERE a.state <> 'deleted' AND {_PERSON} "
+        f"AND NOT EXISTS (SELECT 1 FROM lc_desired d WHERE {_MATCH}) "
+        "AND NOT EXISTS (SELECT 1 FROM lifecycle_deletionschedule ds "
+        f"WHERE ds.account_id = a.id AND ds.status = 'pending'){lock}) x"
+    )
+
+
+def _counts(cur, sql: str) -> dict[str, int]:
+    return q.by_province(cur, sql)
+
+
+def roster_pass(
+    *, actor: str, dry_run: bool = False, issue: bool = True, import_run: int | None = None
+) -> RuleResult:
+    result = RuleResult(RULE, dry_run=dry_run)
+    run = None if dry_run else start_run(RULE, actor)
+    if issue and not dry_run:
+        issued = issue_accounts(actor=actor)
+        with connection.cursor() as cur:
+            result.add(
+                "issue",
+                _counts(
+                    cur,
+                    f"SELECT {q.PROV}, count(*) FROM {q.ACCOUNT} a {q.JOIN_SEKOLAH} "
+                    f"WHERE a.issue_run = {int(issued.run_id)} GROUP BY 1",
+                ),
+            )
+    with transaction.atomic(), connection.cursor() as cur:
+        lock = "" if dry_run else q.for_update()
+        _build_desired(cur)
+        if dry_run and issue:
+            result.add(
+                "issue",
+                _counts(
+                    cur,
+                    "SELECT COALESCE(substr(s.kode_wilayah, 1, 2), ''), count(*) FROM lc_desired "
+                    f"d LEFT JOIN {q.SEKOLAH} s ON s.sekolah_id = d.sekolah_id WHERE NOT EXISTS "
+                    f"(SELECT 1 FROM {q.ACCOUNT} a WHERE {_MATCH} AND a.state <> 'deleted') "
+                    "GROUP BY 1",
+                ),
+            )
+        _build_back(cur, lock)
+        _build_follow(cur, lock)
+        _build_gone(cur, lock)
+        prov = "substr(kode_wilayah, 1, 2)"
+        result.add("back", _counts(cur, f"SELECT {prov}, count(*) FROM lc_b GROUP BY 1"))
+        result.add("follow", _counts(cur, f"SELECT {prov}, count(*) FROM lc_f GROUP BY 1"))
+        gone = _counts(cur, f"SELECT {prov}, count(*) FROM lc_g GROUP BY 1")
+        if dry_run:
+            for reason in ROSTER_REASONS:
+                result.add(
+                    f"schedule_{reason}",
+                    _counts(
+                        cur,
+                        f"SELECT {prov}, count(*) FROM lc_g WHERE reason = '{reason}' GROUP BY 1",
+                    ),
+                )
+        else:
+            gate = safety.gate(RULE, gone, q.province_totals(cur), actor=actor)
+            result.held = sorted(gate.blocked)
+            if gate.blocked:
+                cur.execute(f"DELETE FROM lc_g WHERE {prov} IN {q.in_list(gate.blocked)}")
+            _apply(cur, run.pk, actor, result)
+            gate.mark_used()
+        for t in ("lc_desired", "lc_f", "lc_b", "lc_g"):
+            q.drop_temp(cur, t)
+    if run:
+        finish_run(run, result, actor=actor)
+    return result
+
+
+def _apply(cur, run_id: int, actor: str, result: RuleResult) -> None:
+    p = {"now": q.dt(clock.now()), "run": run_id}
+    # Back (or moved on): cancel / re-mark the schedule, undo this pass's own suspension.
+    cur.execute(
+        "UPDATE lifecycle_deletionschedule SET status = 'cancelled', closed_at = %(now)s, "
+        "closed_run = %(run)s, closed_reason = 'back in the roster' "
+        "WHERE id IN (SELECT schedule_id FROM lc_b WHERE what = 'back')",
+        p,
+    )
+    cur.execute(
+        "UPDATE lifecycle_deletionschedule SET reason = 'moved_level', suspended = FALSE "
+        "WHERE id IN (SELECT schedule_id FROM lc_b WHERE what = 'moved')",
+    )
+    cur.execute(
+        f"UPDATE {q.ACCOUNT} SET state = (SELECT b.new_state FROM lc_b b "
+        f"WHERE b.account_id = {q.ACCOUNT}.id), state_changed_at = %(now)s "
+        "WHERE id IN (SELECT account_id FROM lc_b WHERE new_state <> old_state)",
+        p,
+    )
+    q.audit_from(
+        cur,
+        "lc_b",
+        action="lifecycle.roster_back",
+        actor=actor,
+        reason=(
+            "CASE WHEN t.what = 'back' THEN 'back in the roster: deletion cancelled' "
+            "ELSE 'now at another jenjang: kept until deletion to move data' END"
+        ),
+        before=q.json_obj(state="t.old_state"),
+        after=q.json_obj(
+            state="t.new_state",
+            deletion="CASE WHEN t.what = 'back' THEN 'cancelled' ELSE 'scheduled' END",
+        ),
+    )
+    # Follow: school and role, user ID unchanged.
+    cur.execute(
+        f"UPDATE {q.ACCOUNT} SET "
+        f"sekolah_id = (SELECT f.sekolah_id FROM lc_f f WHERE f.account_id = {q.ACCOUNT}.id), "
+        f"role = (SELECT f.role FROM lc_f f WHERE f.account_id = {q.ACCOUNT}.id) "
+        "WHERE id IN (SELECT account_id FROM lc_f)"
+    )
+    q.audit_from(
+        cur,
+        "lc_f",
+        action="lifecycle.roster_follow",
+        actor=actor,
+        reason=(
+            "CASE WHEN t.old_role <> t.role AND t.old_npsn <> t.npsn THEN 'moved school, role "
+            "changed' WHEN t.old_role <> t.role THEN 'role changed' ELSE 'moved school' END"
+        ),
+        before=q.json_obj(npsn="t.old_npsn", role="t.old_role"),
+        after=q.json_obj(npsn="t.npsn", role="t.role"),
+    )
+    # Gone: on the deletion path; suspended unless it is a move to another jenjang.
+    cur.execute(
+        "INSERT INTO lifecycle_deletionschedule (account_id, reason, status, created_at, "
+        "created_run, suspended, prior_state, closed_reason) "
+        "SELECT account_id, reason, 'pending', %(now)s, %(run)s, suspend, state, '' FROM lc_g",
+        p,
+    )
+    cur.execute(
+        f"UPDATE {q.ACCOUNT} SET state = 'suspended', state_changed_at = %(now)s "
+        "WHERE id IN (SELECT account_id FROM lc_g WHERE suspend)",
+        p,
+    )
+    q.audit_from(
+        cur,
+        "lc_g",
+        action="lifecycle.roster_schedule_deletion",
+        actor=actor,
+        reason="t.reason",
+        before=q.json_obj(state="t.state"),
+        after=q.json_obj(
+            state="CASE WHEN t.suspend THEN 'suspended' ELSE t.state END",
+            deletion="'scheduled'",
+        ),
+    )
+    prov = "substr(kode_wilayah, 1, 2)"
+    for reason in ROSTER_REASONS:
+        result.add(
+            f"schedule_{reason}",
+            _counts(cur, f"SELECT {prov}, count(*) FROM lc_g WHERE reason = '{reason}' GROUP BY 1"),
+        )
+
+
+__all__ = ["DeletionSchedule", "ROSTER_REASONS", "roster_pass"]

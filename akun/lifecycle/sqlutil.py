@@ -1,0 +1,112 @@
+"""Set-based building blocks shared by the rules: temp tables, province keys, audit rows.
+
+Every sweep works the same way: the accounts it will change go into a temp table (on
+PostgreSQL selected FOR UPDATE, which re-checks the condition against concurrent changes;
+on SQLite the IMMEDIATE transaction already holds the write lock), then one UPDATE of those
+accounts and one INSERT of their audit rows. Nothing loops over accounts in Python.
+"""
+
+from django.db import connection
+
+from akun.core import clock
+
+ACCOUNT = "accounts_account"
+SEKOLAH = "roster_sekolah"
+# The province of an account: the first two digits of its school's kode_wilayah ('' = none).
+PROV = "COALESCE(substr(s.kode_wilayah, 1, 2), '')"
+JOIN_SEKOLAH = f"LEFT JOIN {SEKOLAH} s ON s.sekolah_id = a.sekolah_id"
+
+
+def pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def dt(value):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def date(value):
+    return connection.ops.adapt_datefield_value(value)
+
+
+def for_update() -> str:
+    return " FOR UPDATE OF a" if pg() else ""
+
+
+def uuid_type() -> str:
+    return "uuid" if pg() else "text"
+
+
+def create_temp(cur, name: str, columns: str) -> None:
+    if pg():
+        cur.execute(f"DROP TABLE IF EXISTS {name}")
+        cur.execute(f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP")
+    else:
+        cur.execute(f"DROP TABLE IF EXISTS temp.{name}")
+        cur.execute(f"CREATE TEMP TABLE {name} ({columns})")
+
+
+def drop_temp(cur, name: str) -> None:
+    # Explicitly too: inside an outer transaction (tests) there is no commit to drop it.
+    cur.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def json_obj(**exprs: str) -> str:
+    """SQL for a JSON object from SQL expressions (for the audit's before/after)."""
+    inner = ", ".join(f"'{k}', {v}" for k, v in exprs.items())
+    return f"CAST(json_build_object({inner}) AS jsonb)" if pg() else f"json_object({inner})"
+
+
+def in_list(values) -> str:
+    """A literal SQL list of short codes (province codes, states): digits and letters only."""
+    vals = [str(v) for v in values]
+    for v in vals:
+        if not v.replace("_", "").isalnum() and v != "":
+            raise ValueError(f"unsafe literal {v!r}")
+    return "(" + ", ".join(f"'{v}'" for v in vals) + ")" if vals else "('')"
+
+
+def not_blocked(blocked: set[str]) -> str:
+    """A condition on account `a`: its province is not held by the safety stop."""
+    if not blocked:
+        return "1=1"
+    return (
+        f"COALESCE((SELECT substr(sb.kode_wilayah, 1, 2) FROM {SEKOLAH} sb "
+        f"WHERE sb.sekolah_id = a.sekolah_id), '') NOT IN {in_list(sorted(blocked))}"
+    )
+
+
+def audit_from(cur, table: str, *, action: str, actor: str, reason: str, before: str, after: str):
+    """One audit row per row of `table` (columns user_id, npsn, kode_wilayah, ...), in one
+    INSERT. `reason`, `before` and `after` are SQL expressions over the table (alias t)."""
+    cur.execute(
+        "INSERT INTO audit_auditevent (at, actor, action, object_type, object_id, npsn, "
+        "kode_wilayah, reason, before, after) "
+        f"SELECT %(at)s, %(actor)s, %(action)s, 'account', t.user_id, t.npsn, t.kode_wilayah, "
+        f"{reason}, {before}, {after} FROM {table} t",
+        {"at": dt(clock.now()), "actor": actor, "action": action},
+    )
+
+
+def by_province(cur, sql: str, params=None) -> dict[str, int]:
+    """{province: n} from a query returning (province, n)."""
+    cur.execute(sql, params or {})
+    return {str(p or ""): int(n) for p, n in cur.fetchall()}
+
+
+def province_totals(cur) -> dict[str, int]:
+    """Accounts per province that are not deleted: the base of the safety stop's share."""
+    return by_province(
+        cur,
+        f"SELECT {PROV}, count(*) FROM {ACCOUNT} a {JOIN_SEKOLAH} "
+        "WHERE a.state <> 'deleted' GROUP BY 1",
+    )
+
+
+def id_ranges(cur, batch: int, where: str = "1=1", params=None) -> list[tuple[int, int]]:
+    """[lo, hi) ranges of account ids, each `batch` ids wide, covering the accounts."""
+    cur.execute(f"SELECT min(id), max(id) FROM {ACCOUNT} a WHERE {where}", params or {})
+    lo, hi = cur.fetchone()
+    if lo is None:
+        return []
+    return [(start, min(start + batch, hi + 1)) for start in range(lo, hi + 1, batch)]
