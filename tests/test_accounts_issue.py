@@ -100,7 +100,7 @@ def test_idempotent_and_picks_up_only_what_is_new():
     child = roster.peserta_didik(sd, 6)
     assert _issue().total == 1
     again = _issue()
-    assert (again.total, again.skipped) == (0, 0)
+    assert (again.total, again.counts) == (0, {})
     # The child moves on to SMP: a second account, for the new jenjang; the SD one stays.
     PesertaDidik.objects.filter(pk=child.pk).update(sekolah_id=smp.pk, tingkat_pendidikan=7)
     roster.peserta_didik(sd, 5)

@@ -31,9 +31,11 @@ class Account(AbstractBaseUser):
 
     id = models.BigAutoField(primary_key=True)
     # Letters then digits; unique across every subdomain so it can never be confused.
-    local_part = models.CharField(max_length=64, unique=True)
+    # Unique through Meta.constraints, not unique=True: on PostgreSQL that would add a second
+    # (varchar_pattern_ops) index to each, and every index costs bulk issuance time.
+    local_part = models.CharField(max_length=64)
     subdomain = models.CharField(max_length=40)
-    user_id = models.CharField(max_length=200, unique=True)
+    user_id = models.CharField(max_length=200)
 
     person_type = models.CharField(max_length=20, choices=PersonType.choices)
     person_id = models.UUIDField(null=True, blank=True)  # peserta_didik_id or ptk_id
@@ -46,12 +48,11 @@ class Account(AbstractBaseUser):
         null=True,
         blank=True,
         related_name="accounts",
+        db_index=False,  # the (sekolah, role, state) index serves lookups by school
     )
     nama = models.CharField(max_length=200, blank=True)
 
-    state = models.CharField(
-        max_length=12, choices=State.choices, default=State.ISSUED, db_index=True
-    )
+    state = models.CharField(max_length=12, choices=State.choices, default=State.ISSUED)
     state_changed_at = models.DateTimeField(null=True, blank=True)
     issued_at = models.DateTimeField()
     issue_run = models.BigIntegerField(null=True, blank=True)
@@ -74,11 +75,13 @@ class Account(AbstractBaseUser):
 
     class Meta:
         constraints = [
+            models.UniqueConstraint(fields=["local_part"], name="account_local_part_unique"),
+            models.UniqueConstraint(fields=["user_id"], name="account_user_id_unique"),
             models.UniqueConstraint(
                 fields=["person_type", "person_id", "jenjang"],
                 condition=Q(person_id__isnull=False) & ~Q(state="deleted"),
                 name="one_account_per_person_per_jenjang",
-            )
+            ),
         ]
         indexes = [models.Index(fields=["sekolah", "role", "state"])]
 

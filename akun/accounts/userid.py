@@ -56,6 +56,7 @@ SUFFIX_TITLES = {
 _APOSTROPHES = "'’‘`´ʼʻ"
 _TOKEN_SPLIT = re.compile(r"\s+")
 _NON_LETTER = re.compile(r"[^a-z]+")
+_PLAIN = re.compile(r"[A-Za-z ]*")
 
 
 def _fold(text: str) -> str:
@@ -77,6 +78,15 @@ def _is_suffix_title(token: str) -> bool:
 
 def name_words(nama: str) -> list[str]:
     """The words of a name with titles removed, each folded to lower-case ASCII letters."""
+    if _PLAIN.fullmatch(nama):
+        # Fast path for most names (bulk issuance): same result as below, without the
+        # Unicode folding and dot handling that only apply to other names.
+        tokens = nama.lower().split()
+        while len(tokens) > 1 and tokens[0] in PREFIX_TITLES:
+            tokens.pop(0)
+        while len(tokens) > 1 and tokens[-1] in SUFFIX_TITLES:
+            tokens.pop()
+        return tokens
     # Everything after the first comma is a list of degrees ("Siti Aminah, S.Pd., M.Pd.").
     main = nama.split(",", 1)[0]
     for a in _APOSTROPHES:

@@ -70,11 +70,6 @@ class Command(BaseCommand):
         for sub in sorted(result.counts, key=lambda s: level_of.get(s, (s, ""))):
             role, level = level_of.get(sub, (sub, ""))
             self.stdout.write(f"  {role:<20} {level:<11} {sub:<17} {result.counts[sub]:>10,}")
-        if result.skipped:
-            self.stdout.write(
-                f"Skipped {result.skipped:,} (issued meanwhile by another run, or ID taken); "
-                "run again to finish."
-            )
         if result.interrupted_runs:
             runs = ", ".join(f"#{r}" for r in result.interrupted_runs)
             self.stdout.write(f"Earlier interrupted runs recorded: {runs}.")

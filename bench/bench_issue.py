@@ -1,0 +1,141 @@
+"""Account issuance benchmark on PostgreSQL: a generated, imported roster -> accounts.
+
+    .venv/bin/python bench/bench_issue.py [--scale 0.05] [--seed 1] [--db akun_bench_issue]
+
+Prints, for one `akun accounts issue` process start to exit: accounts/s and peak memory (max
+RSS of that process); then, in the same run, the raw COPY rate of the same rows (the issued
+accounts, dumped and COPYed into a plain table without indexes) and the ratio; then the time
+to export one school's CSV of about 1,000 accounts (median of 7).
+Targets (issue 3): >= 25,000 accounts/s, peak < 2 GiB, export < 200 ms.
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+AKUN = [sys.executable, "-m", "akun"]
+
+
+def sh(*args, env):
+    subprocess.run(args, check=True, env=env, cwd=ROOT)
+
+
+def timed_child(args, env):
+    """(seconds, peak RSS in KiB, stdout) of one child process, measured with wait4."""
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if proc.returncode != 0:
+        sys.exit(f"failed: {' '.join(args)}\n{stdout}\n{stderr}")
+    return elapsed, usage.ru_maxrss, stdout
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scale", type=float, default=0.05)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--db", default="akun_bench_issue")
+    ap.add_argument("--snapshot", type=Path, default=None, help="an existing generated snapshot")
+    ap.add_argument(
+        "--reuse-roster", action="store_true", help="keep the imported roster, drop accounts"
+    )
+    args = ap.parse_args()
+
+    snap = args.snapshot or ROOT / "bench" / "out" / f"snapshot-{args.scale}-{args.seed}"
+    var = ROOT / "bench" / "out" / "var"
+    env = dict(os.environ, AKUN_VAR_DIR=str(var))
+    if not (snap / "ptk.csv").exists():
+        t0 = time.perf_counter()
+        sh(*AKUN, "roster", "generate", "--out", str(snap), "--scale", str(args.scale),
+           "--seed", str(args.seed), env=env)  # fmt: skip
+        print(f"generated {snap} in {time.perf_counter() - t0:.1f} s")
+    url = f"postgres://postgres@127.0.0.1:5432/{args.db}"
+    env["DATABASE_URL"] = url
+    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q"]
+    if args.reuse_roster:
+        sh(*AKUN, "migrate", "-v0", env=env)
+        sh(*psql, "-d", args.db, "-c",
+           "TRUNCATE accounts_account, accounts_localpartcounter, accounts_issuerun, "
+           "audit_auditevent CASCADE", env=env)  # fmt: skip
+    else:
+        sh(*psql, "-c", f"DROP DATABASE IF EXISTS {args.db}", "-c", f"CREATE DATABASE {args.db}",
+           env=env)  # fmt: skip
+        sh(*AKUN, "migrate", "-v0", env=env)
+        t0 = time.perf_counter()
+        sh(*AKUN, "roster", "import", str(snap), "--actor", "bench", env=env)
+        print(f"imported the roster in {time.perf_counter() - t0:.1f} s")
+    sh(*psql, "-d", args.db, "-c", "VACUUM ANALYZE", env=env)
+
+    print(f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    elapsed, peak_kib, out = timed_child([*AKUN, "accounts", "issue", "--actor", "bench"], env)
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        total = conn.execute("SELECT count(*) FROM accounts_account").fetchone()[0]
+        print(f"snapshot: {snap.name}; issued {total:,} accounts")
+        rate = total / elapsed
+        print(
+            f"issue: {elapsed:.1f} s end to end, {rate:,.0f} accounts/s, "
+            f"peak RSS {peak_kib / 1024:,.0f} MiB"
+        )
+        print("  " + out.strip().replace("\n", "\n  "))
+
+        # The raw COPY rate of the same rows into a plain table (no indexes, no constraints).
+        conn.execute("DROP TABLE IF EXISTS bench_copy")
+        conn.execute("CREATE TABLE bench_copy (LIKE accounts_account)")
+        with tempfile.TemporaryFile() as f:
+            with conn.cursor().copy("COPY accounts_account TO STDOUT") as copy:
+                for chunk in copy:
+                    f.write(chunk)
+            f.seek(0)
+            t0 = time.perf_counter()
+            with conn.cursor().copy("COPY bench_copy FROM STDIN") as copy:
+                while chunk := f.read(1 << 20):
+                    copy.write(chunk)
+            copy_s = time.perf_counter() - t0
+        conn.execute("DROP TABLE bench_copy")
+        copy_rate = total / copy_s
+        print(
+            f"raw COPY of the same {total:,} rows into a plain table: {copy_s:.1f} s, "
+            f"{copy_rate:,.0f} rows/s; issuance runs at {rate / copy_rate:.0%} of it"
+        )
+        npsn, n = conn.execute(
+            "SELECT s.npsn, count(*) FROM accounts_account a JOIN roster_sekolah s "
+            "ON s.sekolah_id = a.sekolah_id GROUP BY s.npsn "
+            "ORDER BY abs(count(*) - 1000), s.npsn LIMIT 1"
+        ).fetchone()
+
+    os.environ.update(env, DJANGO_SETTINGS_MODULE="akun.settings")
+    import django
+
+    django.setup()
+    from akun.accounts.api import export_accounts_csv
+
+    times = []
+    for _ in range(7):
+        t0 = time.perf_counter()
+        export = export_accounts_csv(npsn, actor="bench")
+        times.append(time.perf_counter() - t0)
+    print(
+        f"export of school {npsn} ({export.rows:,} accounts, {export.initial_passwords:,} "
+        f"passwords): median {statistics.median(times) * 1000:.0f} ms, "
+        f"max {max(times) * 1000:.0f} ms over 7"
+    )
+    assert export.rows == n
+
+
+if __name__ == "__main__":
+    main()
