@@ -110,6 +110,7 @@ def test_tolerant_reading_bom_semicolon_cp1252_quotes_spaces_capitals_dates(tmp_
         ("peserta_didik", "jenis_kelamin", "X", "must be one of"),
         ("peserta_didik", "peserta_didik_id", "not-a-uuid", "UUID"),
         ("peserta_didik", "nama", "", "required"),
+        ("peserta_didik", "tempat_lahir", "x" * 101, "longer than 100"),
         ("ptk", "nuptk", "12345", "16 digits"),
         ("ptk", "nip", "1985013120100120", "18 digits"),
         ("ptk", "jenis_ptk", "Astronaut", "must be one of"),
@@ -377,3 +378,41 @@ def test_roster_imported_signal_after_a_change_only(tmp_path, django_capture_on_
     finally:
         roster_imported.disconnect(receiver)
     assert seen == [first.run.pk]
+
+
+@pytest.mark.parametrize(
+    "form,program,grade,ok",
+    [
+        ("SD", "reguler", "6", True),
+        ("SD", "reguler", "7", False),
+        ("SMP", "reguler", "6", False),
+        ("SMK", "reguler", "13", True),
+        ("SMA", "reguler", "13", False),
+        ("SDLB", "reguler", "7", False),
+        ("SLB", "reguler", "12", True),
+        ("PKBM", "paket_b", "8", True),
+        ("PKBM", "paket_b", "10", False),
+        ("PKBM", "reguler", "8", False),
+        ("SD", "paket_a", "5", False),
+        ("TK", "reguler", "1", False),
+    ],
+)
+def test_grade_and_programme_must_exist_at_the_school_form(tmp_path, form, program, grade, ok):
+    snap = Snapshot(schools=1, students_per_school=3)
+    snap.sekolah[0]["bentuk_pendidikan"] = form
+    for row in snap.peserta_didik:
+        row.update(tingkat_pendidikan="6" if form == "SD" else grade, program="reguler")
+    snap.peserta_didik[1].update(tingkat_pendidikan=grade, program=program)
+    if form != "SD":
+        for row in (snap.peserta_didik[0], snap.peserta_didik[2]):
+            row.update(tingkat_pendidikan=grade, program=program)
+    result = do_import(snap.write(tmp_path / "s"))
+    report = rejects(result)
+    if ok:
+        assert report == []
+    else:
+        lines = {r["line"] for r in report}
+        assert "3" in lines
+        r = next(r for r in report if r["line"] == "3")
+        assert r["field"] == "tingkat_pendidikan"
+        assert f"does not exist at a school of form {form}" in r["reason"]

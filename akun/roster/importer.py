@@ -87,7 +87,7 @@ def _sekolah_parser(ix, today):
 
 def _peserta_didik_parser(ix, today):
     g = ix.__getitem__
-    i_id, i_nisn, i_nik, i_nama, i_jk, i_tgl, i_sek, i_tingkat, i_prog, i_rombel = map(
+    i_id, i_nisn, i_nik, i_nama, i_jk, i_tl, i_tgl, i_sek, i_tingkat, i_prog, i_rombel = map(
         g,
         (
             "peserta_didik_id",
@@ -95,6 +95,7 @@ def _peserta_didik_parser(ix, today):
             "nik",
             "nama",
             "jenis_kelamin",
+            "tempat_lahir",
             "tanggal_lahir",
             "sekolah_id",
             "tingkat_pendidikan",
@@ -108,8 +109,11 @@ def _peserta_didik_parser(ix, today):
     school = F.Memo(lambda v: F.uuid_hex("sekolah_id", v))
     rombel = F.Memo(lambda v: F.text("rombel", v, max_length=50, required=False))
 
+    place = F.Memo(lambda v: F.text("tempat_lahir", v, max_length=100, required=False))
+
     def parse(c):
         nik = F.digits("nik", c[i_nik], 16, required=False)
+        place[c[i_tl]]  # checked, not stored: no account needs the place of birth
         return (
             F.uuid_hex("peserta_didik_id", c[i_id]),
             F.digits("nisn", c[i_nisn], 10, required=False),
@@ -541,6 +545,7 @@ class RosterImport:
             phase.done(f"read and staged {spec.name}")
         _fault_point("after-staging")
         self._cross_row_checks(cursor)
+        self._grade_checks(cursor)
         for spec in SPECS:
             self._count_rejects_from_sql(cursor, spec, report, result)
         phase.done("checks across rows")
@@ -713,6 +718,33 @@ class RosterImport:
                 "CAST(s.sekolah_id AS text)",
                 "'the school is not in sekolah.csv'",
             )
+
+    def _grade_checks(self, cursor):
+        """A student's grade and programme must exist at the school's form (SD: 1-6, ...)."""
+        cursor.execute(
+            "CREATE TEMP TABLE grade_rule "
+            f"(bentuk_pendidikan text, program text, lo integer, hi integer){self._on_commit_drop}"
+        )
+        cursor.executemany(
+            "INSERT INTO grade_rule VALUES (%s, %s, %s, %s)",
+            [(form, prog, lo, hi) for (form, prog), (lo, hi) in vocab.GRADES_BY_FORM.items()],
+        )
+        cat = "||"
+        self._reject_sql(
+            cursor,
+            PESERTA_DIDIK,
+            f"NOT EXISTS (SELECT 1 FROM {SEKOLAH.staging} k JOIN grade_rule r "
+            "ON r.bentuk_pendidikan = k.bentuk_pendidikan "
+            "WHERE k.sekolah_id = s.sekolah_id AND r.program = s.program "
+            "AND s.tingkat_pendidikan BETWEEN r.lo AND r.hi)",
+            "tingkat_pendidikan",
+            "CAST(s.tingkat_pendidikan AS text)",
+            f"'grade ' {cat} CAST(s.tingkat_pendidikan AS text) {cat} ' in programme ' {cat} "
+            f"s.program {cat} ' does not exist at a school of form ' {cat} "
+            f"(SELECT k.bentuk_pendidikan FROM {SEKOLAH.staging} k "
+            "WHERE k.sekolah_id = s.sekolah_id)",
+        )
+        cursor.execute("DROP TABLE grade_rule")
 
     def _count_rejects_from_sql(self, cursor, spec, report, result):
         cursor.execute(

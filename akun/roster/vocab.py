@@ -86,3 +86,22 @@ PROVINSI = {
     "95": "Papua Pegunungan",
     "96": "Papua Barat Daya",
 }
+
+# Which grades and programmes a school form teaches: (form, program) -> (lowest, highest grade).
+# A student row outside these is rejected: the school form or the grade is wrong in Dapodik.
+PAKET_GRADES = {"paket_a": (1, 6), "paket_b": (7, 9), "paket_c": (10, 12)}
+GRADES_BY_FORM = {
+    ("SD", "reguler"): (1, 6),
+    ("SMP", "reguler"): (7, 9),
+    ("SMA", "reguler"): (10, 12),
+    ("SMK", "reguler"): (10, 13),
+    ("SLB", "reguler"): (1, 12),
+    ("SDLB", "reguler"): (1, 6),
+    ("SMPLB", "reguler"): (7, 9),
+    ("SMALB", "reguler"): (10, 12),
+    **{
+        (form, p): grades for form in SCHOOL_FORMS_EQUIVALENCY for p, grades in PAKET_GRADES.items()
+    },
+    **{(form, "reguler"): (1, 13) for form in SCHOOL_FORMS_OTHER},
+    # Early-childhood forms have no graded students: no entry.
+}
