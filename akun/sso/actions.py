@@ -190,7 +190,9 @@ def do_update_service(
     saml_attributes: dict | None = None,
     active: bool | None = None,
 ) -> Service:
-    svc = Service.objects.select_for_update().select_related("application").get(pk=svc.pk)
+    svc = (
+        Service.objects.select_for_update(of=("self",)).select_related("application").get(pk=svc.pk)
+    )
     before = _snapshot(svc)
     if name is not None:
         svc.name = name
