@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/akun
 
-.PHONY: demo test test-sqlite test-postgres lint venv pg chromium bench clean
+.PHONY: demo test test-sqlite test-postgres lint venv pg chromium debian-packages bench clean
 
 $(BIN)/akun: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/akun makemigrations --check --dry-run
 
-test-sqlite: venv chromium
+test-sqlite: venv chromium debian-packages
 	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest -q
 
 pg:
@@ -32,7 +32,11 @@ pg:
 chromium:
 	bash scripts/ensure-chromium.sh
 
-test-postgres: venv pg chromium
+# SAML signing (pysaml2) runs Debian's xmlsec1.
+debian-packages:
+	bash scripts/ensure-debian-packages.sh
+
+test-postgres: venv pg chromium debian-packages
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
 
 test: lint test-sqlite test-postgres
