@@ -45,7 +45,6 @@ class Command(BaseCommand):
     help = "Account lifecycle: deadlines, roster changes, deletion path, misuse, safety stop."
 
     def add_arguments(self, parser):
-        parser.add_argument("--actor", default="", help="who does it (audit log)")
         sub = parser.add_subparsers(dest="action", required=True)
 
         dl = sub.add_parser("deadline", help="activation deadlines of issuance cohorts")
@@ -93,8 +92,12 @@ class Command(BaseCommand):
         can.add_argument("user_id")
         can.add_argument("--reason", required=True)
 
+        for name, p in [*sub.choices.items(), *dsub.choices.items()]:
+            if name != "deadline":
+                p.add_argument("--actor", default="", help="who does it (audit log)")
+
     def handle(self, *args, **opts):
-        self.actor = opts["actor"] or _default_actor()
+        self.actor = opts.get("actor") or _default_actor()
         try:
             return getattr(self, "do_" + opts["action"])(opts)
         except (CohortError, api.MisuseError, TransitionNotAllowed, ValueError) as e:
