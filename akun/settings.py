@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "akun.roster",
     "akun.accounts",
     "akun.identity",
+    "akun.portal",
     "akun.lifecycle",
     "akun.portal",
     "oauth2_provider",
@@ -79,8 +80,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "akun.identity.middleware.SessionGenerationMiddleware",
-    "akun.portal.middleware.SecondFactorMiddleware",  # admins: TOTP, session limits
     "django.contrib.messages.middleware.MessageMiddleware",
+    "akun.portal.middleware.SecondFactorMiddleware",  # admins: TOTP, session limits
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

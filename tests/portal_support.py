@@ -4,7 +4,10 @@ and a signed-in admin session (password, then the real TOTP page)."""
 import datetime as dt
 import uuid
 
+from django.test import Client  # noqa: F401 - re-exported for tests
+
 from akun.accounts.models import Account
+from akun.audit.models import AuditEvent  # noqa: F401
 from akun.core import clock
 from akun.identity import terms
 from akun.portal import actions, totp

@@ -69,9 +69,11 @@ def _cut_lines(c: canvas.Canvas) -> None:
     c.restoreState()
 
 
-def render_slips(slips: list[Slip], *, school: str, signin_url: str) -> bytes:
+def render_slips(
+    slips: list[Slip], *, school: str, signin_url: str, compress: bool = True
+) -> bytes:
     buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4, pageCompression=1)
+    c = canvas.Canvas(buf, pagesize=A4, pageCompression=1 if compress else 0)
     c.setTitle(_latin(_("Account slips") + " · " + school))
     c.setAuthor("Akun")
     _qr_form(c, signin_url)

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,42 +14,98 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='TotpDevice',
+            name="TotpDevice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('secret_enc', models.BinaryField()),
-                ('created_at', models.DateTimeField()),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('last_step', models.BigIntegerField(default=0)),
-                ('account', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='totp_device', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("secret_enc", models.BinaryField()),
+                ("created_at", models.DateTimeField()),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                ("last_step", models.BigIntegerField(default=0)),
+                (
+                    "account",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="totp_device",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AdminScope',
+            name="AdminScope",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.CharField(choices=[('national', 'National'), ('province', 'Province'), ('regency', 'Regency'), ('school', 'School')], max_length=10)),
-                ('kode_wilayah', models.CharField(blank=True, max_length=4)),
-                ('npsn', models.CharField(blank=True, max_length=8)),
-                ('granted_at', models.DateTimeField()),
-                ('granted_by', models.CharField(max_length=200)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='admin_scopes', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("national", "National"),
+                            ("province", "Province"),
+                            ("regency", "Regency"),
+                            ("school", "School"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("kode_wilayah", models.CharField(blank=True, max_length=4)),
+                ("npsn", models.CharField(blank=True, max_length=8)),
+                ("granted_at", models.DateTimeField()),
+                ("granted_by", models.CharField(max_length=200)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="admin_scopes",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('account', 'level', 'kode_wilayah', 'npsn'), name='one_scope_row_each')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("account", "level", "kode_wilayah", "npsn"),
+                        name="one_scope_row_each",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RecoveryCode',
+            name="RecoveryCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code_hash', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField()),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recovery_codes', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code_hash", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField()),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recovery_codes",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['account', 'code_hash'], name='portal_reco_account_df822f_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["account", "code_hash"], name="portal_reco_account_df822f_idx"
+                    )
+                ],
             },
         ),
     ]
