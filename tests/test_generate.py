@@ -337,7 +337,7 @@ def test_ptk_fields(snapshot):
             assert nip.setdefault(r["nip"], r["ptk_id"]) == r["ptk_id"]
             assert r["nip"][:8] == born.strftime("%Y%m%d")
             tmt = dt.date(int(r["nip"][8:12]), int(r["nip"][12:14]), 1)
-            assert born.year + 17 <= tmt.year <= YEAR
+            assert born.year + 23 <= tmt.year <= YEAR
             assert r["nip"][14] == ("1" if r["jenis_kelamin"] == "L" else "2")
             assert r["nip"][15:] != "000"
             assert sekolah[r["sekolah_id"]]["status_sekolah"] == "Negeri"

@@ -160,7 +160,7 @@ class _Generator:
         self.nuptk_i = 0
         self.nik_i: dict[str, int] = {}  # per kecamatan
         self.nik_overflow: Counter[str] = Counter()  # per regency
-        self.nip_i: Counter[tuple[str, int, int]] = Counter()
+        self.nip_i: Counter[tuple[str, int, int]] = Counter()  # (YYYY-MM born, TMT, sex)
         self.pool: dict[str, list[list[str]]] = defaultdict(list)  # form -> persons
         self.pool_province = ""
         self.pooled: set[str] = set()  # ptk_ids of this school that joined the pool
@@ -210,7 +210,7 @@ class _Generator:
         first = int(self.rng.random() * span)
         for k in range(span):  # a later year when one is full
             tmt_year = earliest + (first + k) % span
-            key = (born[:4], tmt_year, int(male))
+            key = (born[:7], tmt_year, int(male))  # per birth month: ~20k keys nationally
             i = self.nip_i[key]
             if i < 999 * len(TMT_MONTHS):
                 self.nip_i[key] = i + 1
@@ -427,8 +427,8 @@ class _Generator:
         if rng.random() < (0.85 if teacher else 0.95 if role == "Kepala Sekolah" else 0.04):
             nuptk = self.new_nuptk()
         nip = ""
-        if s.negeri and rng.random() < pns_share:
-            nip = self.new_nip(iso[d], male, born_year + 22)
+        if s.negeri and born_year + 23 <= year and rng.random() < pns_share:
+            nip = self.new_nip(iso[d], male, born_year + 23)  # appointed after a degree
         email = ""
         if rng.random() < 0.55:
             email = self.email(nama, s.bentuk)
