@@ -224,6 +224,9 @@ def do_update_service(
         app.save()
         if active is False:
             _revoke_tokens(AccessToken.objects.filter(application=app))
+    from akun.sso.validator import forget_clients
+
+    transaction.on_commit(forget_clients)  # this worker at once; others within seconds
     record(
         "sso.update_service",
         actor=actor,

@@ -4,6 +4,8 @@
 grade and class). NIK is never stored by Akun, so it is never released; NISN, NUPTK and the
 birth date go only to services whose registration lists them (Service.personal_claims)."""
 
+import time
+
 from akun.roster.api import PesertaDidik, Ptk, Sekolah
 from akun.sso.models import PERSONAL_CLAIMS
 
@@ -28,6 +30,19 @@ CLAIM_SCOPE = {
 }
 
 AKUN_CLAIMS = [c for c, s in CLAIM_SCOPE.items() if s == "akun" and c not in PERSONAL_CLAIMS]
+
+
+_schools: dict = {}  # sekolah_id -> (monotonic time, Sekolah): schools change once a night
+
+
+def _school(sekolah_id):
+    hit = _schools.get(sekolah_id)
+    if hit is None or time.monotonic() - hit[0] > 300:
+        if len(_schools) > 50_000:
+            _schools.clear()
+        hit = (time.monotonic(), Sekolah.objects.filter(pk=sekolah_id).first())
+        _schools[sekolah_id] = hit
+    return hit[1]
 
 
 def _roster(account):

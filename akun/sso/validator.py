@@ -3,6 +3,8 @@
 and keys from akun.sso.keys."""
 
 import json
+import os
+import time
 
 from django.db import transaction
 from jwcrypto import jws
@@ -12,6 +14,13 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from akun.sso import claims, keys
 from akun.sso.models import Service
+
+CLIENT_CACHE_SECONDS = float(os.environ.get("AKUN_SSO_CLIENT_CACHE_SECONDS", "10"))
+_clients: dict = {}  # client_id -> (monotonic time, Application with its Service)
+
+
+def forget_clients() -> None:
+    _clients.clear()
 
 
 def service_of(application) -> Service | None:
@@ -33,13 +42,21 @@ class AkunOAuth2Validator(OAuth2Validator):
     # --- the service's registration -------------------------------------------------------
 
     def _load_application(self, client_id, request):
+        # Registrations change rarely: a worker keeps them CLIENT_CACHE_SECONDS (disabling a
+        # service revokes its tokens at once all the same, in actions.do_update_service).
+        if request.client is None and client_id:
+            hit = _clients.get(client_id)
+            if hit is not None and time.monotonic() - hit[0] < CLIENT_CACHE_SECONDS:
+                request.client = hit[1]
         app = super()._load_application(client_id, request)
         if app is None:
             return None
         svc = service_of(app)
         if svc is None or not svc.active:
+            _clients.pop(client_id, None)
             request.client = None
             return None
+        _clients[client_id] = (time.monotonic(), app)
         return app
 
     def is_pkce_required(self, client_id, request):
