@@ -57,11 +57,14 @@ def test_day_after_deadline_deactivates_only_issued(cohort):
     result = api.deadline_sweep(actor="test")
     assert result.total("deactivate") == 1
     assert _states(active, waiting) == ["active", "deactivated"]
-    ev = AuditEvent.objects.get(action="lifecycle.deadline_deactivate")
-    assert ev.object_id == waiting.user_id
-    assert (ev.before, ev.after) == ({"state": "issued"}, {"state": "deactivated"})
-    assert ev.npsn == sd.npsn and ev.kode_wilayah == sd.kode_wilayah
-    assert not AuditEvent.objects.filter(object_id=active.user_id, action__startswith="lifecycle")
+    # One audit row for the run, a stamp for the account; history() joins them.
+    ev = AuditEvent.objects.get(action="lifecycle.run.deadline")
+    assert ev.after["counts"] == {"deactivate/32": 1}
+    assert "2021-06-30" in ev.reason
+    [h] = api.history(waiting)
+    assert (h["rule"], h["run"], h["reason"]) == ("deadline", result.run_id, ev.reason)
+    assert api.history(active) == []
+    assert sd.kode_wilayah.startswith("32")
 
 
 def test_sweep_twice_or_late_does_it_once(cohort):
@@ -69,7 +72,8 @@ def test_sweep_twice_or_late_does_it_once(cohort):
     freeze("2021-07-09")  # the worker was down for a week
     assert api.deadline_sweep(actor="test").total("deactivate") == 1
     assert api.deadline_sweep(actor="test").total("deactivate") == 0
-    assert AuditEvent.objects.filter(action="lifecycle.deadline_deactivate").count() == 1
+    assert AuditEvent.objects.filter(action="lifecycle.run.deadline").count() == 1
+    assert len(api.history(waiting)) == 1
 
 
 def test_reactivation_gives_a_new_initial_password_and_is_not_swept_again(cohort):

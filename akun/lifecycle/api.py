@@ -11,7 +11,7 @@
 """
 
 from akun.lifecycle.actions import do_reactivate_with_new_password
-from akun.lifecycle.deadlines import countdown, deadline_of, do_set_deadline
+from akun.lifecycle.deadlines import countdown, deadline_of, do_set_deadline, history
 from akun.lifecycle.deadlines import sweep as deadline_sweep
 from akun.lifecycle.deletion import (
     do_cancel_deletion,
@@ -58,6 +58,7 @@ __all__ = [
     "do_reactivate_with_new_password",
     "do_set_deadline",
     "do_submit_appeal",
+    "history",
     "do_suspend_for_misuse",
     "inactivity_sweep",
     "open_case",

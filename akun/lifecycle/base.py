@@ -32,7 +32,7 @@ def start_run(rule: str, actor: str) -> Run:
     return Run.objects.create(rule=rule, actor=actor, started_at=clock.now())
 
 
-def finish_run(run: Run, result: RuleResult, *, actor: str) -> None:
+def finish_run(run: Run, result: RuleResult, *, actor: str, reason: str = "") -> None:
     run.finished_at = clock.now()
     run.counts = result.as_dict()
     run.held = sorted(result.held)
@@ -44,5 +44,6 @@ def finish_run(run: Run, result: RuleResult, *, actor: str) -> None:
             actor=actor,
             object_type="lifecycle_run",
             object_id=run.pk,
+            reason=reason,
             after={"counts": run.counts, "held": run.held},
         )

@@ -55,6 +55,19 @@ class Run(models.Model):
         return f"{self.rule} run #{self.pk}"
 
 
+class RunAccount(models.Model):
+    """Stamp: this run changed this account. Mass sweeps (the deadline) write one audit row
+    per run plus one of these per account -- a narrow row with one index instead of an
+    audit row with ten; the account's history joins the two (akun.lifecycle.api.history)."""
+
+    pk = models.CompositePrimaryKey("account_id", "run_id")
+    account_id = models.BigIntegerField()
+    run_id = models.BigIntegerField()
+
+    def __str__(self):
+        return f"run {self.run_id} changed account {self.account_id}"
+
+
 class Hold(models.Model):
     """The safety stop: a rule would deactivate or delete more than the allowed share of a
     province's accounts. That province is skipped until an admin confirms."""
