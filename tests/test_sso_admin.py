@@ -1,0 +1,133 @@
+"""Registering services: the `akun services` and `akun sso` commands, and the admin page that
+only national admins reach."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from akun.core import clock
+from akun.sso import actions
+from akun.sso.models import Service, SigningKey
+from tests.identity_support import make_account, make_school, make_student
+
+CALLBACK = "https://kelas.example.id/callback"
+
+
+def admin(local_part, level):
+    from akun.portal.models import AdminScope
+
+    acc = make_account(local_part, "staff", None, "dinas", None, "Admin", state="active")
+    AdminScope.objects.create(
+        account=acc,
+        level=level,
+        kode_wilayah="" if level == "national" else "32",
+        granted_at=clock.now(),
+        granted_by="test",
+    )
+    return acc
+
+
+def signed_in(client, account):
+    from akun.identity.flow import GENERATION
+    from akun.portal.middleware import MFA
+
+    client.force_login(account, backend="akun.identity.signin.AkunBackend")
+    session = client.session
+    now = clock.now().timestamp()
+    session[MFA] = {"account": account.pk, "at": now, "last": now}  # second factor passed
+    session[GENERATION] = 0
+    session.save()
+    return client
+
+
+@pytest.mark.django_db
+def test_only_national_admins_reach_the_service_pages(client):
+    url = reverse("sso:admin_list")
+    assert client.get(url).status_code == 302  # anonymous: to the sign-in page
+    student = make_student(make_school(), state="active")
+    assert signed_in(client, student).get(url).status_code == 403
+    client.logout()
+    regional = admin("dinasjabar", "province")
+    assert signed_in(client, regional).get(url).status_code == 403
+    client.logout()
+    national = admin("pusdatin", "national")
+    c = signed_in(client, national)
+    assert c.get(url).status_code == 200
+    r = c.post(
+        reverse("sso:admin_add"),
+        {
+            "name": "Kelas Maya",
+            "protocol": "oidc",
+            "kind": "web",
+            "redirect_uris": CALLBACK,
+            "scopes": ["openid", "akun"],
+            "personal_claims": ["nisn"],
+        },
+    )
+    assert r.status_code == 200 and 'id="secret"' in r.content.decode()
+    svc = Service.objects.get(name="Kelas Maya")
+    assert svc.application.redirect_uris == CALLBACK
+    assert svc.scopes == {"openid", "akun"} and svc.personal_claims == ["nisn"]
+    assert not svc.application.client_secret.startswith(("argon2", "pbkdf2"))  # fast hash
+    assert svc.application.client_secret.startswith("akun_sso_sha256$")
+    r = c.post(reverse("sso:admin_toggle", args=[svc.slug]))
+    svc.refresh_from_db()
+    assert r.status_code == 302 and not svc.active
+
+
+@pytest.mark.django_db
+def test_policy_refuses_nik_and_unknown_scopes():
+    with pytest.raises(actions.ServiceError, match="NIK is never stored"):
+        actions.do_add_oidc_service(
+            "X", redirect_uris=[CALLBACK], personal_claims=["nik"], actor="t"
+        )
+    with pytest.raises(actions.ServiceError, match="unknown scopes"):
+        actions.do_add_oidc_service("X", redirect_uris=[CALLBACK], scopes="openid admin", actor="t")
+    with pytest.raises(actions.ServiceError, match="redirect URI"):
+        actions.do_add_oidc_service("X", actor="t")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_services_and_key_commands(run_akun, tmp_path):
+    r = run_akun(
+        "services", "add", "Rapor Digital", "--redirect-uri", CALLBACK,
+        "--scopes", "openid profile akun", "--first-party", "--json",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["client_secret"] and out["protocol"] == "oidc"
+    svc = Service.objects.get(slug=out["slug"])
+    assert svc.first_party and svc.application.skip_authorization
+    assert svc.application.client_id == out["id"]
+
+    r = run_akun("services", "list")
+    assert out["slug"] in r.stdout and "first-party" in r.stdout
+    r = run_akun("services", "add", "Bad", "--redirect-uri", CALLBACK, "--personal", "nik")
+    assert r.returncode != 0 and "NIK is never stored" in r.stderr
+
+    md = tmp_path / "sp.xml"
+    md.write_text(
+        '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" '
+        'entityID="https://wiki.example.id/saml"><md:SPSSODescriptor '
+        'protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
+        '<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" '
+        'Location="https://wiki.example.id/acs" index="1"/></md:SPSSODescriptor>'
+        "</md:EntityDescriptor>"
+    )
+    r = run_akun(
+        "services", "add", "Wiki", "--protocol", "saml", "--saml-metadata", str(md),
+        "--attributes", '{"mail": "email", "sekolah": "school_name"}',
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    wiki = Service.objects.get(saml_entity_id="https://wiki.example.id/saml")
+    assert wiki.saml_attributes == {"mail": "email", "sekolah": "school_name"}
+    r = run_akun("services", "disable", wiki.slug)
+    wiki.refresh_from_db()
+    assert r.returncode == 0 and not wiki.active
+
+    r = run_akun("sso", "rotate-key", "--publish-seconds", "600")
+    assert r.returncode == 0, r.stderr
+    assert SigningKey.objects.filter(retired_at__isnull=True).count() == 1
+    r = run_akun("sso", "keys")
+    assert "signing" in r.stdout and "published until" in r.stdout
