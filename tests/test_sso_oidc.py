@@ -335,8 +335,10 @@ def test_revoking_from_akun_saya_ends_access_and_asks_again(live_server, student
     rp = RelyingParty(live_server.url, svc.application.client_id, secret)
     browser, callback = sign_in_flow(live_server.url, rp, student.user_id)
     token = rp.finish(callback)
+    kind, page = browser.go(f"{live_server.url}/akun-saya")
+    assert "Kelas Maya" in page.text and "/akun-saya/layanan" in page.text  # the link
     kind, page = browser.go(f"{live_server.url}/akun-saya/layanan")
-    assert "Kelas Maya" in page.text
+    assert "Kelas Maya" in page.text and "Cabut akses" in page.text
     revoke_service(student, svc.service_id, actor=student.user_id)
     with pytest.raises(OAuthError):
         rp.refresh(token["refresh_token"])
