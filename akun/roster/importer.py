@@ -377,7 +377,11 @@ class _Staging:
             cols = ", ".join(
                 f"{c} {spec.types.get(c, 'text') if self.pg else ''}" for c in spec.columns
             )
-            self.cursor.execute(f"CREATE TEMP TABLE {spec.staging} ({cols}, line integer){tail}")
+            # PostgreSQL: unlogged, not temporary, so the checks below can run as parallel
+            # queries (temporary tables are never scanned in parallel). Created inside the
+            # import's transaction, they vanish with it if the import dies.
+            kind = "UNLOGGED" if self.pg else "TEMP"
+            self.cursor.execute(f"CREATE {kind} TABLE {spec.staging} ({cols}, line integer)")
             keys = ", ".join(
                 f"{k} {spec.types.get(k, 'text') if self.pg else ''}" for k in spec.key
             )
