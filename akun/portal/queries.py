@@ -37,9 +37,13 @@ class Counts:
         return activation_rate(self.by_state.get(S.ACTIVE, 0), self.by_state.get(S.ISSUED, 0))
 
     def rows(self):
-        for role in ROLES:
-            cells = [self.by_role_state.get(role, {}).get(s, 0) for s in STATES]
-            yield role, cells, sum(cells)
+        """One row per state: the count for each role, then the total (a narrow table)."""
+        for state in STATES:
+            cells = [self.by_role_state.get(role, {}).get(state, 0) for role in ROLES]
+            yield state, cells, sum(cells)
+
+    def role_totals(self):
+        return [sum(self.by_role_state.get(role, {}).values()) for role in ROLES]
 
 
 def school_counts(sekolah_ids) -> Counts:

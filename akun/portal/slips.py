@@ -69,6 +69,29 @@ def _cut_lines(c: canvas.Canvas) -> None:
     c.restoreState()
 
 
+def _template_form(c: canvas.Canvas, labels: dict, signin_url: str) -> None:
+    """Everything that is the same on every slip (labels, address, QR code), drawn once."""
+    c.beginForm("slip")
+    top = SLIP_H - PAD
+    c.setFont("Helvetica", 7.5)
+    c.setFillGray(0.35)
+    c.drawString(PAD, top - 7, _fit(labels["title"], "Helvetica", 7.5, SLIP_W - 2 * PAD))
+    c.setFillGray(0)
+    c.drawString(PAD, top - 7 - 42, labels["user_id"])
+    c.drawString(PAD, top - 7 - 67, labels["password"])
+    c.drawString(
+        PAD, PAD + 9, _fit(f"{labels['signin']}: {signin_url}", "Helvetica", 7.5, SLIP_W - 2 * PAD)
+    )
+    c.setFont("Helvetica", 7)
+    c.setFillGray(0.35)
+    c.drawString(PAD, PAD, _fit(labels["note"], "Helvetica", 7, SLIP_W - 2 * PAD))
+    c.saveState()
+    c.translate(SLIP_W - PAD - QR_SIZE, top - 14 - QR_SIZE)
+    c.doForm("signin_qr")
+    c.restoreState()
+    c.endForm()
+
+
 def render_slips(
     slips: list[Slip], *, school: str, signin_url: str, compress: bool = True
 ) -> bytes:
@@ -76,7 +99,6 @@ def render_slips(
     c = canvas.Canvas(buf, pagesize=A4, pageCompression=1 if compress else 0)
     c.setTitle(_latin(_("Account slips") + " · " + school))
     c.setAuthor("Akun")
-    _qr_form(c, signin_url)
     labels = {
         "title": _latin(_("Learning account") + " · " + school),
         "class": _latin(_("Class")),
@@ -85,6 +107,8 @@ def render_slips(
         "signin": _latin(_("Sign in at")),
         "note": _latin(_("Change the password at the first sign-in. Keep this slip private.")),
     }
+    _qr_form(c, signin_url)
+    _template_form(c, labels, signin_url)
     text_w = SLIP_W - 2 * PAD - QR_SIZE - 3 * mm
     per_page = COLS * ROWS
     if not slips:
@@ -95,47 +119,26 @@ def render_slips(
             _cut_lines(c)
             c.showPage()
         k = i % per_page
-        x = (k % COLS) * SLIP_W + PAD
-        top = PAGE_H - (k // COLS) * SLIP_H - PAD
-        y = top - 7
-        c.setFont("Helvetica", 7.5)
-        c.setFillGray(0.35)
-        c.drawString(x, y, _fit(labels["title"], "Helvetica", 7.5, SLIP_W - 2 * PAD))
-        c.setFillGray(0)
-        y -= 15
-        c.setFont("Helvetica-Bold", 12)
-        c.drawString(x, y, _fit(slip.nama, "Helvetica-Bold", 12, text_w))
-        y -= 12
-        c.setFont("Helvetica", 9)
-        c.drawString(x, y, _fit(f"{labels['class']}: {slip.rombel or '-'}", "Helvetica", 9, text_w))
-        y -= 15
-        c.setFont("Helvetica", 7.5)
-        c.drawString(x, y, labels["user_id"])
-        y -= 11
-        c.setFont("Courier-Bold", 10)
-        c.drawString(x, y, _fit(slip.user_id, "Courier-Bold", 10, text_w))
-        y -= 14
-        c.setFont("Helvetica", 7.5)
-        c.drawString(x, y, labels["password"])
-        y -= 15
-        c.setFont("Courier-Bold", 15)
-        c.drawString(x, y, _latin(slip.password))
-        # The QR code of the sign-in address, right-hand side.
-        qx, qy = x + SLIP_W - 2 * PAD - QR_SIZE, top - 14 - QR_SIZE
+        x0, y0 = (k % COLS) * SLIP_W, PAGE_H - (k // COLS + 1) * SLIP_H
         c.saveState()
-        c.translate(qx, qy)
-        c.doForm("signin_qr")
+        c.translate(x0, y0)
+        c.doForm("slip")
         c.restoreState()
-        bottom = top - SLIP_H + 2 * PAD
-        c.setFont("Helvetica", 7.5)
-        c.drawString(
-            x,
-            bottom + 9,
-            _fit(f"{labels['signin']}: {signin_url}", "Helvetica", 7.5, SLIP_W - 2 * PAD),
-        )
-        c.setFillGray(0.35)
-        c.drawString(x, bottom, _fit(labels["note"], "Helvetica", 7, SLIP_W - 2 * PAD))
-        c.setFillGray(0)
+        # Only what differs per person: one text object per slip.
+        top = y0 + SLIP_H - PAD - 7
+        t = c.beginText(x0 + PAD, top - 15)
+        t.setFont("Helvetica-Bold", 12)
+        t.textLine(_fit(slip.nama, "Helvetica-Bold", 12, text_w))
+        t.setTextOrigin(x0 + PAD, top - 27)
+        t.setFont("Helvetica", 9)
+        t.textLine(_fit(f"{labels['class']}: {slip.rombel or '-'}", "Helvetica", 9, text_w))
+        t.setTextOrigin(x0 + PAD, top - 53)
+        t.setFont("Courier-Bold", 10)
+        t.textLine(_fit(slip.user_id, "Courier-Bold", 10, text_w))
+        t.setTextOrigin(x0 + PAD, top - 82)
+        t.setFont("Courier-Bold", 15)
+        t.textLine(_latin(slip.password))
+        c.drawText(t)
     _cut_lines(c)
     c.showPage()
     c.save()

@@ -221,7 +221,7 @@ def school_view(request, npsn):
         {
             **_nav(request, sekolah, "school"),
             "counts": counts,
-            "states": queries.STATES,
+            "roles": queries.ROLES,
             "deadline": deadline,
             "days_left": queries.days_left(deadline),
         },

@@ -18,6 +18,7 @@ ID = {
     "Students": "Peserta didik",
     "Teachers": "Guru",
     "Heads and operators": "Kepala sekolah dan operator",
+    "School admins": "Admin sekolah",
     "All states": "Semua status",
     "issued": "diterbitkan",
     "active": "aktif",
