@@ -49,3 +49,5 @@ def test_demo_sets_up_a_platform_and_prints_sign_ins(tmp_path):
     lines = [line for line in out.stdout.splitlines() if "@" in line]
     assert any(".belajar.test" in line and "student" in line for line in lines), out.stdout
     assert any("admin." in line for line in lines), out.stdout
+    assert "Operator portal (school operator), at /operator/" in out.stdout
+    assert "akun admins totp" in out.stdout

@@ -36,6 +36,9 @@ class Command(BaseCommand):
         call_command("roster", "import", str(snapshot), "--actor", "demo")
         call_command("accounts", "issue")
         self.print_sign_ins()
+        from akun.portal.api import demo_operator_sign_in
+
+        self.stdout.write(demo_operator_sign_in())
         url = f"http://{opts['host']}:{opts['port']}/"
         if opts["no_serve"]:
             self.stdout.write(f"Ready. Start the site with: akun serve (then open {url})")
