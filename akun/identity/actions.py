@@ -5,6 +5,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from akun.accounts import api as accounts_api
 from akun.audit.api import record
 from akun.core import clock
 from akun.identity import terms
@@ -56,37 +57,35 @@ def do_accept_terms(account, version: str, *, actor: str):
 def do_activate_account(account, new_password: str, *, actor: str):
     """issued -> active with a password of the holder's choosing; the initial password dies.
 
-    Raises ActivationOrderError unless the account is issued and has accepted the current
-    terms, and ValidationError when the password breaks a rule."""
+    Identity's rules come first: the account must be issued and have accepted the current
+    terms (else ActivationOrderError), and the password must pass every rule (else
+    ValidationError). The state change itself -- password set, initial password destroyed,
+    state and dates, the `accounts.activate` audit row -- is accounts' do_activate_account,
+    the one place it happens. Identity adds its own audit row with the terms accepted."""
     row = _locked(account)
     if row.state != "issued":
         raise ActivationOrderError(f"account is {row.state}, not issued")
     if terms.needs_acceptance(row):
         raise ActivationOrderError("the current terms of use must be accepted first")
     validate_password(new_password, user=row)
-    now = clock.now()
-    before = {"state": row.state, "activated_at": None, "initial_password": "stored"}
-    row.set_password(new_password)
-    row.initial_password_enc = None
-    row.state = "active"
-    row.state_changed_at = now
-    row.activated_at = now
-    row.save(
-        update_fields=[
-            "password",
-            "initial_password_enc",
-            "state",
-            "state_changed_at",
-            "activated_at",
-        ]
+    accounts_api.do_activate_account(
+        row,
+        raw_password=new_password,
+        actor=actor,
+        reason=f"first sign-in: terms {row.terms_version} accepted, own password chosen",
     )
     record(
         "identity.activate_account",
         actor=actor,
         object_type="account",
         object_id=row.user_id,
-        before=before,
-        after={"state": "active", "activated_at": _iso(now), "initial_password": "destroyed"},
+        before={"state": "issued", "activated_at": None, "initial_password": "stored"},
+        after={
+            "state": row.state,
+            "activated_at": _iso(row.activated_at),
+            "initial_password": "destroyed",
+            "terms_version": row.terms_version,
+        },
         **_scope(row),
     )
     for name in ("password", "initial_password_enc", "state", "state_changed_at", "activated_at"):

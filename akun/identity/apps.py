@@ -5,3 +5,13 @@ class IdentityConfig(AppConfig):
     name = "akun.identity"
     label = "identity"
     verbose_name = "Identity: sign-in and self-service"
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from akun.identity.signin import record_last_login
+
+        # Account.last_login on the platform's clock (lifecycle's inactivity rule reads it and
+        # its tests move time), one UPDATE of one column, instead of Django's timezone.now().
+        user_logged_in.disconnect(dispatch_uid="update_last_login")
+        user_logged_in.connect(record_last_login, dispatch_uid="akun_identity_last_login")

@@ -20,6 +20,7 @@ BACKEND = "akun.identity.signin.AkunBackend"
 ACTIVATE = "activate"  # issued: terms, then a new password
 TERMS = "terms"  # active: a new terms version to accept
 RESET = "reset"  # active: code checked, a new password to choose
+APPEAL = "appeal"  # suspended for misuse, right password: may send an appeal, nothing else
 
 
 def safe_next(request, url: str | None) -> str:

@@ -36,6 +36,15 @@ class SignInForm(forms.Form):
     )
 
 
+class AppealForm(forms.Form):
+    text = forms.CharField(
+        label=_("Your appeal: why the suspension is a mistake"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": _("Write why you appeal.")},
+    )
+
+
 class TermsForm(forms.Form):
     accept = forms.BooleanField(
         label=_("I have read the terms of use and I accept them."),

@@ -14,6 +14,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db.models import OuterRef, Subquery
 
 from akun.accounts import crypto
+from akun.core import clock
 from akun.identity import terms, throttle
 from akun.identity.models import SessionGeneration
 
@@ -107,6 +108,15 @@ def attempt(request, user_id: str, password: str) -> Result:
             return Result(Outcome.NEEDS_TERMS, account)
         return Result(Outcome.OK, account)
     return Result(Outcome.REFUSED, account)
+
+
+def record_last_login(sender, user, **kwargs):
+    """user_logged_in receiver (connected in IdentityConfig.ready): every full sign-in --
+    password, activation, new terms, reset -- stamps Account.last_login with the platform's
+    clock, which lifecycle's inactivity rule reads."""
+    now = clock.now()
+    user.last_login = now
+    type(user).objects.filter(pk=user.pk).update(last_login=now)
 
 
 class AkunBackend(ModelBackend):

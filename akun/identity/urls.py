@@ -7,6 +7,7 @@ app_name = "identity"
 urlpatterns = [
     path("", views.home, name="home"),
     path("masuk", views.signin_view, name="signin"),
+    path("masuk/banding", views.appeal_view, name="appeal"),
     path("keluar", views.signout_view, name="signout"),
     path("ketentuan", views.terms_page, name="terms_page"),
     path("aktivasi/ketentuan", views.terms_view, name="terms"),

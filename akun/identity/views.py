@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from akun.identity import actions, codes, flow, people, selfservice, signin, terms, throttle
 from akun.identity.forms import (
     AccountRequestForm,
+    AppealForm,
     CekAkunForm,
     ChangePasswordForm,
     ChooseContactForm,
@@ -29,6 +30,7 @@ from akun.identity.forms import (
 )
 from akun.identity.masking import mask_email, mask_phone, normalize_phone
 from akun.identity.models import OneTimeCode
+from akun.lifecycle import api as lifecycle_api
 from akun.roster.api import Sekolah
 
 RESET_SESSION = "akun_reset"
@@ -69,6 +71,27 @@ def refusal_text(state: str) -> str:
     )
 
 
+def _refused(request, account, next_url=""):
+    """The page for a right password on an account that cannot sign in. Only reached after
+    the right password: why it is suspended (lifecycle's notice) and, for a misuse suspension
+    open to appeal, the appeal form (a pending session that allows nothing else)."""
+    notice = lifecycle_api.signin_notice(account) if account.state == "suspended" else None
+    form = None
+    if notice is not None and notice.can_appeal:
+        flow.start(request, account, flow.APPEAL, next_url)
+        form = AppealForm()
+    return render(
+        request,
+        "identity/refused.html",
+        {
+            "error": refusal_text(account.state) if notice is None else "",
+            "notice": notice,
+            "form": form,
+            "account": account,
+        },
+    )
+
+
 def home(request):
     if request.user.is_authenticated:
         return redirect("identity:akun_saya")
@@ -97,14 +120,42 @@ def signin_view(request):
             flow.start(request, result.account, flow.TERMS, next_url)
             return redirect("identity:terms")
         if outcome is signin.Outcome.REFUSED:
-            error = refusal_text(result.account.state)
-        elif outcome is signin.Outcome.THROTTLED:
+            return _refused(request, result.account, next_url)
+        if outcome is signin.Outcome.THROTTLED:
             error = _wait_text(result.wait, result.locked)
         else:
             error = _("The user ID or the password is wrong. Check both and try again.")
     elif request.method == "POST":
         error = _("Enter your user ID and your password.")
     return render(request, "identity/signin.html", {"form": form, "error": error, "next": next_url})
+
+
+@never_cache
+def appeal_view(request):
+    """The appeal of a misuse suspension, from the refusal page (right password first)."""
+    account, purpose, _next = flow.pending(request)
+    if account is None or purpose != flow.APPEAL:
+        return redirect("identity:signin")
+    notice = lifecycle_api.signin_notice(account)
+    if notice is None or not notice.can_appeal:
+        request.session.pop(flow.PENDING, None)
+        return redirect("identity:signin")
+    form = AppealForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lifecycle_api.do_submit_appeal(
+                account, text=form.cleaned_data["text"], actor=account.user_id
+            )
+        except lifecycle_api.MisuseError:
+            form.add_error(None, _("The appeal could not be sent. Ask the helpdesk."))
+        else:
+            request.session.pop(flow.PENDING, None)
+            return render(request, "identity/appeal_sent.html", {"account": account})
+    return render(
+        request,
+        "identity/refused.html",
+        {"error": "", "notice": notice, "form": form, "account": account},
+    )
 
 
 @require_POST
