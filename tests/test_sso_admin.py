@@ -131,3 +131,49 @@ def test_services_and_key_commands(run_akun, tmp_path):
     assert SigningKey.objects.filter(retired_at__isnull=True).count() == 1
     r = run_akun("sso", "keys")
     assert "signing" in r.stdout and "published until" in r.stdout
+
+
+@pytest.mark.django_db
+def test_keys_and_jwks_served_from_memory(
+    client, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from akun.sso import keys
+
+    keys.reset()
+    first = client.get("/o/jwks.json")
+    assert first.status_code == 200 and first["Cache-Control"].startswith("public, max-age=")
+    body = keys.keyset().jwks
+    with django_assert_num_queries(0):  # no table read, no rebuild within the recheck window
+        again = client.get("/o/jwks.json")
+        assert keys.keyset().jwks is body
+    assert again.content == first.content
+    # A rotation is picked up (forced here; workers re-read every RECHECK seconds).
+    with django_capture_on_commit_callbacks(execute=True):
+        new, retired = actions.do_rotate_key(actor="t")
+    kids = [k["kid"] for k in json.loads(client.get("/o/jwks.json").content)["keys"]]
+    assert kids == [new.kid, retired[0].kid]
+    # Past publish_until the old key leaves the JWKS.
+    SigningKey.objects.filter(pk=retired[0].pk).update(publish_until=clock.now())
+    keys.reset()
+    kids = [k["kid"] for k in json.loads(client.get("/o/jwks.json").content)["keys"]]
+    assert kids == [new.kid]
+
+
+@pytest.mark.django_db
+def test_the_person_removes_a_service_from_their_page(client):
+    from akun.identity.actions import do_record_service_sign_in
+    from akun.sso.models import Consent
+
+    student = make_student(make_school(), state="active")
+    svc, _ = actions.do_add_oidc_service("Kelas Maya", redirect_uris=[CALLBACK], actor="t")
+    actions.do_grant_consent(student, svc, ["openid", "profile"], actor=student.user_id)
+    do_record_service_sign_in(student, svc.service_id, svc.name)
+    c = signed_in(client, student)
+    page = c.get(reverse("sso:my_services")).content.decode()
+    assert "Kelas Maya" in page and reverse("sso:revoke", args=[svc.slug]) in page
+    r = c.post(reverse("sso:revoke", args=[svc.slug]))
+    assert r.status_code == 302
+    assert Consent.objects.get(account=student, service=svc).revoked_at is not None
+    after = c.get(reverse("sso:my_services")).content.decode()
+    assert "tidak lagi memiliki akses" in after  # the message, in Indonesian
+    assert reverse("sso:revoke", args=[svc.slug]) not in after  # off the list
