@@ -282,3 +282,20 @@ def test_english_is_switchable(opc, world):
     opc.post("/i18n/setlang/", {"language": "en", "next": "/operator/"})
     body = opc.get(f"/operator/sekolah/{NPSN}/").content.decode()
     assert "Accounts by role and state" in body and 'lang="en"' in body
+
+
+def test_beranda_uses_the_lifecycle_deadline_and_count_down(opc, world):
+    import datetime as dt
+
+    from akun.accounts.models import IssueRun
+    from akun.core import clock
+    from akun.lifecycle import api as lifecycle
+
+    now = clock.now()
+    run = IssueRun.objects.create(started_at=now, heartbeat_at=now, actor="test")
+    Account.objects.filter(sekolah=world["a"]).update(issue_run=run.pk)
+    day = clock.today() + dt.timedelta(days=10)
+    lifecycle.do_set_deadline(day, actor="test")
+    body = opc.get(f"/operator/sekolah/{NPSN}/").content.decode()
+    deadline = re.search(r'<div class="stat" id="deadline">(.*?)</div>', body, re.S).group(1)
+    assert "10 hari lagi" in deadline and "2 belum diaktifkan" in deadline

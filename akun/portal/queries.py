@@ -4,6 +4,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Substr
 
@@ -96,29 +97,36 @@ def account_list(sekolah_ids, *, q="", role="", rombel="", state=""):
     return qs.order_by("role", "nama", "user_id")
 
 
-def activation_deadline() -> dt.date | None:
-    """The activation deadline: akun.lifecycle's when it exists, else AKUN_ACTIVATION_DEADLINE
-    (an ISO date in the environment), else none."""
-    try:
-        from akun.lifecycle import api as lifecycle  # noqa: PLC0415 - optional app
-    except ImportError:
-        lifecycle = None
-    fn = getattr(lifecycle, "activation_deadline", None) if lifecycle else None
-    if fn is not None:
-        try:
-            value = fn()
-            return value.date() if isinstance(value, dt.datetime) else value
-        except TypeError:
-            pass
+def deadlines(sekolah_id) -> list[dict]:
+    """The activation deadlines of a school's accounts, with days left and how many still
+    wait: akun.lifecycle's count-down when that app is installed and has deadlines, else
+    AKUN_ACTIVATION_DEADLINE (an ISO date in the environment), else none."""
+    if apps.is_installed("akun.lifecycle"):
+        from akun.lifecycle import api as lifecycle
+
+        rows = lifecycle.countdown(sekolah_id=sekolah_id)
+        if rows:
+            return rows
     text = os.environ.get("AKUN_ACTIVATION_DEADLINE", "")
     try:
-        return dt.date.fromisoformat(text) if text else None
+        deadline = dt.date.fromisoformat(text) if text else None
     except ValueError:
-        return None
+        deadline = None
+    if deadline is None:
+        return []
+    left = (deadline - clock.today()).days
+    return [
+        {"cohort": "", "deadline": deadline, "days_left": left, "passed": left < 0,
+         "not_activated": None}
+    ]  # fmt: skip
 
 
-def days_left(deadline: dt.date | None) -> int | None:
-    return (deadline - clock.today()).days if deadline else None
+def next_deadline(rows: list[dict]) -> dict | None:
+    """The nearest deadline still ahead, else the last one passed."""
+    ahead = [r for r in rows if not r["passed"]]
+    if ahead:
+        return min(ahead, key=lambda r: r["deadline"])
+    return max(rows, key=lambda r: r["deadline"]) if rows else None
 
 
 # --- Regions --------------------------------------------------------------------------------

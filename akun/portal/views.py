@@ -214,7 +214,7 @@ def home_view(request):
 def school_view(request, npsn):
     sekolah, ids = school_or_404(request, npsn)
     counts = queries.school_counts(ids)
-    deadline = queries.activation_deadline()
+    deadline = queries.next_deadline(queries.deadlines(sekolah.pk))
     return render(
         request,
         "portal/school.html",
@@ -223,7 +223,6 @@ def school_view(request, npsn):
             "counts": counts,
             "roles": queries.ROLES,
             "deadline": deadline,
-            "days_left": queries.days_left(deadline),
         },
     )
 

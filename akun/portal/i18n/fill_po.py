@@ -146,6 +146,7 @@ ID = {
     "activation deadline": "batas waktu aktivasi",
     "%(n)s day left": "%(n)s hari lagi",
     "passed": "sudah lewat",
+    "%(n)s not activated": "%(n)s belum diaktifkan",
     "Accounts by role and state": "Akun menurut peran dan status",
     "Total": "Jumlah",
     "Activation rate: active accounts among issued and active ones. An issued account has not "
@@ -197,7 +198,8 @@ def fill(path: Path, table: dict) -> list[str]:
             out.append(entry)
             continue
         value = table[key]
-        entry = entry.replace("#, fuzzy\n", "")
+        entry = entry.replace("#, fuzzy\n", "").replace("#, fuzzy, ", "#, ")
+        entry = re.sub(r"^#\| .*\n", "", entry, flags=re.M)  # previous msgid of a fuzzy match
         if "msgid_plural" in entry:
             entry = re.sub(r'msgstr\[0\] (?:"(?:[^"\\]|\\.)*"\n?)+', "msgstr[0] " + _quote(value)
                            + "\n", entry)  # fmt: skip
