@@ -177,3 +177,21 @@ def test_the_person_removes_a_service_from_their_page(client):
     after = c.get(reverse("sso:my_services")).content.decode()
     assert "tidak lagi memiliki akses" in after  # the message, in Indonesian
     assert reverse("sso:revoke", args=[svc.slug]) not in after  # off the list
+
+
+@pytest.mark.django_db
+def test_saml_metadata_lists_retired_certificates_while_published(
+    client, django_capture_on_commit_callbacks
+):
+    from akun.sso import keys
+
+    keys.reset()
+    first = client.get("/saml/metadata").content.decode()
+    assert first.count('KeyDescriptor use="signing"') == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        new, retired = actions.do_rotate_key(actor="t")
+    both = client.get("/saml/metadata").content.decode()
+    assert both.count('KeyDescriptor use="signing"') == 2
+    for k in (new, retired[0]):
+        body = "".join(line for line in k.certificate_pem.splitlines() if "-----" not in line)
+        assert body in both

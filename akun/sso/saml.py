@@ -5,6 +5,7 @@ One pysaml2 Server per worker, rebuilt only when the SAML services, the signing 
 issuer change (its metadata store parses every service provider's metadata)."""
 
 import base64
+import re
 import threading
 from xml.etree import ElementTree
 
@@ -118,7 +119,23 @@ def metadata_xml(base: str) -> str:
     """The IdP's metadata: the current certificate, and retired ones still published."""
     idp = server(base)
     xml = create_metadata_string(None, config=idp.config, valid=None, sign=False)
-    return xml.decode() if isinstance(xml, bytes) else xml
+    xml = xml.decode() if isinstance(xml, bytes) else xml
+    # pysaml2 knows one signing certificate; retired keys still published go in beside it,
+    # so service providers that refresh metadata trust both across a rotation.
+    ks = keys.keyset()
+    current = re.search(r"<(\w+:)?KeyDescriptor use=\"signing\">.*?</\1?KeyDescriptor>", xml, re.S)
+    if current is None:
+        return xml
+    extra = ""
+    for k in ks.published:
+        if k.kid != ks.current.kid:
+            old_b64 = _cert_b64(ks.current.certificate_pem)
+            extra += current.group(0).replace(old_b64, _cert_b64(k.certificate_pem))
+    return xml[: current.end()] + extra + xml[current.end() :]
+
+
+def _cert_b64(pem: str) -> str:
+    return "".join(line for line in pem.strip().splitlines() if "-----" not in line)
 
 
 def service_for(entity_id: str) -> Service | None:
