@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -27,20 +28,86 @@ def sh(*args, env):
     subprocess.run(args, check=True, env=env, cwd=ROOT)
 
 
-def timed_child(args, env):
-    """(seconds, peak RSS in KiB, stdout) of one child process, measured with wait4."""
+def _proc_cpu(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _watch_backends(url: str, db: str, stop: threading.Event, cpu: dict) -> None:
+    """CPU seconds of every PostgreSQL backend serving `db` (other than this watcher's own),
+    sampled from /proc every 0.2 s; the last sample of each backend is kept."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        while not stop.wait(0.2):
+            pids = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [db],
+            ).fetchall()
+            for (pid,) in pids:
+                if (c := _proc_cpu(pid)) is not None:
+                    cpu[pid] = c
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def timed_child(args, env, watch=None):
+    """(seconds, peak RSS in KiB, stdout, child CPU s, backend CPU s) of one child process,
+    measured with wait4 (child) and /proc sampling of its PostgreSQL backends (watch=(url, db))."""
+    stop, cpu = threading.Event(), {}
+    watcher = None
+    if watch:
+        watcher = threading.Thread(target=_watch_backends, args=(*watch, stop, cpu), daemon=True)
+        watcher.start()
     t0 = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=err, text=True)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - t0
+        stop.set()
+        if watcher:
+            watcher.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     if proc.returncode != 0:
         sys.exit(f"failed: {' '.join(args)}\n{stdout}\n{stderr}")
-    return elapsed, usage.ru_maxrss, stdout
+    child_cpu = usage.ru_utime + usage.ru_stime
+    return elapsed, usage.ru_maxrss, stdout, child_cpu, sum(cpu.values())
+
+
+def make_big_school(conn, size: int) -> str:
+    """Move SMP students (grades 7-9, all eligible) from other SMPs into the largest SMP until
+    it has `size` students: the same number of accounts overall, and one school of the size
+    the export target is about (a generated roster's schools are smaller)."""
+    row = conn.execute(
+        "SELECT s.sekolah_id, s.npsn, count(*) FROM roster_sekolah s "
+        "JOIN roster_pesertadidik pd ON pd.sekolah_id = s.sekolah_id "
+        "WHERE s.bentuk_pendidikan = 'SMP' AND s.departed_at IS NULL "
+        "AND pd.departed_at IS NULL AND pd.tingkat_pendidikan BETWEEN 7 AND 9 "
+        "AND pd.program = 'reguler' "
+        "GROUP BY s.sekolah_id, s.npsn ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()
+    sekolah_id, npsn, n = row
+    if n >= size:
+        return f"school {npsn} already has {n:,} SMP students"
+    conn.execute(
+        "UPDATE roster_pesertadidik SET sekolah_id = %(s)s WHERE peserta_didik_id IN ("
+        "SELECT pd.peserta_didik_id FROM roster_pesertadidik pd "
+        "JOIN roster_sekolah s ON s.sekolah_id = pd.sekolah_id "
+        "WHERE s.bentuk_pendidikan = 'SMP' AND s.departed_at IS NULL AND s.sekolah_id <> %(s)s "
+        "AND pd.departed_at IS NULL AND pd.tingkat_pendidikan BETWEEN 7 AND 9 "
+        "AND pd.program = 'reguler' "
+        "ORDER BY pd.peserta_didik_id LIMIT %(n)s)",
+        {"s": sekolah_id, "n": size - n},
+    )
+    return f"school {npsn}: {n:,} SMP students, moved in {size - n:,} from other SMPs"
 
 
 def main():
@@ -52,10 +119,17 @@ def main():
     ap.add_argument(
         "--reuse-roster", action="store_true", help="keep the imported roster, drop accounts"
     )
+    ap.add_argument(
+        "--big-school",
+        type=int,
+        default=1000,
+        help="before issuing, move students into one school until it has this many eligible "
+        "(the export target is for 1,000 accounts; 0 = leave the roster as generated)",
+    )
     args = ap.parse_args()
 
     snap = args.snapshot or ROOT / "bench" / "out" / f"snapshot-{args.scale}-{args.seed}"
-    var = ROOT / "bench" / "out" / "var"
+    var = Path(os.environ.get("AKUN_VAR_DIR") or ROOT / "bench" / "out" / "var")
     env = dict(os.environ, AKUN_VAR_DIR=str(var))
     if not (snap / "ptk.csv").exists():
         t0 = time.perf_counter()
@@ -77,11 +151,19 @@ def main():
         t0 = time.perf_counter()
         sh(*AKUN, "roster", "import", str(snap), "--actor", "bench", env=env)
         print(f"imported the roster in {time.perf_counter() - t0:.1f} s")
+    import psycopg
+
+    if args.big_school:
+        with psycopg.connect(url, autocommit=True) as conn:
+            print(make_big_school(conn, args.big_school))
     sh(*psql, "-d", args.db, "-c", "VACUUM ANALYZE", env=env)
 
     print(f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}")
-    elapsed, peak_kib, out = timed_child([*AKUN, "accounts", "issue", "--actor", "bench"], env)
-    import psycopg
+    print(f"load average before: {load_average()}")
+    elapsed, peak_kib, out, child_cpu, pg_cpu = timed_child(
+        [*AKUN, "accounts", "issue", "--actor", "bench"], env, watch=(url, args.db)
+    )
+    print(f"load average after: {load_average()}")
 
     with psycopg.connect(url, autocommit=True) as conn:
         total = conn.execute("SELECT count(*) FROM accounts_account").fetchone()[0]
@@ -90,6 +172,10 @@ def main():
         print(
             f"issue: {elapsed:.1f} s end to end, {rate:,.0f} accounts/s, "
             f"peak RSS {peak_kib / 1024:,.0f} MiB"
+        )
+        print(
+            f"  CPU: issuing process {child_cpu:.1f} s, its PostgreSQL backends {pg_cpu:.1f} s "
+            f"(wall {elapsed:.1f} s)"
         )
         print("  " + out.strip().replace("\n", "\n  "))
 

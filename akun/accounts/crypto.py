@@ -25,25 +25,28 @@ def generate_initial_password(length: int = INITIAL_PASSWORD_LENGTH) -> str:
     return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
 
 
+# Byte -> alphabet letter; bytes >= 250 are deleted so that the rest map uniformly (250 = 5 x 50).
+_BYTE_TO_LETTER = bytes(ord(PASSWORD_ALPHABET[b % len(PASSWORD_ALPHABET)]) for b in range(256))
+_REJECTED_BYTES = bytes(range(256 - 256 % len(PASSWORD_ALPHABET), 256))
+
+
 def generate_initial_passwords(count: int, length: int = INITIAL_PASSWORD_LENGTH) -> list[str]:
     """`count` passwords at once, same distribution as generate_initial_password().
 
-    One secrets.token_bytes() call per password instead of one secrets.choice() per
-    character (bulk issuance: ~2 µs instead of ~17 µs). Bytes >= 250 are dropped so that
-    `byte % 50` stays uniform.
+    One secrets.token_bytes() call for the whole batch, mapped to letters with
+    bytes.translate (bytes >= 250 dropped, so `byte % 50` stays uniform), then cut into
+    passwords: every letter is an independent uniform draw, as with secrets.choice().
+    Bulk issuance: well under 1 µs per password instead of ~17 µs.
     """
-    alphabet = PASSWORD_ALPHABET
-    size = len(alphabet)
-    limit = 256 - 256 % size
-    out = []
-    for _ in range(count):
-        chars = [alphabet[b % size] for b in secrets.token_bytes(length + 8) if b < limit]
-        while len(chars) < length:  # rare: too many bytes rejected
-            b = secrets.token_bytes(1)[0]
-            if b < limit:
-                chars.append(alphabet[b % size])
-        out.append("".join(chars[:length]))
-    return out
+    need = count * length
+    letters = b""
+    while len(letters) < need:
+        missing = need - len(letters)
+        # 2.3% of bytes are rejected; ask for a little more so that one round almost always does.
+        raw = secrets.token_bytes(missing + missing // 16 + 16)
+        letters += raw.translate(_BYTE_TO_LETTER, _REJECTED_BYTES)
+    text = letters[:need].decode("ascii")
+    return [text[i : i + length] for i in range(0, need, length)]
 
 
 def _key_id(key: bytes) -> bytes:
@@ -69,6 +72,19 @@ def encrypt(plain: str) -> bytes:
     key_id, aead = _keys()[0]
     nonce = os.urandom(12)
     return _VERSION + key_id + nonce + aead.encrypt(nonce, plain.encode(), None)
+
+
+def encrypt_many(plains: list[str]) -> list[bytes]:
+    """encrypt() for a batch: the same tokens, one os.urandom() call for every nonce."""
+    key_id, aead = _keys()[0]
+    head = _VERSION + key_id
+    nonces = os.urandom(12 * len(plains))
+    enc = aead.encrypt
+    out = []
+    for i, plain in enumerate(plains):
+        nonce = nonces[12 * i : 12 * i + 12]
+        out.append(head + nonce + enc(nonce, plain.encode(), None))
+    return out
 
 
 def decrypt(token: bytes) -> str:

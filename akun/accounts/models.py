@@ -2,12 +2,40 @@
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat
 
 
-class AccountManager(BaseUserManager):
+def local_part_of(user_id: str) -> str:
+    """The local part of a user ID (`budi12@sd.akun.id` -> `budi12`)."""
+    return user_id.partition("@")[0]
+
+
+class AccountQuerySet(models.QuerySet):
+    """Lookups by `user_id=` go through the unique index on local_part.
+
+    user_id has no index of its own: it is `<local_part>@<subdomain>.<AKUN_DOMAIN>`, and
+    local_part is unique on its own, so a unique index on user_id would only cost bulk
+    issuance a fifth index to maintain. An exact `user_id=X` filter (or `get`) adds
+    `local_part=<X before the @>`, which finds the one candidate row by index and returns
+    the same rows as before (the user_id condition stays).
+    """
+
+    def _filter_or_exclude(self, negate, args, kwargs):
+        if not negate:
+            for key in ("user_id", "user_id__exact"):
+                value = kwargs.get(key)
+                if isinstance(value, str) and "local_part" not in kwargs:
+                    kwargs = {**kwargs, "local_part": local_part_of(value)}
+                    break
+        return super()._filter_or_exclude(negate, args, kwargs)
+
+
+class AccountManager(BaseUserManager.from_queryset(AccountQuerySet)):
     def get_by_natural_key(self, username):
-        return self.get(user_id=username.strip().lower())
+        user_id = username.strip().lower()
+        # By the unique local part, then the full user ID must match (subdomain and domain).
+        return self.get(local_part=local_part_of(user_id), user_id=user_id)
 
 
 class Account(AbstractBaseUser):
@@ -76,7 +104,13 @@ class Account(AbstractBaseUser):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["local_part"], name="account_local_part_unique"),
-            models.UniqueConstraint(fields=["user_id"], name="account_user_id_unique"),
+            # No unique index on user_id: it is unique because local_part is (above) and
+            # every user ID begins with its local part and an @ (below; local parts are
+            # letters and digits only, so two local parts never give one user ID).
+            models.CheckConstraint(
+                condition=Q(user_id__startswith=Concat(F("local_part"), Value("@"))),
+                name="account_user_id_begins_with_local_part",
+            ),
             models.UniqueConstraint(
                 fields=["person_type", "person_id", "jenjang"],
                 condition=Q(person_id__isnull=False) & ~Q(state="deleted"),
