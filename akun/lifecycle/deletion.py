@@ -180,13 +180,18 @@ def _record_due(cur, today: dt.date) -> None:
     )
     due, params = _due_notices_sql(today)
     params["now"] = q.dt(clock.now())
-    for to, address in (("account", "a.user_id"), ("recovery", "a.recovery_email")):
+    for to, address, extra in (
+        ("account", "a.user_id", ""),
+        ("recovery", "a.recovery_email", ""),
+        # SMS only to a phone the holder verified with a code (identity's Akun Saya).
+        ("sms", "a.recovery_phone", " AND a.recovery_phone_verified_at IS NOT NULL"),
+    ):
         cur.execute(
             "INSERT INTO lifecycle_notice (schedule_id, kind, days_before, recipient, address, "
             f"created_at) SELECT due.schedule_id, due.kind, due.days_before, '{to}', {address}, "
             f"%(now)s FROM ({due}) due JOIN lifecycle_deletionschedule ds "
             f"ON ds.id = due.schedule_id JOIN {q.ACCOUNT} a ON a.id = ds.account_id "
-            f"WHERE {address} <> '' AND a.state <> 'deleted' "
+            f"WHERE {address} <> '' AND a.state <> 'deleted'{extra} "
             "ON CONFLICT (schedule_id, kind, days_before, recipient) DO NOTHING",
             params,
         )
@@ -227,6 +232,38 @@ def _render(notice: Notice, account: Account, schedule: DeletionSchedule) -> tup
     return " / ".join(subjects), "\n\n-----\n\n".join(b.strip() for b in bodies) + "\n"
 
 
+def _render_sms(notice: Notice, account: Account, schedule: DeletionSchedule) -> str:
+    """One short text: Indonesian first, then English."""
+    ctx = {
+        "account": account,
+        "delete_on": schedule.delete_on,
+        "days_left": (schedule.delete_on - clock.today()).days,
+        "reason": schedule.reason,
+        "reminder": notice.kind == Notice.Kind.REMINDER,
+    }
+    parts = []
+    for lang in ("id", "en"):
+        with translation.override(lang):
+            text = render_to_string(f"lifecycle/sms/notice.{lang}.txt", ctx)
+            parts.append(" ".join(text.split()))
+    return " / ".join(parts)
+
+
+def _send_sms(notices: list[tuple[Notice, str]]) -> set[int]:
+    """Through identity's SMS sender; a failed one stays claimed and is retried after
+    RECLAIM_AFTER (no double send: it was never marked sent)."""
+    from akun.identity.api import send_sms
+
+    failed = set()
+    for n, text in notices:
+        try:
+            send_sms(n.address, text)
+        except Exception:
+            log.exception("lifecycle notice %s: SMS to %s failed", n.pk, n.address)
+            failed.add(n.pk)
+    return failed
+
+
 def send_notices(*, actor: str, dry_run: bool = False, chunk: int = 500) -> RuleResult:
     result = RuleResult("notices", dry_run=dry_run)
     today = clock.today()
@@ -249,15 +286,19 @@ def send_notices(*, actor: str, dry_run: bool = False, chunk: int = 500) -> Rule
     run = start_run(result.rule, actor)
     with transaction.atomic(), connection.cursor() as cur:
         _record_due(cur, today)
-    sent = 0
+    sent = sent_sms = 0
     while ids := _claim(chunk):
         notices = list(Notice.objects.filter(pk__in=ids).select_related("schedule"))
         accounts = Account.objects.in_bulk([n.schedule.account_id for n in notices])
-        messages, done = [], []
+        messages, sms, done = [], [], []
         for n in notices:
             account = accounts.get(n.schedule.account_id)
             if account is None or account.state == Account.State.DELETED or not n.address:
                 done.append(n.pk)  # nothing to send to any more
+                continue
+            if n.recipient == Notice.To.SMS:
+                sms.append((n, _render_sms(n, account, n.schedule)))
+                done.append(n.pk)
                 continue
             subject, body = _render(n, account, n.schedule)
             messages.append(
@@ -266,11 +307,16 @@ def send_notices(*, actor: str, dry_run: bool = False, chunk: int = 500) -> Rule
             done.append(n.pk)
         with mail.get_connection() as conn:
             conn.send_messages(messages)
-        Notice.objects.filter(pk__in=done).update(sent_at=clock.now())
+        failed = _send_sms(sms)
+        Notice.objects.filter(pk__in=[pk for pk in done if pk not in failed]).update(
+            sent_at=clock.now()
+        )
         sent += len(messages)
+        sent_sms += len(sms) - len(failed)
         for n in notices:
-            result.counts[(f"sent_{n.kind}", "*")] += 1
-    log.info("lifecycle notices: %s e-mails sent", sent)
+            if n.pk not in failed:
+                result.counts[(f"sent_{n.kind}", "*")] += 1
+    log.info("lifecycle notices: %s e-mails and %s SMS sent", sent, sent_sms)
     finish_run(run, result, actor=actor)
     return result
 
@@ -337,7 +383,7 @@ def run_deletions(*, actor: str, dry_run: bool = False) -> RuleResult:
         )
         # The recovery address in the notice log is personal data too.
         cur.execute(
-            "UPDATE lifecycle_notice SET address = '' WHERE recipient = 'recovery' "
+            "UPDATE lifecycle_notice SET address = '' WHERE recipient IN ('recovery', 'sms') "
             "AND schedule_id IN (SELECT schedule_id FROM lc_d)"
         )
         q.audit_from(

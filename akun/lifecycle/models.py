@@ -161,6 +161,7 @@ class Notice(models.Model):
     class To(models.TextChoices):
         ACCOUNT = "account"  # the account's own mailbox (the user ID)
         RECOVERY = "recovery"  # the recovery e-mail on record
+        SMS = "sms"  # the verified recovery phone on record, by SMS
 
     schedule = models.ForeignKey(DeletionSchedule, on_delete=models.CASCADE)
     kind = models.CharField(max_length=10, choices=Kind.choices)

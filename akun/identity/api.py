@@ -1,0 +1,39 @@
+"""What other apps may use of akun.identity (sign-in and self-service).
+
+- sign-in: `attempt(request, user_id, password)` -> `Result(outcome, account, wait, locked)`
+  with `Outcome` (OK, NEEDS_TERMS, ACTIVATE, REFUSED, INVALID, THROTTLED); the same work and
+  answer for unknown user IDs and wrong passwords. `normalize_user_id`, `safe_next`.
+- messages to people: `send_sms(to, text)` through the configured sender
+  (AKUN_SMS_SENDER; a file outbox in development, `sms_outbox_path()`).
+- contacts shown masked: `mask_email`, `mask_phone`, `normalize_phone` (08… form).
+- services signed in to (Akun Saya's list, for SSO): `do_record_service_sign_in(account,
+  service_id, service_name)` and the `ServiceSignIn` model.
+- the terms of use: `current_terms()`, `TERMS`.
+"""
+
+from akun.identity.actions import do_record_service_sign_in, do_sign_out_everywhere
+from akun.identity.flow import safe_next
+from akun.identity.masking import mask_email, mask_phone, normalize_phone
+from akun.identity.models import ServiceSignIn
+from akun.identity.signin import Outcome, Result, attempt, normalize_user_id
+from akun.identity.sms import send_sms, sms_outbox_path
+from akun.identity.terms import TERMS
+from akun.identity.terms import current as current_terms
+
+__all__ = [
+    "TERMS",
+    "Outcome",
+    "Result",
+    "ServiceSignIn",
+    "attempt",
+    "current_terms",
+    "do_record_service_sign_in",
+    "do_sign_out_everywhere",
+    "mask_email",
+    "mask_phone",
+    "normalize_phone",
+    "normalize_user_id",
+    "safe_next",
+    "send_sms",
+    "sms_outbox_path",
+]
