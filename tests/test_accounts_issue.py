@@ -292,3 +292,64 @@ def test_killed_run_loses_nothing_and_the_next_run_finishes(run_akun):
         (str(dead.pk), "interrupted"),
         (str(dead.pk + 1), "finished"),
     ]
+
+
+@pytest.mark.django_db
+def test_user_id_lookups_go_through_the_local_part_and_stay_exact():
+    from django.contrib.auth import get_user_model
+    from django.db import IntegrityError, transaction
+
+    sd = roster.sekolah("SD")
+    roster.peserta_didik(sd, 5)
+    _issue()
+    acc = Account.objects.get()
+    User = get_user_model()
+    assert User.objects.get_by_natural_key(" " + acc.user_id.upper() + " ") == acc
+    assert Account.objects.filter(user_id=acc.user_id).get() == acc
+    # Same local part, another subdomain or domain: no match (the full user ID is compared).
+    other = acc.local_part + "@smp." + acc.user_id.split(".", 1)[1]
+    assert not Account.objects.filter(user_id=other).exists()
+    with pytest.raises(Account.DoesNotExist):
+        User.objects.get_by_natural_key(acc.local_part + "@sd.example.org")
+    assert "local_part" in str(Account.objects.filter(user_id=acc.user_id).query)
+    # A user ID always begins with its own local part (so local_part unique => user_id unique).
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Account.objects.filter(pk=acc.pk).update(user_id="someoneelse1@sd.belajar.test")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_run_drops_and_rebuilds_the_school_index_and_a_killed_run_heals(monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("index upkeep is PostgreSQL's bulk path")
+    from akun.accounts import issue
+
+    [(name, _)] = issue._deferrable_indexes()
+
+    def present():
+        with connection.cursor() as cur:
+            return name in issue._existing_indexes(cur, [name])
+
+    sd = roster.sekolah("SD")
+    for grade in (5, 6, 5):
+        roster.peserta_didik(sd, grade)
+    monkeypatch.setattr(issue, "BULK_MIN_ROSTER_ROWS", 1)
+    assert issue._bulk_run()  # empty table, roster of 3
+    seen = []
+    monkeypatch.setattr(issue, "_issue_range", _spy(issue._issue_range, present, seen))
+    assert _issue(batch_rows=2).total == 3
+    assert seen and not any(seen)  # dropped while the batches ran
+    assert present()  # rebuilt at the end
+    # A run killed with the index dropped: the next run (not a bulk one) builds it first.
+    issue._drop_indexes()
+    assert not present()
+    assert not issue._bulk_run()  # 3 accounts for 3 roster rows
+    assert _issue().total == 0
+    assert present()
+
+
+def _spy(fn, present, seen):
+    def wrapper(*args, **kwargs):
+        seen.append(present())
+        return fn(*args, **kwargs)
+
+    return wrapper
