@@ -74,9 +74,7 @@ def claims_for(account, scopes, personal=()) -> dict:
     if "akun" in scopes:
         out["role"] = account.role
         out["jenjang"] = account.jenjang
-        sekolah = (
-            Sekolah.objects.filter(pk=account.sekolah_id).first() if account.sekolah_id else None
-        )
+        sekolah = _school(account.sekolah_id) if account.sekolah_id else None
         if sekolah is not None:
             out["school_npsn"] = sekolah.npsn
             out["school_name"] = sekolah.nama

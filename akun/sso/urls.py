@@ -13,7 +13,7 @@ oauth_patterns = [
     ),
     path("o/jwks.json", views.jwks_view, name="jwks-info"),
     path("o/authorize/", views.AuthorizeView.as_view(), name="authorize"),
-    path("o/token/", dot.TokenView.as_view(), name="token"),
+    path("o/token/", views.TokenView.as_view(), name="token"),
     path("o/revoke_token/", dot.RevokeTokenView.as_view(), name="revoke-token"),
     path("o/introspect/", dot.IntrospectTokenView.as_view(), name="introspect"),
     path("o/userinfo/", dot.UserInfoView.as_view(), name="user-info"),

@@ -1,0 +1,133 @@
+"""The token endpoint's grants in-process (Django's test client): refresh rotation, reuse
+detection and suspension, client credentials, and the SQL statements each grant runs (a
+ceiling, so a change that adds statements to the hot path is noticed)."""
+
+import base64
+import datetime as dt
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, IDToken, RefreshToken
+
+from akun.accounts.api import do_suspend_account
+from akun.sso import actions, keys, validator
+from tests.identity_support import make_school, make_student
+from tests.sso_support import CALLBACK
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    keys.reset()
+    validator.forget_clients()
+    yield
+    keys.reset()
+    validator.forget_clients()
+
+
+@pytest.fixture
+def student():
+    school = make_school(npsn="20104321", nama="SD NEGERI 1 CIBODAS")
+    return make_student(school, state="active", password="teh manis di sore hari")
+
+
+@pytest.fixture
+def web():
+    return actions.do_add_oidc_service(
+        "Kelas Maya", redirect_uris=[CALLBACK], scopes="openid profile email akun", actor="t"
+    )
+
+
+def basic(cid, secret):
+    return "Basic " + base64.b64encode(f"{cid}:{secret}".encode()).decode()
+
+
+def issue(app, user, scope="openid profile email akun") -> str:
+    """An access + refresh token pair as the code grant leaves it."""
+    at = AccessToken.objects.create(
+        user=user,
+        application=app,
+        token="at-" + user.user_id,
+        scope=scope,
+        expires=timezone.now() + dt.timedelta(hours=1),
+    )
+    RefreshToken.objects.create(
+        user=user, application=app, token="rt-first", access_token=at, token_family=uuid.uuid4()
+    )
+    return "rt-first"
+
+
+def refresh(client, svc, secret, token, **extra):
+    return client.post(
+        "/o/token/",
+        {"grant_type": "refresh_token", "refresh_token": token, **extra},
+        HTTP_AUTHORIZATION=basic(svc.application.client_id, secret),
+    )
+
+
+def test_refresh_rotates_and_reuse_revokes_the_family(client, student, web):
+    svc, secret = web
+    first = issue(svc.application, student)
+    r = refresh(client, svc, secret, first)
+    assert r.status_code == 200, r.content
+    second = r.json()
+    assert second["refresh_token"] != first and second["access_token"]
+    assert set(second["scope"].split()) == {"openid", "profile", "email", "akun"}
+    r = refresh(client, svc, secret, second["refresh_token"])
+    assert r.status_code == 200
+    third = r.json()
+    # The first token again: refused, and the whole family (third included) revoked.
+    assert refresh(client, svc, secret, first).status_code == 400
+    assert refresh(client, svc, secret, third["refresh_token"]).status_code == 400
+    assert not AccessToken.objects.filter(token=third["access_token"]).exists()
+
+
+def test_refresh_needs_the_right_client_secret(client, student, web):
+    svc, secret = web
+    first = issue(svc.application, student)
+    assert refresh(client, svc, secret[:-1] + "x", first).status_code == 401
+    assert refresh(client, svc, secret, first).status_code == 200
+
+
+def test_refresh_refused_once_the_account_is_suspended(client, student, web):
+    svc, secret = web
+    first = issue(svc.application, student)
+    do_suspend_account(student, actor="t", reason="uji")
+    assert refresh(client, svc, secret, first).status_code == 400
+
+
+def test_refresh_statements(client, student, web):
+    svc, secret = web
+    token = issue(svc.application, student)
+    token = refresh(client, svc, secret, token).json()["refresh_token"]  # warm caches
+    with CaptureQueriesContext(connection) as q:
+        r = refresh(client, svc, secret, token)
+    assert r.status_code == 200
+    assert "id_token" in r.json()
+    assert IDToken.objects.count() >= 1
+    print(f"\nrefresh grant: {len(q)} statements")
+    for s in q.captured_queries:
+        print("  ", s["sql"][:160])
+    assert len(q) <= 30
+
+
+def test_client_credentials_statements(client):
+    machine, secret = actions.do_add_oidc_service(
+        "Pusat Data", kind="machine", scopes="introspection", actor="t"
+    )
+    body = {"grant_type": "client_credentials", "scope": "introspection"}
+    auth = basic(machine.application.client_id, secret)
+    assert client.post("/o/token/", body, HTTP_AUTHORIZATION=auth).status_code == 200
+    with CaptureQueriesContext(connection) as q:
+        r = client.post("/o/token/", body, HTTP_AUTHORIZATION=auth)
+    assert r.status_code == 200 and r.json()["token_type"] == "Bearer"
+    print(f"\nclient credentials grant: {len(q)} statements")
+    for s in q.captured_queries:
+        print("  ", s["sql"][:160])
+    assert len(q) <= 10
+    bad = basic(machine.application.client_id, secret[:-1] + "x")
+    assert client.post("/o/token/", body, HTTP_AUTHORIZATION=bad).status_code == 401
