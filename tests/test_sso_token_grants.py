@@ -131,3 +131,23 @@ def test_client_credentials_statements(client):
     assert len(q) <= 10
     bad = basic(machine.application.client_id, secret[:-1] + "x")
     assert client.post("/o/token/", body, HTTP_AUTHORIZATION=bad).status_code == 401
+
+
+def test_a_concurrent_rotation_is_left_to_the_library(client, student, web):
+    """Two refreshes of one token at once: the one that loses the row gets the pair the
+    winner made (django-oauth-toolkit's path), not a second live pair."""
+    from oauthlib.common import Request
+
+    svc, secret = web
+    first = issue(svc.application, student)
+    loser = Request("http://testserver/o/token/", http_method="POST")
+    loser.grant_type, loser.client, loser.scopes = "refresh_token", svc.application, []
+    v = validator.AkunOAuth2Validator()
+    assert v.validate_refresh_token(first, svc.application, loser)
+    winner = refresh(client, svc, secret, first).json()  # rotates while the loser waits
+    token = {"access_token": "at-loser", "refresh_token": "rt-loser", "scope": "openid"}
+    v.save_bearer_token(token, loser)
+    assert token["access_token"] == winner["access_token"]
+    assert token["refresh_token"] == winner["refresh_token"]
+    assert RefreshToken.objects.filter(revoked__isnull=True, user=student).count() == 1
+    assert not AccessToken.objects.filter(token="at-loser").exists()
