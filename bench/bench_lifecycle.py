@@ -73,8 +73,7 @@ def prepare(args, var: Path) -> None:
     if exists and psql(args.db, "SELECT to_regclass('accounts_account') IS NOT NULL") == "t":
         if int(psql(args.db, "SELECT count(*) FROM accounts_account")) > 0:
             env = env_for(args.db, var)
-            # Only this app's tables: other apps' migrations may be in flux beside us.
-            subprocess.run([*AKUN, "migrate", "lifecycle", "-v0"], check=True, env=env, cwd=ROOT)
+            subprocess.run([*AKUN, "migrate", "-v0"], check=True, env=env, cwd=ROOT)
             return
     if not exists:
         psql("postgres", f"CREATE DATABASE {args.db}")

@@ -76,7 +76,7 @@ class Account(AbstractBaseUser):
         null=True,
         blank=True,
         related_name="accounts",
-        db_index=False,  # the (sekolah, role, state) index serves lookups by school
+        db_index=False,  # the (sekolah, role) index serves lookups by school
     )
     nama = models.CharField(max_length=200, blank=True)
 
@@ -113,11 +113,16 @@ class Account(AbstractBaseUser):
             ),
             models.UniqueConstraint(
                 fields=["person_type", "person_id", "jenjang"],
-                condition=Q(person_id__isnull=False) & ~Q(state="deleted"),
+                # Deletion clears person_id, so a deleted account frees the pair without the
+                # index naming `state`: state changes stay HOT updates (no index writes).
+                condition=Q(person_id__isnull=False),
                 name="one_account_per_person_per_jenjang",
             ),
         ]
-        indexes = [models.Index(fields=["sekolah", "role", "state"])]
+        # No index contains `state`: the sweeps that change millions of states (deadline,
+        # deletion) and every activation then update rows in place (HOT), without touching
+        # any index. Counts by state per school read the school's rows through this index.
+        indexes = [models.Index(fields=["sekolah", "role"])]
 
     def __str__(self):
         return self.user_id
