@@ -138,6 +138,7 @@ UPDATE roster_ptk p SET sekolah_id = target.sekolah_id
 FROM roster_sekolah s, target
 WHERE s.sekolah_id = p.sekolah_id AND target.bentuk_pendidikan = s.bentuk_pendidikan
   AND target.sekolah_id <> p.sekolah_id AND abs(hashtext(p.id::text)) % 100 = 7
+  AND p.ptk_induk  -- one row per person moves, so two rows never land on one school
   AND NOT EXISTS (SELECT 1 FROM roster_ptk o WHERE o.ptk_id = p.ptk_id
                   AND o.sekolah_id = target.sekolah_id);
 -- 0.5% of schools close.
