@@ -4,46 +4,9 @@ import csv
 import uuid
 from pathlib import Path
 
-SEKOLAH_COLS = [
-    "sekolah_id",
-    "npsn",
-    "nama",
-    "bentuk_pendidikan",
-    "status_sekolah",
-    "kode_wilayah",
-    "kabupaten_kota",
-    "provinsi",
-]
-PD_COLS = [
-    "peserta_didik_id",
-    "nisn",
-    "nik",
-    "nama",
-    "jenis_kelamin",
-    "tempat_lahir",
-    "tanggal_lahir",
-    "sekolah_id",
-    "tingkat_pendidikan",
-    "program",
-    "rombel",
-]
-PTK_COLS = [
-    "ptk_id",
-    "nuptk",
-    "nip",
-    "nik",
-    "nama",
-    "gelar_depan",
-    "gelar_belakang",
-    "jenis_kelamin",
-    "tanggal_lahir",
-    "email",
-    "no_hp",
-    "sekolah_id",
-    "jenis_ptk",
-    "ptk_induk",
-    "operator_sekolah",
-]
+from akun.roster.vocab import PESERTA_DIDIK_COLUMNS as PD_COLS
+from akun.roster.vocab import PTK_COLUMNS as PTK_COLS
+from akun.roster.vocab import SEKOLAH_COLUMNS as SEKOLAH_COLS
 
 
 def uid(n: int) -> str:

@@ -29,26 +29,9 @@ from random import Random
 
 from akun.core import clock
 from akun.roster import names
+from akun.roster.vocab import COLUMNS, PESERTA_DIDIK_COLUMNS, PTK_COLUMNS, SEKOLAH_COLUMNS
 from akun.roster.wilayah import MAX_KECAMATAN, KabupatenKota, kabupaten_kota
 
-SEKOLAH_COLUMNS = (
-    "sekolah_id", "npsn", "nama", "bentuk_pendidikan", "status_sekolah", "kode_wilayah",
-    "kabupaten_kota", "provinsi",
-)  # fmt: skip
-PESERTA_DIDIK_COLUMNS = (
-    "peserta_didik_id", "nisn", "nik", "nama", "jenis_kelamin", "tempat_lahir",
-    "tanggal_lahir", "sekolah_id", "tingkat_pendidikan", "program", "rombel",
-)  # fmt: skip
-PTK_COLUMNS = (
-    "ptk_id", "nuptk", "nip", "nik", "nama", "gelar_depan", "gelar_belakang", "jenis_kelamin",
-    "tanggal_lahir", "email", "no_hp", "sekolah_id", "jenis_ptk", "ptk_induk",
-    "operator_sekolah",
-)  # fmt: skip
-COLUMNS = {
-    "sekolah.csv": SEKOLAH_COLUMNS,
-    "peserta_didik.csv": PESERTA_DIDIK_COLUMNS,
-    "ptk.csv": PTK_COLUMNS,
-}
 MANIFEST = "_messy_manifest.json"
 
 # Schools per form at scale 1.0 (about Dapodik's national mix; early childhood only sampled).

@@ -1,4 +1,25 @@
-"""Dapodik's vocabularies: the values a roster field may take."""
+"""Dapodik's vocabularies: the files and columns of an export, and the values a field may take."""
+
+# The three files of a Dapodik export and their columns, in the export's order
+# (../shared/dapodik-export.md). The generator writes these; the importer requires them.
+SEKOLAH_COLUMNS = (
+    "sekolah_id", "npsn", "nama", "bentuk_pendidikan", "status_sekolah", "kode_wilayah",
+    "kabupaten_kota", "provinsi",
+)  # fmt: skip
+PESERTA_DIDIK_COLUMNS = (
+    "peserta_didik_id", "nisn", "nik", "nama", "jenis_kelamin", "tempat_lahir",
+    "tanggal_lahir", "sekolah_id", "tingkat_pendidikan", "program", "rombel",
+)  # fmt: skip
+PTK_COLUMNS = (
+    "ptk_id", "nuptk", "nip", "nik", "nama", "gelar_depan", "gelar_belakang", "jenis_kelamin",
+    "tanggal_lahir", "email", "no_hp", "sekolah_id", "jenis_ptk", "ptk_induk",
+    "operator_sekolah",
+)  # fmt: skip
+COLUMNS = {
+    "sekolah.csv": SEKOLAH_COLUMNS,
+    "peserta_didik.csv": PESERTA_DIDIK_COLUMNS,
+    "ptk.csv": PTK_COLUMNS,
+}
 
 # bentuk_pendidikan: forms of school.
 SCHOOL_FORMS_PRIMARY_SECONDARY = {"SD", "SMP", "SMA", "SMK", "SLB", "SDLB", "SMPLB", "SMALB"}
