@@ -676,7 +676,10 @@ class RosterImport:
         # A national number on two different records: which one is right cannot be known.
         # (Keys are unique by now, so count(*) counts distinct records.)
         for spec, number in ((SEKOLAH, "npsn"), (PESERTA_DIDIK, "nisn")):
-            if self._known_unique(cursor, spec, number, f" WHERE {number} <> ''"):
+            # text_pattern_ops: byte order, no collation work, ~3x faster to build.
+            if self._known_unique(
+                cursor, spec, f"{number} text_pattern_ops", f" WHERE {number} <> ''"
+            ):
                 continue
             self._reject_sql(
                 cursor,

