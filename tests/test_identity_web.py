@@ -109,3 +109,15 @@ def test_sign_in_gives_a_new_session_key(client):
     assert r.status_code == 302
     assert client.cookies["sessionid"].value != before
     assert client.get(reverse("identity:akun_saya")).status_code == 200
+
+
+def test_sign_in_audit_row_carries_school_and_region(client):
+    from akun.audit.models import AuditEvent
+
+    s = make_student(make_school(), state="active", password="teh manis di sore hari")
+    r = client.post(
+        reverse("identity:signin"), {"user_id": s.user_id, "password": "teh manis di sore hari"}
+    )
+    assert r.status_code == 302
+    event = AuditEvent.objects.get(action="identity.sign_in", object_id=s.user_id)
+    assert (event.npsn, event.kode_wilayah) == ("20104321", "320412")

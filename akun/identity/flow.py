@@ -74,9 +74,13 @@ def complete(request, account) -> None:
     request.session[GENERATION] = (
         (known or 0) if known is not False else current_generation(account)
     )
+    school = account.sekolah if account.sekolah_id else None
     record(
         "identity.sign_in",
         actor=account.user_id,
         object_type="account",
         object_id=account.user_id,
+        # So that the operator's and the region's audit views see their people's sign-ins.
+        npsn=school.npsn if school else "",
+        kode_wilayah=school.kode_wilayah if school else "",
     )

@@ -86,6 +86,7 @@ def attempt(request, user_id: str, password: str) -> Result:
         account = (
             get_user_model()
             .objects.filter(user_id=uid)
+            .select_related("sekolah")  # the sign-in's audit row carries the school and region
             .annotate(session_generation_now=Subquery(gen))
             .first()
         )
