@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/akun
 
-.PHONY: demo test test-sqlite test-postgres lint venv pg chromium debian-packages bench clean
+.PHONY: demo test test-sqlite test-postgres lint venv pg chromium debian-packages bench clean redis chromium debian-packages
 
 $(BIN)/akun: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +22,15 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/akun makemigrations --check --dry-run
 
-test-sqlite: venv chromium debian-packages
+test-sqlite: venv chromium debian-packages redis
 	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest -q
 
 pg:
 	bash scripts/ensure-postgres.sh
+
+# Throttling tests run against the local Redis too.
+redis:
+	bash scripts/ensure-redis.sh
 
 # Browser tests drive Debian's chromium.
 chromium:
@@ -36,7 +40,7 @@ chromium:
 debian-packages:
 	bash scripts/ensure-debian-packages.sh
 
-test-postgres: venv pg chromium debian-packages
+test-postgres: venv pg chromium debian-packages redis
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
 
 test: lint test-sqlite test-postgres
