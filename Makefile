@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/akun
 
-.PHONY: demo test test-sqlite test-postgres lint venv pg chromium debian-packages bench clean redis chromium debian-packages
+.PHONY: demo test test-sqlite test-postgres lint venv pg redis chromium debian-packages bench clean
 
 $(BIN)/akun: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
