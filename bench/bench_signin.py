@@ -28,12 +28,10 @@ import urllib.parse
 from http.cookies import SimpleCookie
 from pathlib import Path
 
+from _common import cpu_seconds, ensure_database, log, pct  # bench/ is on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "teh manis di sore hari"
-
-
-def log(*a):
-    print(*a, flush=True)
 
 
 # --- the client process ---------------------------------------------------------------------
@@ -104,40 +102,6 @@ def client_main(args):
 
 
 # --- the driver -----------------------------------------------------------------------------
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process and its children still running (gunicorn workers)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    pids = [pid]
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                fields = (p / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                pids.append(int(p.name))
-    for p in pids:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
-def ensure_database(url: str):
-    import psycopg
-
-    parsed = urllib.parse.urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def prepare(args, env):
@@ -218,12 +182,6 @@ def raw_parallel(encoded: str, seconds: float, procs: int) -> float:
     return sum(r["verifies"] for r in results) / sum(
         r["verifies"] / r["per_cpu_second"] for r in results
     )
-
-
-def pct(values, p):
-    values = sorted(values)
-    k = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
-    return values[k]
 
 
 def main():

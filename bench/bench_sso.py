@@ -34,15 +34,13 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from _common import cpu_seconds, ensure_database, log, pct  # bench/ is on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 PASSWORD = "teh manis di sore hari"
 CALLBACK = "http://127.0.0.1:18799/callback"
 KEYCLOAK_PER_VCPU = 120  # refresh-token and client-credentials grants/s per vCPU
-
-
-def log(*a):
-    print(*a, flush=True)
 
 
 # --- the client process ---------------------------------------------------------------------
@@ -111,40 +109,6 @@ def client_main(args):
 
 
 # --- the driver -----------------------------------------------------------------------------
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process and its children still running (gunicorn workers)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    pids = [pid]
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                fields = (p / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                pids.append(int(p.name))
-    total = 0.0
-    for p in pids:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
-def ensure_database(url: str):
-    import psycopg
-
-    parsed = urllib.parse.urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def prepare(args, env) -> dict:
@@ -267,12 +231,6 @@ def first_tokens(base: str, plan: dict) -> list[str]:
         ).json()
         tokens.append(tok["refresh_token"])
     return tokens
-
-
-def pct(values, p):
-    values = sorted(values)
-    k = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
-    return values[k]
 
 
 def run_phase(args, server_pid, mode, plan_path) -> dict:
