@@ -182,16 +182,7 @@ SEKOLAH = FileSpec(
     kind="sekolah",
     model=Sekolah,
     key=["sekolah_id"],
-    columns=[
-        "sekolah_id",
-        "npsn",
-        "nama",
-        "bentuk_pendidikan",
-        "status_sekolah",
-        "kode_wilayah",
-        "kabupaten_kota",
-        "provinsi",
-    ],
+    columns=list(vocab.SEKOLAH_COLUMNS),  # every column of sekolah.csv is stored as it is
     required=list(vocab.SEKOLAH_COLUMNS),
     types={"sekolah_id": "uuid"},
     make_parser=_sekolah_parser,
