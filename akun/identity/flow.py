@@ -74,13 +74,16 @@ def complete(request, account) -> None:
     request.session[GENERATION] = (
         (known or 0) if known is not False else current_generation(account)
     )
-    school = account.sekolah if account.sekolah_id else None
+    codes = getattr(account, "school_codes", None)  # loaded with the account at sign-in
+    if codes is None:
+        school = account.sekolah if account.sekolah_id else None
+        codes = (school.npsn, school.kode_wilayah) if school else ("", "")
     record(
         "identity.sign_in",
         actor=account.user_id,
         object_type="account",
         object_id=account.user_id,
         # So that the operator's and the region's audit views see their people's sign-ins.
-        npsn=school.npsn if school else "",
-        kode_wilayah=school.kode_wilayah if school else "",
+        npsn=codes[0],
+        kode_wilayah=codes[1],
     )

@@ -5,7 +5,9 @@ must_create (which fails on a duplicate anyway). On the sign-in path that SELECT
 overhead: 32 random characters from 36 never collide in practice, and if one did, the INSERT
 would raise CreateError and create() would pick another key."""
 
+from django.contrib.sessions.backends.base import CreateError
 from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
+from django.db import IntegrityError, connections, router
 from django.utils.crypto import get_random_string
 
 VALID_KEY_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -14,6 +16,32 @@ VALID_KEY_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 class SessionStore(DbSessionStore):
     def _get_new_session_key(self):
         return get_random_string(32, VALID_KEY_CHARS)
+
+    def save(self, must_create=False):
+        """A new session is one INSERT on a cursor: no BEGIN/COMMIT around a single statement
+        and no model save (every sign-in creates a session). Inside a transaction, and for
+        updates, Django's own path."""
+        if self.session_key is None:
+            return self.create()
+        using = router.db_for_write(self.model)
+        conn = connections[using]
+        if not must_create or conn.in_atomic_block:
+            return super().save(must_create=must_create)
+        data = self._get_session(no_load=True)
+        table = conn.ops.quote_name(self.model._meta.db_table)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(
+                    f"INSERT INTO {table} (session_key, session_data, expire_date) "
+                    "VALUES (%s, %s, %s)",
+                    [
+                        self.session_key,
+                        self.encode(data),
+                        conn.ops.adapt_datetimefield_value(self.get_expiry_date()),
+                    ],
+                )
+        except IntegrityError as exc:
+            raise CreateError from exc
 
     def cycle_key(self):
         """A session that was never saved has no key to rotate: let the first save create it

@@ -14,7 +14,8 @@ import math
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils.dateparse import parse_datetime
 
 from akun.core import clock
 from akun.identity.models import Throttle
@@ -79,16 +80,30 @@ def decide(state: State, policy: Policy, now: dt.datetime) -> Decision:
     return Decision()
 
 
+def _aware(value) -> dt.datetime:
+    """A timestamp as the ORM would give it (SQLite hands back text)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value
+
+
 def _ttl() -> int:
     return max(p.window + p.lock_seconds for p in (ACCOUNT, ADDRESS, CEK_AKUN, RESET))
 
 
 class DatabaseStore:
     def get_many(self, keys: list[str]) -> dict[str, State]:
-        rows = Throttle.objects.filter(key__in=keys).values_list(
-            "key", "failures", "last_failure_at"
-        )
-        return {k: State(f, t) for k, f, t in rows}
+        # Read on every sign-in: a cursor, not a queryset (the ORM's compile cost ~1 ms).
+        table = connection.ops.quote_name(Throttle._meta.db_table)
+        marks = ", ".join(["%s"] * len(keys))
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT key, failures, last_failure_at FROM {table} WHERE key IN ({marks})", keys
+            )
+            rows = cur.fetchall()
+        return {k: State(f, _aware(t)) for k, f, t in rows}
 
     def fail(self, key: str, policy: Policy) -> State:
         now = clock.now()
