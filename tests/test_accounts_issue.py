@@ -353,3 +353,50 @@ def _spy(fn, present, seen):
         return fn(*args, **kwargs)
 
     return wrapper
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_prepared_ahead_that_get_an_account_meanwhile_are_dropped_gap_free(
+    monkeypatch, caplog
+):
+    """The worker prepares range k+1 outside the lock; if another run issues some of its
+    people before the insert, they are dropped and the rest numbered without gaps."""
+    if connection.vendor != "postgresql":
+        pytest.skip("ranges are prepared ahead only on PostgreSQL")
+    from akun.accounts import issue
+
+    total = _make_school_roster(600, 60)
+    threads, meanwhile = set(), {}
+    prepare = issue._prepare
+
+    def prepare_then_someone_else_issues(kind, lo, hi, *, outside_lock):
+        with connection.cursor() as cur:
+            candidates = issue._candidates(cur, kind, lo, hi)
+        prepared = prepare(kind, lo, hi, outside_lock=outside_lock)
+        threads.add((threading.current_thread() is threading.main_thread(), outside_lock))
+        if len(meanwhile) < 60:  # a third of the first ranges' people, committed at once
+            for person_id, sekolah_id, nama, _, jenjang, _ in candidates[::3]:
+                local = issue.allocate_local_part("muhammadali")
+                acc = Account.objects.create(
+                    local_part=local, user_id=f"{local}@x.belajar.test", subdomain="x",
+                    person_type=kind, person_id=person_id, jenjang=jenjang, role="pendidik",
+                    sekolah_id=sekolah_id, nama=nama, issued_at=clock.now(),
+                )  # fmt: skip
+                meanwhile[acc.pk] = acc.user_id
+        return prepared
+
+    monkeypatch.setattr(issue, "_prepare", prepare_then_someone_else_issues)
+    with caplog.at_level("INFO", logger="akun.accounts.issue"):
+        result = _issue(batch_rows=100)
+
+    assert "got an account meanwhile" in caplog.text  # the insert met them and dropped them
+
+    assert threads == {(False, True)}  # prepared on the worker thread, outside the lock
+    assert 0 < len(meanwhile) < total
+    assert result.total == total - len(meanwhile)
+    assert _counts_by_person() == (total, total)  # everyone once, nobody twice
+    numbers = sorted(int(lp.removeprefix("muhammadali")) for lp in
+                     Account.objects.values_list("local_part", flat=True))  # fmt: skip
+    assert numbers == list(range(1, total + 1))  # gap-free across both
+    assert dict(Account.objects.filter(pk__in=meanwhile).values_list("pk", "user_id")) == meanwhile
+    assert not Account.objects.filter(pk__in=meanwhile, issue_run=result.run_id).exists()

@@ -6,19 +6,26 @@ range is one transaction:
 
   1. take the issuance lock (PostgreSQL: pg_advisory_xact_lock; SQLite: the write lock that
      the IMMEDIATE transaction takes), so two runs never work on the same range at once;
-  2. select the range's eligible people who still have no account (eligibility.students_sql
-     / ptk_sql) -- evaluated under the lock, so a second run skips what the first committed;
-  3. in Python, per row: the base local part (userid) and the AES-GCM-encrypted initial
-     password (crypto); COPY (PostgreSQL) or executemany (SQLite) them into a temp table;
-  4. advance the per-base counters for the whole batch in one statement and INSERT ... SELECT
+  2. COPY (PostgreSQL) or executemany (SQLite) the range's prepared rows into a temp table;
+  3. advance the per-base counters for the whole batch in one statement and INSERT ... SELECT
      the accounts, numbering each base with row_number() over (partition by base);
-  5. commit, with the run's heartbeat and counts.
+  4. commit, with the run's heartbeat and counts.
+
+Preparing a range: select its eligible people who still have no account (eligibility.
+students_sql / ptk_sql), then in Python, per row, the base local part (userid) and the
+AES-GCM-encrypted initial password (crypto), as COPY text. On PostgreSQL (outside an outer
+transaction) a worker thread with its own connection prepares range k+1 while the main
+connection inserts range k under the lock, so the Python work and the candidate query run on
+the second core. A row prepared outside the lock may have got an account meanwhile (another
+run): the insert then fails on one_account_per_person_per_jenjang, and the batch rolls back to
+before numbering, drops the staged rows that now have an account and numbers again, so
+numbering stays gap-free. On SQLite the range is prepared under the lock.
 
 A run killed half-way keeps every committed range; the next run's anti-join finds only what
 is left. Duplicates are impossible whatever happens: the unique constraints on local_part,
-user_id and (person_type, person_id, jenjang) are the guard. There is no ON CONFLICT: under
-the lock a conflict cannot happen, and if a bug ever made one, the batch should fail loudly
-rather than skip people silently (ON CONFLICT also costs a third more per row).
+user_id and (person_type, person_id, jenjang) are the guard. There is no ON CONFLICT: a
+person conflict is handled as above, and any other conflict would be a bug, so the batch
+fails loudly rather than skip people silently (ON CONFLICT also costs a third more per row).
 
 Audit: one audit row per run, with the counts, not one per account. Thirty million rows of
 "account issued" would say nothing the accounts themselves do not (each carries issue_run
@@ -28,16 +35,18 @@ many.
 
 import logging
 import os
+import queue
 import random
 import re
 import signal
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from akun.accounts import crypto, eligibility, userid
 from akun.accounts.models import Account, IssueRun
@@ -52,6 +61,7 @@ STALE_AFTER = timedelta(minutes=30)
 ISSUE_LOCK_KEY = 0x616B756E69737375  # "akunissu"
 KILL_HOOK_ENV = "AKUN_TEST_KILL_AFTER_BATCHES"  # tests: SIGKILL self after N commits
 
+PERSON_CONSTRAINT = "one_account_per_person_per_jenjang"
 _STAGE_COLUMNS = "seq, person_type, person_id, jenjang, role, subdomain, sekolah_id, nama, base, pw"
 
 
@@ -205,7 +215,7 @@ class _TableStats:
 
     def __init__(self):
         self.enabled = _pg() and not connection.in_atomic_block
-        self.since = 0
+        self.analysed_at = 0  # rows this run had added at the last ANALYZE
         self.base = 0
         if self.enabled:
             with connection.cursor() as cur:
@@ -215,25 +225,32 @@ class _TableStats:
                 row = cur.fetchone()
                 self.base = int(row[0]) if row else 0
 
-    def grew(self, rows: int) -> None:
-        self.since += rows
-        if self.enabled and self.since >= max(self.base, self.MIN_ROWS):
+    def grew_to(self, added: int) -> None:
+        """`added`: accounts this run has committed so far. Runs on the calling thread's
+        connection (the preparing worker's, so that it costs the inserting one nothing)."""
+        since = added - self.analysed_at
+        if self.enabled and since >= max(self.base, self.MIN_ROWS):
             with connection.cursor() as cur:
                 cur.execute("ANALYZE accounts_account, accounts_localpartcounter")
-            self.base += self.since
-            self.since = 0
+            self.base += since
+            self.analysed_at = added
 
 
-def _lock(cur) -> None:
+def _batch_settings(cur) -> None:
     if _pg():
-        cur.execute("SELECT pg_advisory_xact_lock(%s)", [ISSUE_LOCK_KEY])
         # A shared 2-core machine gains nothing from parallel workers for 50k-row batches;
         # they only add CPU (measured as part of the backend's cost).
         cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         # The batch's sorts (numbering per base) and hashes fit in memory instead of
         # spilling to disk at the default 4 MB.
         cur.execute("SET LOCAL work_mem = '256MB'")
+
+
+def _lock(cur) -> None:
+    if _pg():
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", [ISSUE_LOCK_KEY])
     # SQLite: the transaction is BEGIN IMMEDIATE (settings), which holds the write lock.
+    _batch_settings(cur)
 
 
 def _candidates(cur, kind: str, lo, hi) -> list[tuple]:
@@ -350,17 +367,47 @@ def _create_stage(cur) -> None:
         cur.execute("CREATE TEMP TABLE issue_alloc (base text PRIMARY KEY, first_number integer)")
 
 
-def _fill_stage(cur, kind: str, candidates: list[tuple]) -> None:
+@dataclass
+class _Prepared:
+    """A range's rows for the staging table: the candidate query and Python's part done."""
+
+    rows: int
+    stage: list  # COPY text chunks (PostgreSQL) or row tuples (SQLite)
+    outside_lock: bool  # prepared by the worker: rows may have got an account since
+
+
+def _prepare(kind: str, lo, hi, *, outside_lock: bool) -> _Prepared:
+    with connection.cursor() as cur:
+        candidates = _candidates(cur, kind, lo, hi)
+    if _pg():
+        stage = list(_stage_copy_chunks(kind, candidates))
+    else:
+        stage = list(_stage_rows(kind, candidates))
+    return _Prepared(len(candidates), stage, outside_lock)
+
+
+def _fill_stage(cur, prepared: _Prepared) -> None:
     if _pg():
         with cur.cursor.copy(f"COPY issue_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
-            for chunk in _stage_copy_chunks(kind, candidates):
+            for chunk in prepared.stage:
                 copy.write(chunk)
     else:
         cur.executemany(
             f"INSERT INTO issue_stage ({_STAGE_COLUMNS}) VALUES "
             "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            list(_stage_rows(kind, candidates)),
+            prepared.stage,
         )
+
+
+def _drop_issued(cur) -> int:
+    """Drop the staged rows whose person got an account for that jenjang since they were
+    prepared (another run committed them). Returns how many."""
+    cur.execute(
+        "DELETE FROM issue_stage s WHERE EXISTS (SELECT 1 FROM accounts_account a "
+        "WHERE a.person_type = s.person_type AND a.person_id = s.person_id "
+        "AND a.jenjang = s.jenjang AND a.person_id IS NOT NULL)"
+    )
+    return cur.rowcount
 
 
 def _allocate_numbers(cur) -> None:
@@ -419,16 +466,43 @@ def _insert_accounts(cur, run_id: int, now) -> Counter:
     return counts
 
 
-def _issue_range(run: IssueRun, kind: str, lo, hi, result: IssueResult) -> int:
+def _constraint_of(exc: IntegrityError) -> str | None:
+    return getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+
+
+def _number_and_insert(cur, run_id: int, now, *, outside_lock: bool) -> Counter:
+    if not outside_lock:  # selected under the lock: nobody can have issued these meanwhile
+        _allocate_numbers(cur)
+        return _insert_accounts(cur, run_id, now)
+    # Prepared outside the lock. Checking every staged row first would cost every batch
+    # ~0.15 s of the lock holder's time (index probes for 30k rows) to catch what only a
+    # second run at the same moment causes; the unique constraint catches it for free.
+    # The savepoint undoes the counters' advance too, so numbers stay gap-free.
+    try:
+        with transaction.atomic():
+            _allocate_numbers(cur)
+            return _insert_accounts(cur, run_id, now)
+    except IntegrityError as exc:
+        if _constraint_of(exc) != PERSON_CONSTRAINT:
+            raise
+    dropped = _drop_issued(cur)
+    log.info("issue: %s prepared rows got an account meanwhile (another run)", dropped)
+    _allocate_numbers(cur)
+    return _insert_accounts(cur, run_id, now)
+
+
+def _issue_range(
+    run: IssueRun, kind: str, lo, hi, result: IssueResult, prepared: _Prepared | None = None
+) -> int:
     with transaction.atomic(), connection.cursor() as cur:
         _lock(cur)
-        candidates = _candidates(cur, kind, lo, hi)
-        if not candidates:
+        if prepared is None:
+            prepared = _prepare(kind, lo, hi, outside_lock=False)
+        if not prepared.rows:
             return 0
         _create_stage(cur)
-        _fill_stage(cur, kind, candidates)
-        _allocate_numbers(cur)
-        counts = _insert_accounts(cur, run.pk, clock.now())
+        _fill_stage(cur, prepared)
+        counts = _number_and_insert(cur, run.pk, clock.now(), outside_lock=prepared.outside_lock)
         # Dropped explicitly too: inside an outer transaction (tests) there is no commit here.
         cur.execute("DROP TABLE issue_stage")
         cur.execute("DROP TABLE issue_alloc")
@@ -437,6 +511,67 @@ def _issue_range(run: IssueRun, kind: str, lo, hi, result: IssueResult) -> int:
         run.heartbeat_at = clock.now()
         run.save(update_fields=["counts", "heartbeat_at"])
         return sum(counts.values())
+
+
+class _Preparer:
+    """Prepares the plan's ranges in order on a worker thread with its own database
+    connection (PostgreSQL), ahead of the connection that inserts under the lock: the
+    candidate query and the Python work of range k+1 run beside the insert of range k.
+
+    At most two ranges wait (one queued, one being prepared), so memory stays bounded. The
+    worker also runs the statistics upkeep (ANALYZE), off the lock holder's path.
+    """
+
+    def __init__(self, plan: list[tuple], stats: _TableStats):
+        self.plan = plan
+        self.stats = stats
+        self.added = 0  # accounts committed by this run so far (set by the main thread)
+        self.queue: queue.Queue = queue.Queue(maxsize=1)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._work, name="issue-prepare", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        while self.thread.is_alive():  # unblock a worker waiting to hand over a range
+            try:
+                self.queue.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        self.thread.join()
+
+    def __iter__(self):
+        for _ in self.plan:
+            item = self.queue.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def _put(self, item) -> None:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                pass
+
+    def _work(self) -> None:
+        try:
+            for kind, lo, hi in self.plan:
+                if self.stop.is_set():
+                    return
+                self.stats.grew_to(self.added)
+                with transaction.atomic(), connection.cursor() as cur:
+                    _batch_settings(cur)
+                    prepared = _prepare(kind, lo, hi, outside_lock=True)
+                self._put(((kind, lo, hi), prepared))
+        except BaseException as exc:
+            self._put(exc)
+        finally:
+            connection.close()  # this thread's own connection
 
 
 def issue_accounts(
@@ -486,7 +621,6 @@ def issue_accounts(
 
 
 def _run_batches(run: IssueRun, result: IssueResult, batch_rows: int, progress) -> None:
-    kill_after = int(os.environ.get(KILL_HOOK_ENV, "0") or 0)
     plan = [
         ("peserta_didik", lo, hi)
         for lo, hi in key_ranges("roster_pesertadidik", "peserta_didik_id", batch_rows)
@@ -494,16 +628,34 @@ def _run_batches(run: IssueRun, result: IssueResult, batch_rows: int, progress) 
     # Each run walks the ranges in its own order, so that two runs at once split the work
     # instead of the second trailing the first through ranges it has just finished.
     random.Random(run.pk).shuffle(plan)
-    committed = 0
     stats = _TableStats()
-    for i, (kind, lo, hi) in enumerate(plan, start=1):
-        added = _issue_range(run, kind, lo, hi, result)
-        committed += bool(added)
-        stats.grew(added)
+    if _pg() and not connection.in_atomic_block:
+        # Not inside an outer transaction: the worker's connection would not see its rows.
+        with _Preparer(plan, stats) as preparer:
+
+            def committed(total: int) -> None:
+                preparer.added = total  # the worker runs the ANALYZE when due
+
+            _insert_batches(run, result, preparer, len(plan), committed, progress)
+    else:
+        batches = ((item, None) for item in plan)  # prepared under the lock
+        _insert_batches(run, result, batches, len(plan), stats.grew_to, progress)
+
+
+def _insert_batches(run, result, batches, n, committed, progress) -> None:
+    kill_after = int(os.environ.get(KILL_HOOK_ENV, "0") or 0)
+    commits = 0
+    for i, ((kind, lo, hi), prepared) in enumerate(batches, start=1):
+        if prepared is not None and not prepared.rows:
+            added = 0  # nothing to issue in this range: no need for the lock
+        else:
+            added = _issue_range(run, kind, lo, hi, result, prepared)
+        commits += bool(added)
+        committed(result.total)
         result.batches += 1
         if progress:
-            progress(kind, i, len(plan), result)
-        if kill_after and committed >= kill_after:
+            progress(kind, i, n, result)
+        if kill_after and commits >= kill_after:
             os.kill(os.getpid(), signal.SIGKILL)  # test hook: die right after a commit
 
 
