@@ -2,19 +2,24 @@
 generated platform (default --scale 0.05: ~1.5M accounts).
 
     .venv/bin/python bench/bench_lifecycle.py [--scale 0.05] [--seed 1] [--db akun_life_bench]
+        [--var DIR] [--cases deadline-all,...]
 
-Prepares once (database --db: migrate, import the snapshot, issue accounts; the snapshot is
-copied from bench/out/snapshot-SCALE-SEED if it exists, else generated), then measures each
-case on a fresh copy of that database (CREATE DATABASE ... TEMPLATE), one `akun lifecycle
-run ...` process start to exit, wall time and peak RSS:
+Prepares once (database --db: migrate, import the snapshot, issue accounts, one roster pass;
+the snapshot is copied from bench/out/snapshot-SCALE-SEED if it exists, else generated),
+then measures each case on a fresh copy of that database (--db + "_run", CREATE DATABASE
+... TEMPLATE), one `akun lifecycle run ...` process start to exit: wall time, peak RSS, CPU
+seconds of the process and of its PostgreSQL backends, the load average, and for the
+deadline cases how many of the account updates were HOT:
 
   deadline-all       every account still issued (nobody activated): all deactivated
   deadline-40        60% activated first: 40% deactivated (closer to a real deadline)
-  roster-nochange    the roster pass right after issuance: nothing to do (steady state)
-  roster-changes     after roster changes written in SQL as an import would leave them:
-                     10% of SD grade-6 students moved to an SMP in grade 7, 2% of the
-                     other students departed, 1% of PTK moved to another school of the same
-                     form, 0.5% of schools closed
+  roster-nochange    the roster pass after an import that changed nothing (steady state;
+                     the pass looks at what imports changed since its last run)
+  roster-full        the same with `--full`: the whole roster compared (as a first pass)
+  roster-changes     after roster changes written in SQL as an import (a new import run)
+                     would leave them: 10% of SD grade-6 students moved to an SMP in grade
+                     7, 2% of the other students departed, 1% of PTK moved to another
+                     school of the same form, 0.5% of schools closed
 Target (issue 6): a national sweep (x20) in under 5 minutes.
 """
 
@@ -25,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -44,18 +50,53 @@ def psql(db: str, sql: str) -> str:
     return out.stdout.strip()
 
 
-def timed_child(args, env):
+def _proc_cpu(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _watch_backends(db: str, stop: threading.Event, cpu: dict) -> None:
+    """CPU seconds of the PostgreSQL backends serving `db` (not this watcher), sampled
+    from /proc every 0.2 s; the last sample of each is kept."""
+    import psycopg
+
+    with psycopg.connect(PG + db, autocommit=True) as conn:
+        while not stop.wait(0.2):
+            pids = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [db],
+            ).fetchall()
+            for (pid,) in pids:
+                if (c := _proc_cpu(pid)) is not None:
+                    cpu[pid] = c
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def timed_child(args, env, db):
+    """(seconds, peak RSS KiB, output, process CPU s, backend CPU s) of one child process."""
+    stop, cpu = threading.Event(), {}
+    watcher = threading.Thread(target=_watch_backends, args=(db, stop, cpu), daemon=True)
+    watcher.start()
+    time.sleep(0.3)  # the watcher is connected before the child starts
     t0 = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out:
         proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - t0
+        stop.set()
+        watcher.join()
         out.seek(0)
         text = out.read()
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise SystemExit(f"{' '.join(args)} failed ({code}):\n{text}")
-    return elapsed, usage.ru_maxrss, text
+    return elapsed, usage.ru_maxrss, text, usage.ru_utime + usage.ru_stime, sum(cpu.values())
 
 
 def env_for(db: str, var: Path) -> dict:
@@ -74,6 +115,7 @@ def prepare(args, var: Path) -> None:
         if int(psql(args.db, "SELECT count(*) FROM accounts_account")) > 0:
             env = env_for(args.db, var)
             subprocess.run([*AKUN, "migrate", "-v0"], check=True, env=env, cwd=ROOT)
+            first_roster_pass(args.db, env)
             return
     if not exists:
         psql("postgres", f"CREATE DATABASE {args.db}")
@@ -92,6 +134,19 @@ def prepare(args, var: Path) -> None:
     for step in (["migrate", "-v0"], ["roster", "import", str(snap)], ["accounts", "issue"]):
         print("prepare:", " ".join(step), flush=True)
         subprocess.run([*AKUN, *step], check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    first_roster_pass(args.db, env)
+
+
+def first_roster_pass(db: str, env) -> None:
+    """The steady state: a roster pass has run after the import (it leaves its mark)."""
+    if psql(db, "SELECT to_regclass('lifecycle_rostermark') IS NOT NULL") != "t":
+        return  # code from before the incremental pass
+    if psql(db, "SELECT count(*) FROM lifecycle_rostermark WHERE import_run IS NOT NULL") == "0":
+        print("prepare: lifecycle run roster (the first, full pass)", flush=True)
+        subprocess.run(
+            [*AKUN, "lifecycle", "run", "roster"],
+            check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
 
 
 def backdate(db: str) -> None:
@@ -112,8 +167,16 @@ def fresh_copy(base: str, name: str) -> None:
     psql("postgres", f"CREATE DATABASE {name} TEMPLATE {base}")
 
 
-ROSTER_CHANGES = """
+# An import run as `akun roster import` records one; the changes below carry its id.
+NEW_IMPORT = """
+INSERT INTO roster_importrun (started_at, finished_at, source, actor, status, summary,
+  report_path) VALUES (now(), now(), 'bench', 'bench', '{status}', '{{}}', '');
+"""
+RUN = "(SELECT max(id) FROM roster_importrun)"
+
+ROSTER_CHANGES = f"""
 BEGIN;
+{NEW_IMPORT.format(status="applied")}
 -- 10% of SD grade-6 students move to an SMP (same regency where there is one) in grade 7.
 WITH smp AS (
   SELECT sekolah_id, substr(kode_wilayah, 1, 4) AS kab,
@@ -124,17 +187,18 @@ movers AS (
   FROM roster_pesertadidik pd JOIN roster_sekolah s ON s.sekolah_id = pd.sekolah_id
   WHERE s.bentuk_pendidikan = 'SD' AND pd.tingkat_pendidikan = 6
     AND abs(hashtext(pd.peserta_didik_id::text)) % 10 = 0)
-UPDATE roster_pesertadidik pd SET sekolah_id = smp.sekolah_id, tingkat_pendidikan = 7
+UPDATE roster_pesertadidik pd SET sekolah_id = smp.sekolah_id, tingkat_pendidikan = 7,
+  changed_run_id = {RUN}
 FROM movers JOIN smp ON smp.kab = movers.kab AND smp.rn = 1
 WHERE pd.peserta_didik_id = movers.peserta_didik_id;
 -- 2% of the other students depart.
-UPDATE roster_pesertadidik SET departed_at = now()
+UPDATE roster_pesertadidik SET departed_at = now(), departed_run_id = {RUN}
 WHERE abs(hashtext(peserta_didik_id::text)) % 50 = 1;
 -- 1% of PTK rows move to another school of the same form.
 WITH target AS (
   SELECT DISTINCT ON (bentuk_pendidikan) bentuk_pendidikan, sekolah_id FROM roster_sekolah
   ORDER BY bentuk_pendidikan, npsn DESC)
-UPDATE roster_ptk p SET sekolah_id = target.sekolah_id
+UPDATE roster_ptk p SET sekolah_id = target.sekolah_id, changed_run_id = {RUN}
 FROM roster_sekolah s, target
 WHERE s.sekolah_id = p.sekolah_id AND target.bentuk_pendidikan = s.bentuk_pendidikan
   AND target.sekolah_id <> p.sekolah_id AND abs(hashtext(p.id::text)) % 100 = 7
@@ -142,7 +206,8 @@ WHERE s.sekolah_id = p.sekolah_id AND target.bentuk_pendidikan = s.bentuk_pendid
   AND NOT EXISTS (SELECT 1 FROM roster_ptk o WHERE o.ptk_id = p.ptk_id
                   AND o.sekolah_id = target.sekolah_id);
 -- 0.5% of schools close.
-UPDATE roster_sekolah SET departed_at = now() WHERE abs(hashtext(npsn)) % 200 = 3;
+UPDATE roster_sekolah SET departed_at = now(), departed_run_id = {RUN}
+WHERE abs(hashtext(npsn)) % 200 = 3;
 COMMIT;
 ANALYZE;
 """
@@ -154,7 +219,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--db", default="akun_life_bench")
     ap.add_argument("--var", default="/tmp/akun-var-life/bench")
-    ap.add_argument("--cases", default="deadline-all,deadline-40,roster-nochange,roster-changes")
+    ap.add_argument(
+        "--cases", default="deadline-all,deadline-40,roster-nochange,roster-full,roster-changes"
+    )
     args = ap.parse_args()
     var = Path(args.var)
     var.mkdir(parents=True, exist_ok=True)
@@ -182,16 +249,31 @@ def main():
                 [*AKUN, "lifecycle", "deadline", "set", "--date", day],
                 check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
             )  # fmt: skip
-            secs, rss, out = timed_child([*AKUN, "lifecycle", "run", "deadlines"], env)
+            load = load_average()
+            secs, rss, out, cpu, db_cpu = timed_child(
+                [*AKUN, "lifecycle", "run", "deadlines"], env, run_db
+            )
             n = int(
                 psql(run_db, "SELECT count(*) FROM accounts_account WHERE state = 'deactivated'")
             )
             stamps = int(psql(run_db, "SELECT count(*) FROM lifecycle_runaccount"))
             assert stamps == n, (stamps, n)
+            time.sleep(1)  # the backend's statistics are flushed
+            hot = psql(
+                run_db,
+                "SELECT n_tup_upd || ' ' || n_tup_hot_upd FROM pg_stat_user_tables "
+                "WHERE relname = 'accounts_account'",
+            )
         else:
             if case == "roster-changes":
                 psql(run_db, ROSTER_CHANGES)
-            secs, rss, out = timed_child([*AKUN, "lifecycle", "run", "roster"], env)
+            else:  # an import that found nothing new
+                psql(run_db, NEW_IMPORT.format(status="unchanged"))
+            cmd = [*AKUN, "lifecycle", "run", "roster"]
+            if case == "roster-full":
+                cmd.append("--full")
+            load = load_average()
+            secs, rss, out, cpu, db_cpu = timed_child(cmd, env, run_db)
             n = accounts
         rate = accounts / secs
         national = secs * 20
@@ -199,8 +281,14 @@ def main():
             f"\n== {case}: {secs:.1f} s, peak RSS {rss / 1024:.0f} MiB, "
             f"{rate:,.0f} accounts/s scanned; x20 (national) ~ {national / 60:.1f} min"
         )
+        print(
+            f"   CPU: process {cpu:.1f} s, PostgreSQL backends {db_cpu:.1f} s; load average "
+            f"{load} before, {load_average()} after; {time.strftime('%Y-%m-%d %H:%M:%S %Z')}"
+        )
         if case.startswith("deadline"):
             print(f"   deactivated {n:,} accounts, {n / secs:,.0f}/s (stamp each; audit per run)")
+            upd, hot_upd = (int(x) for x in hot.split())
+            print(f"   accounts_account: {upd:,} updates, {hot_upd:,} HOT")
         print("   " + "\n   ".join(line for line in out.splitlines() if line.strip())[:3000])
     psql("postgres", f"DROP DATABASE IF EXISTS {run_db}")
 

@@ -144,10 +144,34 @@ class DeletionSchedule(models.Model):
                 name="one_pending_deletion_per_account",
             )
         ]
-        indexes = [models.Index(fields=["status", "delete_on"])]
+        indexes = [
+            models.Index(fields=["status", "delete_on"]),
+            # The incremental roster pass looks again at accounts whose schedule was closed
+            # since its last pass.
+            models.Index(fields=["closed_at"], name="deletion_closed_at_idx"),
+        ]
 
     def __str__(self):
         return f"deletion of account {self.account_id} ({self.reason}, {self.status})"
+
+
+class RosterMark(models.Model):
+    """How far the roster pass has looked (one row, `name` = "roster").
+
+    Every roster change made by import runs up to `import_run` has been passed over: the
+    next pass looks only at people whose roster rows (or whose schools' rows) an import
+    after it changed, plus accounts whose deletion schedule was closed since `passed_at`.
+    No row, or `import_run` NULL: the next pass is a full one. The row is also the pass's
+    lock (SELECT ... FOR UPDATE): two passes never work at once.
+    """
+
+    name = models.CharField(max_length=20, primary_key=True)
+    import_run = models.BigIntegerField(null=True, blank=True)
+    passed_at = models.DateTimeField(null=True, blank=True)  # start of the pass that covered it
+    run_id = models.BigIntegerField(null=True, blank=True)  # that pass (lifecycle Run)
+
+    def __str__(self):
+        return f"{self.name} passed up to import #{self.import_run}"
 
 
 class Notice(models.Model):

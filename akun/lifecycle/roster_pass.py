@@ -16,9 +16,23 @@ role) with the accounts that exist:
 - a person who comes back before the deletion: the schedule is cancelled and a suspension
   this pass made is undone -- the same account, same user ID. Someone first marked
   `departed` who turns up at another jenjang is re-marked `moved_level` and unsuspended.
+
+Incremental: the pass remembers (RosterMark) up to which import run it has looked, and then
+compares only the people that later imports touched -- a roster row of theirs (any of a
+PTK's rows) added, changed or departed, or a row of a school where they have a roster row
+or an account -- plus the accounts whose deletion schedule was closed since (cancelled: the
+full pass would schedule them again). For everybody else the full pass would find nothing
+to do: their accounts are as the last pass left them. No mark (the first pass), `full=True`
+or `akun lifecycle run roster --full` (after a change of the eligibility rules): the full
+comparison. A pass that the safety stop held somewhere keeps the old mark, so the held
+people are looked at again. `issue_accounts` always looks at the whole roster.
 """
 
+import datetime as dt
+import logging
+
 from django.db import connection, transaction
+from django.db.models import Max, Min
 
 from akun.accounts import eligibility
 from akun.accounts.api import issue_accounts
@@ -26,30 +40,102 @@ from akun.core import clock
 from akun.lifecycle import safety
 from akun.lifecycle import sqlutil as q
 from akun.lifecycle.base import RuleResult, finish_run, start_run
-from akun.lifecycle.models import DeletionSchedule
+from akun.lifecycle.models import DeletionSchedule, RosterMark
+from akun.roster.api import ImportRun
+
+log = logging.getLogger("akun.lifecycle")
 
 RULE = "roster"
 ROSTER_REASONS = ("moved_level", "departed", "school_closed", "not_eligible")
 _MATCH = "d.person_type = a.person_type AND d.person_id = a.person_id AND d.jenjang = a.jenjang"
 _PERSON = "a.person_id IS NOT NULL AND a.person_type IN ('peserta_didik', 'ptk')"
+MARK = "roster"
+# Schedules closed shortly before the last pass started may have committed after it read
+# them: looked at again (few rows; the pass is idempotent).
+CLOSED_MARGIN = dt.timedelta(days=1)
 
 
-def _build_desired(cur) -> None:
+def _import_runs_done() -> int:
+    """The highest import run id up to which every import run has finished, so that their
+    roster changes are committed (0: none). Imports apply one at a time, but a later one can
+    start while an earlier one still waits or runs; a killed one stays `running` until the
+    next import marks it failed."""
+    running = ImportRun.objects.filter(status=ImportRun.Status.RUNNING).aggregate(n=Min("pk"))
+    if running["n"] is not None:
+        return running["n"] - 1
+    return ImportRun.objects.aggregate(n=Max("pk"))["n"] or 0
+
+
+def _changed(alias: str) -> str:
+    """A roster row added, changed or departed by an import run after %(after)s."""
+    return (
+        f"({alias}.changed_run_id > %(after)s OR {alias}.first_run_id > %(after)s "
+        f"OR {alias}.departed_run_id > %(after)s)"
+    )
+
+
+def _build_scope(cur, after: int, closed_since) -> None:
+    """lc_p: the people whose accounts this pass must look at (see the module doc)."""
+    q.create_temp(
+        cur,
+        "lc_p",
+        f"person_type text, person_id {q.uuid_type()}, PRIMARY KEY (person_id, person_type)",
+    )
+    schools = f"SELECT k.sekolah_id FROM {q.SEKOLAH} k WHERE {_changed('k')}"
+    cur.execute(
+        "INSERT INTO lc_p "
+        "SELECT 'peserta_didik', t.peserta_didik_id FROM roster_pesertadidik t "
+        f"WHERE {_changed('t')} OR t.sekolah_id IN ({schools}) "
+        "UNION SELECT 'ptk', t.ptk_id FROM roster_ptk t "
+        f"WHERE {_changed('t')} OR t.sekolah_id IN ({schools}) "
+        f"UNION SELECT a.person_type, a.person_id FROM {q.ACCOUNT} a "
+        f"WHERE {_PERSON} AND a.sekolah_id IN ({schools}) "
+        "UNION SELECT a.person_type, a.person_id FROM lifecycle_deletionschedule ds "
+        f"JOIN {q.ACCOUNT} a ON a.id = ds.account_id "
+        f"WHERE ds.closed_at >= %(since)s AND ds.status = 'cancelled' AND {_PERSON}",
+        {"after": after, "since": q.dt(closed_since)},
+    )
+    cur.execute("ANALYZE lc_p")
+
+
+def _scoped(sql: str, column: str, person_type: str) -> str:
+    """Eligibility's SQL for the people of lc_p only: its key-range hook (`column >= %(lo)s`)
+    becomes a semi-join, before any per-person window, so the rules stay those of
+    akun.accounts.eligibility (and tests compare both)."""
+    hook = f"{column} >= %(lo)s"
+    if sql.count(hook) != 1:
+        raise RuntimeError(f"eligibility SQL has no single {hook!r}: update _scoped()")
+    return sql.replace(
+        hook, f"{column} IN (SELECT person_id FROM lc_p WHERE person_type = '{person_type}')"
+    )
+
+
+def desired_sql(scoped: bool) -> tuple[str, str]:
+    """(students, ptk): eligibility's queries for everybody, or for the people of lc_p."""
+    students = eligibility.students_sql(without_account=False, lo=scoped)
+    ptk = eligibility.ptk_sql(without_account=False, lo=scoped)
+    if scoped:
+        students = _scoped(students, "pd.peserta_didik_id", "peserta_didik")
+        ptk = _scoped(ptk, "p.ptk_id", "ptk")
+    return students, ptk
+
+
+def _build_desired(cur, scoped: bool) -> None:
     u = q.uuid_type()
     q.create_temp(
         cur,
         "lc_desired",
         f"person_type text, person_id {u}, jenjang text, sekolah_id {u}, role text",
     )
+    students, ptk = desired_sql(scoped)
     cur.execute(
         "INSERT INTO lc_desired SELECT 'peserta_didik', x.peserta_didik_id, x.jenjang, "
-        f"x.sekolah_id, '{eligibility.PESERTA_DIDIK}' "
-        f"FROM ({eligibility.students_sql(without_account=False)}) x"
+        f"x.sekolah_id, '{eligibility.PESERTA_DIDIK}' FROM ({students}) x"
     )
     role = " ".join(f"WHEN {rank} THEN '{r}'" for rank, r in eligibility.RANK_ROLE.items())
     cur.execute(
         "INSERT INTO lc_desired SELECT 'ptk', x.ptk_id, x.jenjang, x.sekolah_id, "
-        f"CASE x.top_rank {role} END FROM ({eligibility.ptk_sql(without_account=False)}) x"
+        f"CASE x.top_rank {role} END FROM ({ptk}) x"
     )
     cur.execute("CREATE INDEX lc_desired_person ON lc_desired (person_id, person_type, jenjang)")
     cur.execute("ANALYZE lc_desired")
@@ -98,7 +184,7 @@ def _build_back(cur, lock: str) -> None:
     )
 
 
-def _build_gone(cur, lock: str) -> None:
+def _build_gone(cur, lock: str, scoped: bool) -> None:
     q.create_temp(
         cur,
         "lc_g",
@@ -115,13 +201,21 @@ def _build_gone(cur, lock: str) -> None:
         "WHERE p.ptk_id = a.person_id AND p.departed_at IS NULL) THEN 'departed' "
         "ELSE 'not_eligible' END"
     )
+    # Follow and back join lc_desired, which holds only the scope's people; gone is what
+    # is *not* there, so it reads the scope's accounts (by the person index) explicitly.
+    accounts = f"{q.ACCOUNT} a"
+    if scoped:
+        accounts = (
+            f"lc_p p JOIN {q.ACCOUNT} a ON a.person_type = p.person_type "
+            "AND a.person_id = p.person_id"
+        )
     cur.execute(
         f"INSERT INTO lc_g SELECT account_id, user_id, npsn, kode_wilayah, state, reason, "
         "CASE WHEN reason <> 'moved_level' AND state IN ('issued', 'active') THEN TRUE "
         "ELSE FALSE END FROM ("
         "SELECT a.id AS account_id, a.user_id, COALESCE(s.npsn, '') AS npsn, "
         f"COALESCE(s.kode_wilayah, '') AS kode_wilayah, a.state, {reason} AS reason "
-        f"FROM {q.ACCOUNT} a {q.JOIN_SEKOLAH} "
+        f"FROM {accounts} {q.JOIN_SEKOLAH} "
         f"WHERE a.state <> 'deleted' AND {_PERSON} "
         f"AND NOT EXISTS (SELECT 1 FROM lc_desired d WHERE {_MATCH}) "
         "AND NOT EXISTS (SELECT 1 FROM lifecycle_deletionschedule ds "
@@ -133,12 +227,121 @@ def _counts(cur, sql: str) -> dict[str, int]:
     return q.by_province(cur, sql)
 
 
+def _issue_count_sql() -> str:
+    """What issue_accounts would issue (the whole roster), per province."""
+    parts = [
+        f"SELECT x.sekolah_id FROM ({eligibility.students_sql()}) x",
+        f"SELECT x.sekolah_id FROM ({eligibility.ptk_sql()}) x",
+    ]
+    return (
+        "SELECT COALESCE(substr(s.kode_wilayah, 1, 2), ''), count(*) FROM ("
+        + " UNION ALL ".join(parts)
+        + f") d LEFT JOIN {q.SEKOLAH} s ON s.sekolah_id = d.sekolah_id GROUP BY 1"
+    )
+
+
+def _mark(dry_run: bool) -> RosterMark:
+    if dry_run:
+        return RosterMark.objects.filter(name=MARK).first() or RosterMark(name=MARK)
+    # The row lock makes passes take turns: each reads the mark the previous one left.
+    mark, _ = RosterMark.objects.select_for_update().get_or_create(name=MARK)
+    return mark
+
+
+def _issue_needed(cur, since) -> bool:
+    """Would issue_accounts find anything? Only for someone in the scope, or someone whose
+    account was deleted since (deletion frees the person's jenjang; the audit says when)."""
+    cur.execute(
+        "SELECT 1 WHERE EXISTS (SELECT 1 FROM lc_desired d WHERE NOT EXISTS (SELECT 1 "
+        f"FROM {q.ACCOUNT} a WHERE {_MATCH} AND a.state <> 'deleted')) "
+        "OR EXISTS (SELECT 1 FROM audit_auditevent e WHERE e.at >= %(since)s "
+        "AND e.action IN ('accounts.delete', 'lifecycle.delete'))",
+        {"since": q.dt(since)},
+    )
+    return cur.fetchone() is not None
+
+
 def roster_pass(
-    *, actor: str, dry_run: bool = False, issue: bool = True, import_run: int | None = None
+    *,
+    actor: str,
+    dry_run: bool = False,
+    issue: bool = True,
+    import_run: int | None = None,
+    full: bool = False,
 ) -> RuleResult:
     result = RuleResult(RULE, dry_run=dry_run)
     run = None if dry_run else start_run(RULE, actor)
-    if issue and not dry_run:
+    issue_after = issue and not dry_run
+    with transaction.atomic(), connection.cursor() as cur:
+        if q.pg():
+            # Compiling each statement costs more than it saves on these joins.
+            cur.execute("SET LOCAL jit = off")
+        lock = "" if dry_run else q.for_update()
+        mark = _mark(dry_run)
+        started = clock.now()
+        # Read before the roster: every import up to it has committed what it changed.
+        upto = _import_runs_done()
+        scoped = not full and mark.import_run is not None
+        if scoped:
+            after, since = mark.import_run, (mark.passed_at or started) - CLOSED_MARGIN
+            _build_scope(cur, after, since)
+            reason = f"roster changes of import runs after #{after} (up to #{upto})"
+        else:
+            reason = f"all of the roster (import runs up to #{upto})"
+        log.info("roster pass: %s", reason)
+        _build_desired(cur, scoped)
+        if dry_run and issue:
+            if scoped:
+                result.add("issue", _counts(cur, _issue_count_sql()))
+            else:
+                result.add(
+                    "issue",
+                    _counts(
+                        cur,
+                        "SELECT COALESCE(substr(s.kode_wilayah, 1, 2), ''), count(*) FROM "
+                        f"lc_desired d LEFT JOIN {q.SEKOLAH} s ON s.sekolah_id = d.sekolah_id "
+                        f"WHERE NOT EXISTS (SELECT 1 FROM {q.ACCOUNT} a WHERE {_MATCH} "
+                        "AND a.state <> 'deleted') GROUP BY 1",
+                    ),
+                )
+        if issue_after and scoped:
+            issue_after = _issue_needed(cur, since)
+        _build_back(cur, lock)
+        _build_follow(cur, lock)
+        _build_gone(cur, lock, scoped)
+        prov = "substr(kode_wilayah, 1, 2)"
+        result.add("back", _counts(cur, f"SELECT {prov}, count(*) FROM lc_b GROUP BY 1"))
+        result.add("follow", _counts(cur, f"SELECT {prov}, count(*) FROM lc_f GROUP BY 1"))
+        gone = _counts(cur, f"SELECT {prov}, count(*) FROM lc_g GROUP BY 1")
+        if dry_run:
+            for reason_ in ROSTER_REASONS:
+                result.add(
+                    f"schedule_{reason_}",
+                    _counts(
+                        cur,
+                        f"SELECT {prov}, count(*) FROM lc_g WHERE reason = '{reason_}' GROUP BY 1",
+                    ),
+                )
+        else:
+            # The safety stop's base (every account) is read only when something would go.
+            totals = q.province_totals(cur) if gone else {}
+            gate = safety.gate(RULE, gone, totals, actor=actor)
+            result.held = sorted(gate.blocked)
+            if gate.blocked:
+                cur.execute(f"DELETE FROM lc_g WHERE {prov} IN {q.in_list(gate.blocked)}")
+            _apply(cur, run.pk, actor, result)
+            gate.mark_used()
+            # The mark moves only past finished work: not past held people (the next pass
+            # sees them again), nor before the issuance below has succeeded.
+            mark.run_id = run.pk
+            if not gate.blocked and not issue_after:
+                mark.import_run, mark.passed_at = upto, started
+            mark.save()
+        for t in ("lc_desired", "lc_f", "lc_b", "lc_g", "lc_p"):
+            q.drop_temp(cur, t)
+    if issue_after:
+        # After the comparison, which never depends on the accounts issued now (they are
+        # exactly what lc_desired wants). Whole-roster issuance is not cheap: only when needed.
         issued = issue_accounts(actor=actor)
         with connection.cursor() as cur:
             result.add(
@@ -149,47 +352,13 @@ def roster_pass(
                     f"WHERE a.issue_run = {int(issued.run_id)} GROUP BY 1",
                 ),
             )
-    with transaction.atomic(), connection.cursor() as cur:
-        lock = "" if dry_run else q.for_update()
-        _build_desired(cur)
-        if dry_run and issue:
-            result.add(
-                "issue",
-                _counts(
-                    cur,
-                    "SELECT COALESCE(substr(s.kode_wilayah, 1, 2), ''), count(*) FROM lc_desired "
-                    f"d LEFT JOIN {q.SEKOLAH} s ON s.sekolah_id = d.sekolah_id WHERE NOT EXISTS "
-                    f"(SELECT 1 FROM {q.ACCOUNT} a WHERE {_MATCH} AND a.state <> 'deleted') "
-                    "GROUP BY 1",
-                ),
+        if not result.held:
+            # Unless another pass has taken the mark since.
+            RosterMark.objects.filter(name=MARK, run_id=run.pk).update(
+                import_run=upto, passed_at=started
             )
-        _build_back(cur, lock)
-        _build_follow(cur, lock)
-        _build_gone(cur, lock)
-        prov = "substr(kode_wilayah, 1, 2)"
-        result.add("back", _counts(cur, f"SELECT {prov}, count(*) FROM lc_b GROUP BY 1"))
-        result.add("follow", _counts(cur, f"SELECT {prov}, count(*) FROM lc_f GROUP BY 1"))
-        gone = _counts(cur, f"SELECT {prov}, count(*) FROM lc_g GROUP BY 1")
-        if dry_run:
-            for reason in ROSTER_REASONS:
-                result.add(
-                    f"schedule_{reason}",
-                    _counts(
-                        cur,
-                        f"SELECT {prov}, count(*) FROM lc_g WHERE reason = '{reason}' GROUP BY 1",
-                    ),
-                )
-        else:
-            gate = safety.gate(RULE, gone, q.province_totals(cur), actor=actor)
-            result.held = sorted(gate.blocked)
-            if gate.blocked:
-                cur.execute(f"DELETE FROM lc_g WHERE {prov} IN {q.in_list(gate.blocked)}")
-            _apply(cur, run.pk, actor, result)
-            gate.mark_used()
-        for t in ("lc_desired", "lc_f", "lc_b", "lc_g"):
-            q.drop_temp(cur, t)
     if run:
-        finish_run(run, result, actor=actor)
+        finish_run(run, result, actor=actor, reason=reason)
     return result
 
 

@@ -61,6 +61,12 @@ class Command(BaseCommand):
 
         run = sub.add_parser("run", help="run a rule now (what the worker's schedules do)")
         run.add_argument("rule", choices=[*RULES, "all"])
+        run.add_argument(
+            "--full",
+            action="store_true",
+            help="roster: compare the whole roster, not only what imports changed since the "
+            "last pass (e.g. after a change of the eligibility rules)",
+        )
 
         sub.add_parser("plan", help="what the next runs would do, per rule and province")
         sub.add_parser("holds", help="runs held by the safety stop")
@@ -146,7 +152,10 @@ class Command(BaseCommand):
         rules = list(RULES) if opts["rule"] == "all" else [opts["rule"]]
         held = False
         for rule in rules:
-            result = RULES[rule](self.actor)
+            if rule == "roster":
+                result = roster_pass.roster_pass(actor=self.actor, full=opts["full"])
+            else:
+                result = RULES[rule](self.actor)
             self._print(result)
             held = held or bool(result.held)
         if held:
