@@ -45,7 +45,20 @@ def _school(sekolah_id):
     return hit[1]
 
 
+# What the claims read of a student's roster row (loaded beside the account on a refresh).
+STUDENT_FIELDS = ("peserta_didik_id", "nisn", "tanggal_lahir", "tingkat_pendidikan", "rombel")
+_NOT_LOADED = object()
+
+
+def attach_roster(account, record) -> None:
+    """The account's roster row, already loaded by the caller (None: there is none)."""
+    account._akun_roster = record
+
+
 def _roster(account):
+    loaded = getattr(account, "_akun_roster", _NOT_LOADED)
+    if loaded is not _NOT_LOADED:
+        return loaded
     if not account.person_id:
         return None
     if account.person_type == "peserta_didik":

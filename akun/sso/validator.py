@@ -7,10 +7,13 @@ import hashlib
 import json
 import os
 import time
+import uuid
+from functools import cache
 
-from django.db import connections, router, transaction
+from django.contrib.auth import get_user_model
+from django.db import connection, connections, router, transaction
 from django.utils import timezone
-from jwcrypto import jws
+from jwcrypto import jws, jwt
 from oauth2_provider.models import (
     AbstractApplication,
     get_access_token_model,
@@ -22,6 +25,8 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
+from akun.core import rows
+from akun.roster.api import PesertaDidik
 from akun.sso import claims, keys
 from akun.sso.models import Service
 
@@ -45,6 +50,26 @@ def service_of(application) -> Service | None:
 AccessToken = get_access_token_model()
 IDToken = get_id_token_model()
 RefreshToken = get_refresh_token_model()
+
+Account = get_user_model()
+_AT_FIELDS = ("id", "expires", "scope")  # what the refresh grant reads of it
+
+
+@cache
+def _live_refresh_sql() -> str:
+    qn = connection.ops.quote_name
+    return (
+        f"SELECT {rows.columns(RefreshToken, 'rt')}, "
+        f"{rows.columns(AccessToken, 'at', _AT_FIELDS)}, {rows.columns(Account, 'u')}, "
+        f"{rows.columns(PesertaDidik, 'pd', claims.STUDENT_FIELDS)} "
+        f"FROM {qn(RefreshToken._meta.db_table)} rt "
+        f"JOIN {qn(AccessToken._meta.db_table)} at ON at.id = rt.access_token_id "
+        f"JOIN {qn(Account._meta.db_table)} u ON u.id = rt.user_id "
+        f"LEFT JOIN {qn(PesertaDidik._meta.db_table)} pd ON u.person_type = 'peserta_didik' "
+        "AND pd.peserta_didik_id = u.person_id "
+        "WHERE rt.token_checksum = %s AND rt.revoked IS NULL ORDER BY rt.id LIMIT 1"
+    )
+
 
 # Grants whose ID token is signed before save_bearer_token runs in the same request: the
 # IDToken row is written inside that method's transaction, beside the access token.
@@ -114,23 +139,38 @@ class AkunOAuth2Validator(OAuth2Validator):
 
     def _live_refresh_token(self, refresh_token, client, request) -> bool:
         """The library's acceptance test for a live refresh token, in one statement: the
-        token with its access token and its account (the library loads the account and the
-        application one statement each). Only says yes; every no goes to the library."""
+        token with its access token's expiry, its account, and a student's roster row for
+        the `akun` claims (the library loads the account and the application one statement
+        each; claims another). Only says yes; every no goes to the library."""
         if client is None:
             return False
         checksum = hashlib.sha256(refresh_token.encode("utf-8")).hexdigest()
-        rt = (
-            RefreshToken.objects.filter(token_checksum=checksum, revoked__isnull=True)
-            .select_related("access_token", "user")
-            .first()
+        with connection.cursor() as cur:
+            cur.execute(_live_refresh_sql(), [checksum])
+            row = cur.fetchone()
+        if row is None:
+            return False
+        n_rt, n_at, n_user = (
+            rows.width(RefreshToken),
+            rows.width(AccessToken, _AT_FIELDS),
+            rows.width(Account),
         )
-        if rt is None or rt.access_token is None or rt.application_id != client.pk:
+        rt = rows.instance(RefreshToken, row[:n_rt], "rt")
+        if rt.access_token_id is None or rt.application_id != client.pk:
             return False
+        at = rows.instance(AccessToken, row[n_rt : n_rt + n_at], "at", _AT_FIELDS)
         expire_delta = refresh_token_expire_timedelta()
-        if expire_delta and rt.access_token.expires + expire_delta <= timezone.now():
+        if expire_delta and at.expires + expire_delta <= timezone.now():
             return False
+        user = rows.instance(Account, row[n_rt + n_at : n_rt + n_at + n_user], "u")
+        roster = row[n_rt + n_at + n_user :]
+        if user.person_type == "peserta_didik":
+            record = rows.instance(PesertaDidik, roster, "pd", claims.STUDENT_FIELDS)
+            claims.attach_roster(user, record if record.peserta_didik_id else None)
+        rt.access_token = at
         rt.application = client
-        request.user = rt.user
+        rt.user = user
+        request.user = user
         request.refresh_token = refresh_token
         request.refresh_token_instance = rt
         return True
@@ -164,9 +204,18 @@ class AkunOAuth2Validator(OAuth2Validator):
         # token, locks its access token, then revokes in a savepoint (re-reading both); a
         # conditional UPDATE takes the same row lock and tells whether this request won.
         now = timezone.now()
-        won = RefreshToken.objects.filter(
-            pk=rt.pk, revoked__isnull=True, access_token_id=rt.access_token_id
-        ).update(revoked=now, updated=now, access_token=None)
+        db = router.db_for_write(AccessToken)
+        conn = connections[db]
+        q = conn.ops.quote_name
+        stamp = conn.ops.adapt_datetimefield_value(now)
+        with conn.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {q(RefreshToken._meta.db_table)} SET revoked = %s, updated = %s, "
+                "access_token_id = NULL WHERE id = %s AND revoked IS NULL "
+                "AND access_token_id = %s",
+                [stamp, stamp, rt.pk, rt.access_token_id],
+            )
+            won = cursor.rowcount == 1
         if not won:
             # Revoked or rotated meanwhile (a concurrent refresh): the library's own path,
             # which hands back the pair the other request made.
@@ -174,9 +223,7 @@ class AkunOAuth2Validator(OAuth2Validator):
         # AccessToken.revoke() deletes the row; through the ORM that is a SELECT, the
         # SET_NULL of the refresh token's pointer (cleared just above: it is the only row that
         # points at an access token) and the DELETE. No signal receivers to skip.
-        db = router.db_for_write(AccessToken)
-        with connections[db].cursor() as cursor:
-            q = connections[db].ops.quote_name
+        with conn.cursor() as cursor:
             table, pk = q(AccessToken._meta.db_table), q(AccessToken._meta.pk.column)
             cursor.execute(f"DELETE FROM {table} WHERE {pk} = %s", [rt.access_token_id])
         self._check_and_set_request_resource(request)
@@ -204,12 +251,16 @@ class AkunOAuth2Validator(OAuth2Validator):
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         id_token = getattr(request, "akun_pending_id_token", None)
-        if id_token is None or not token.get("id_token"):
+        if token.get("id_token") and id_token is None:
+            # Not signed in this request (the library loads it by jti).
             return super()._create_access_token(
                 expires, request, token, source_refresh_token=source_refresh_token
             )
-        request.akun_pending_id_token = None
-        id_token.save()
+        if id_token is not None and token.get("id_token"):
+            request.akun_pending_id_token = None
+            rows.insert(id_token)
+        else:
+            id_token = None
         access_token = AccessToken(
             user=request.user,
             scope=token["scope"],
@@ -220,8 +271,21 @@ class AkunOAuth2Validator(OAuth2Validator):
             resource=getattr(request, "resource", []),  # RFC 8707
         )
         self._set_token_value(access_token, token["access_token"])
-        access_token.save()
+        rows.insert(access_token)  # the same row as access_token.save(), uncompiled
         return access_token
+
+    def _create_refresh_token(self, request, refresh_token_code, access_token, previous):
+        # The library's method with the INSERT on a cursor (akun.core.rows).
+        refresh_token = RefreshToken(
+            user=request.user,
+            application=request.client,
+            access_token=access_token,
+            token_family=(previous.token_family if previous else uuid.uuid4()),
+            resource=getattr(request, "resource", []),  # RFC 8707
+        )
+        self._set_token_value(refresh_token, refresh_token_code)
+        rows.insert(refresh_token)
+        return refresh_token
 
     def validate_bearer_token(self, token, scopes, request):
         ok = super().validate_bearer_token(token, scopes, request)
@@ -253,8 +317,28 @@ class AkunOAuth2Validator(OAuth2Validator):
     # --- keys -----------------------------------------------------------------------------
 
     def finalize_id_token(self, id_token, token, token_handler, request):
-        keys.keyset()  # the current key into OIDC_RSA_PRIVATE_KEY, from memory
-        return super().finalize_id_token(id_token, token, token_handler, request)
+        ks = keys.keyset()  # the current key into OIDC_RSA_PRIVATE_KEY, from memory
+        if (
+            request.grant_type not in _ID_TOKEN_WITH_BEARER
+            or request.client.algorithm != AbstractApplication.RS256_ALGORITHM
+        ):
+            return super().finalize_id_token(id_token, token, token_handler, request)
+        # The library's method, except: the kid is the stored thumbprint (the library
+        # hashes the key again per token), and no transaction around _save_id_token, which
+        # here only prepares the row that save_bearer_token writes in its transaction.
+        claims_, expiration_time = self.get_id_token_dictionary(token, token_handler, request)
+        id_token.update(**claims_)
+        if "nonce" not in id_token and request.nonce:  # oauthlib bug #746, as the library
+            id_token["nonce"] = request.nonce
+        header = {"typ": "JWT", "alg": request.client.algorithm, "kid": ks.current.kid}
+        jwt_token = jwt.JWT(
+            header=json.dumps(header, default=str), claims=json.dumps(id_token, default=str)
+        )
+        jwt_token.make_signed_token(ks.by_kid[ks.current.kid])
+        saved = self._save_id_token(id_token["jti"], request, expiration_time)
+        request.access_token = saved
+        request.id_token = saved
+        return jwt_token.serialize()
 
     def _get_key_for_token(self, token):
         """By the token's kid, so a token signed before a rotation still verifies."""
