@@ -62,7 +62,9 @@ ISSUE_LOCK_KEY = 0x616B756E69737375  # "akunissu"
 KILL_HOOK_ENV = "AKUN_TEST_KILL_AFTER_BATCHES"  # tests: SIGKILL self after N commits
 
 PERSON_CONSTRAINT = "one_account_per_person_per_jenjang"
-_STAGE_COLUMNS = "seq, person_type, person_id, jenjang, role, subdomain, sekolah_id, nama, base, pw"
+_STAGE_COLUMNS = (
+    "rank, person_type, person_id, jenjang, role, subdomain, sekolah_id, nama, base, pw"
+)
 
 
 @dataclass
@@ -281,109 +283,106 @@ _NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
 _NULL = "\\N"
 
 
-def _stage_rows(kind: str, candidates: list[tuple]):
-    """Rows for the staging table: Python's part, the base local part and the password.
+@dataclass
+class _Prepared:
+    """A range's rows for the staging table: the candidate query and Python's part done.
 
-    Yields (seq, person_type, person_id, jenjang, role, subdomain, sekolah_id, nama, base,
-    encrypted password). Bases are memoised per name (names repeat a lot) and passwords
-    are generated and encrypted for the whole batch at once.
+    Python also numbers the rows within the batch (rank: 1, 2, ... per base, in candidate
+    order) and counts them per base (need) and per subdomain, so that the lock holder only
+    adds each base's first number: no sort, window or aggregate on its side.
     """
-    pws = crypto.encrypt_many(crypto.generate_initial_passwords(len(candidates)))
-    base_of = userid.base_local_part
-    subdomains = eligibility.SUBDOMAINS
-    if kind == "peserta_didik":
-        role_of = {None: eligibility.PESERTA_DIDIK}
-    else:
-        role_of = eligibility.RANK_ROLE
-    for seq, (person_id, sekolah_id, nama, rank, jenjang, level) in enumerate(candidates):
-        role = role_of[rank]
-        yield (
-            seq,
-            kind,
-            person_id,
-            jenjang,
-            role,
-            subdomains[(role, level)],
-            sekolah_id,
-            nama,
-            base_of(nama),
-            pws[seq],
-        )
+
+    rows: int
+    stage: list  # COPY text chunks (PostgreSQL) or row tuples (SQLite), in base order
+    need: list[tuple[str, int]]  # (base, rows), in base order
+    counts: Counter  # subdomain -> rows
+    outside_lock: bool  # prepared by the worker: rows may have got an account since
 
 
-def _stage_copy_chunks(kind: str, candidates: list[tuple], chunk_rows: int = 5_000):
-    """The staging rows as COPY text, in chunks of `chunk_rows` lines (PostgreSQL)."""
+def _stage_rows(kind: str, candidates: list[tuple], for_copy: bool):
+    """(stage rows, need, counts) for the staging table, sorted by (base, rank).
+
+    A stage row is a line of COPY text (PostgreSQL) or a tuple (SQLite) of: rank,
+    person_type, person_id, jenjang, role, subdomain, sekolah_id, nama, base, encrypted
+    password. Bases and the per-name text are memoised per batch (names repeat a lot);
+    passwords are generated and encrypted for the whole batch at once.
+    """
     subdomains = eligibility.SUBDOMAINS
     role_of = (
         {None: eligibility.PESERTA_DIDIK} if kind == "peserta_didik" else eligibility.RANK_ROLE
     )
     pws = crypto.encrypt_many(crypto.generate_initial_passwords(len(candidates)))
     base_of = userid.base_local_part
-    # Per name: its COPY text and its base local part, "<nama>\t<base>".
-    named: dict[str, str] = {}
-    # Per (role, level, jenjang): "<kind>\t", then after person_id "\t<jenjang>\t<role>\t<sub>\t".
-    heads: dict[tuple, str] = {}
-    lines = []
-    for seq, (person_id, sekolah_id, nama, rank, jenjang, level) in enumerate(candidates):
-        tail = named.get(nama)
-        if tail is None:
+    # Per name: its base local part and its COPY text "<nama>\t<base>".
+    named: dict[str, tuple[str, str]] = {}
+    # Per (rank, level, jenjang): its subdomain and, for COPY, the text after person_id.
+    heads: dict[tuple, tuple[str, str, str]] = {}
+    rank_of: dict[str, int] = {}  # base -> rows so far (the row's rank within the batch)
+    subs = []
+    rows = []
+    for i, (person_id, sekolah_id, nama, rank, jenjang, level) in enumerate(candidates):
+        known = named.get(nama)
+        if known is None:
+            base = base_of(nama)
             text = _copy_text(nama) if _NEEDS_ESCAPE.search(nama) else nama
-            tail = named[nama] = f"{text}\t{base_of(nama)}"
-        mid = heads.get((rank, level, jenjang))
-        if mid is None:
+            known = named[nama] = (base, f"{text}\t{base}")
+        base, tail = known
+        head = heads.get((rank, level, jenjang))
+        if head is None:
             role = role_of[rank]
-            mid = heads[(rank, level, jenjang)] = (
-                f"\t{jenjang}\t{role}\t{subdomains[(role, level)]}\t"
+            sub = subdomains[(role, level)]
+            head = heads[(rank, level, jenjang)] = (role, sub, f"\t{jenjang}\t{role}\t{sub}\t")
+        role, sub, mid = head
+        subs.append(sub)
+        n = rank_of[base] = rank_of.get(base, 0) + 1
+        if for_copy:
+            row = (
+                f"{n}\t{kind}\t{person_id}{mid}{sekolah_id or _NULL}\t{tail}\t\\\\x{pws[i].hex()}\n"
             )
-        lines.append(
-            f"{seq}\t{kind}\t{person_id}{mid}{sekolah_id or _NULL}\t{tail}\t\\\\x{pws[seq].hex()}\n"
-        )
-        if len(lines) >= chunk_rows:
-            yield "".join(lines)
-            lines.clear()
-    if lines:
-        yield "".join(lines)
+        else:
+            row = (n, kind, person_id, jenjang, role, sub, sekolah_id, nama, base, pws[i])
+        rows.append((base, row))
+    # Base order (a stable sort: ranks stay ascending), so that the counters and the
+    # local_part index are written page by page.
+    rows.sort(key=_first)
+    return [row for _, row in rows], sorted(rank_of.items()), Counter(subs)
+
+
+def _first(pair: tuple):
+    return pair[0]
+
+
+def _copy_chunks(lines: list[str], chunk_rows: int = 5_000) -> list[str]:
+    return ["".join(lines[i : i + chunk_rows]) for i in range(0, len(lines), chunk_rows)]
 
 
 def _create_stage(cur) -> None:
     if _pg():
         cur.execute(
-            "CREATE TEMP TABLE issue_stage (seq integer, person_type text, person_id uuid, "
+            "CREATE TEMP TABLE issue_stage (rank integer, person_type text, person_id uuid, "
             "jenjang text, role text, subdomain text, sekolah_id uuid, nama text, base text, "
             "pw bytea) ON COMMIT DROP"
         )
-        cur.execute(
-            "CREATE TEMP TABLE issue_alloc (base text PRIMARY KEY, first_number bigint) "
-            "ON COMMIT DROP"
-        )
+        # No key: only hashed for one join.
+        cur.execute("CREATE TEMP TABLE issue_alloc (base text, first_number bigint) ON COMMIT DROP")
     else:
         cur.execute("DROP TABLE IF EXISTS temp.issue_stage")
         cur.execute("DROP TABLE IF EXISTS temp.issue_alloc")
         cur.execute(
-            "CREATE TEMP TABLE issue_stage (seq integer, person_type text, person_id text, "
+            "CREATE TEMP TABLE issue_stage (rank integer, person_type text, person_id text, "
             "jenjang text, role text, subdomain text, sekolah_id text, nama text, base text, "
             "pw blob)"
         )
         cur.execute("CREATE TEMP TABLE issue_alloc (base text PRIMARY KEY, first_number integer)")
 
 
-@dataclass
-class _Prepared:
-    """A range's rows for the staging table: the candidate query and Python's part done."""
-
-    rows: int
-    stage: list  # COPY text chunks (PostgreSQL) or row tuples (SQLite)
-    outside_lock: bool  # prepared by the worker: rows may have got an account since
-
-
 def _prepare(kind: str, lo, hi, *, outside_lock: bool) -> _Prepared:
     with connection.cursor() as cur:
         candidates = _candidates(cur, kind, lo, hi)
+    stage, need, counts = _stage_rows(kind, candidates, for_copy=_pg())
     if _pg():
-        stage = list(_stage_copy_chunks(kind, candidates))
-    else:
-        stage = list(_stage_rows(kind, candidates))
-    return _Prepared(len(candidates), stage, outside_lock)
+        stage = _copy_chunks(stage)
+    return _Prepared(len(candidates), stage, need, counts, outside_lock)
 
 
 def _fill_stage(cur, prepared: _Prepared) -> None:
@@ -399,30 +398,44 @@ def _fill_stage(cur, prepared: _Prepared) -> None:
         )
 
 
-def _drop_issued(cur) -> int:
+def _drop_issued(cur) -> tuple[int, list[tuple[str, int]], Counter]:
     """Drop the staged rows whose person got an account for that jenjang since they were
-    prepared (another run committed them). Returns how many."""
+    prepared (another run committed them) and rank the rest again, gap-free. Returns how
+    many were dropped, the new need and counts (PostgreSQL)."""
     cur.execute(
         "DELETE FROM issue_stage s WHERE EXISTS (SELECT 1 FROM accounts_account a "
         "WHERE a.person_type = s.person_type AND a.person_id = s.person_id "
         "AND a.jenjang = s.jenjang AND a.person_id IS NOT NULL)"
     )
-    return cur.rowcount
+    dropped = cur.rowcount
+    cur.execute(
+        "UPDATE issue_stage s SET rank = r.rn FROM (SELECT ctid AS t, row_number() OVER "
+        "(PARTITION BY base ORDER BY rank) AS rn FROM issue_stage) r WHERE s.ctid = r.t"
+    )
+    cur.execute("SELECT base, count(*) FROM issue_stage GROUP BY base ORDER BY base")
+    need = cur.fetchall()
+    cur.execute("SELECT subdomain, count(*) FROM issue_stage GROUP BY subdomain")
+    return dropped, need, Counter(dict(cur.fetchall()))
 
 
-def _allocate_numbers(cur) -> None:
+def _allocate_numbers(cur, need: list[tuple[str, int]]) -> None:
     """Advance LocalPartCounter for the whole batch; issue_alloc gets each base's first number."""
     if _pg():
-        # One atomic statement: the upsert locks each counter row it advances.
+        # One atomic statement: the upsert locks each counter row it advances. `need` comes
+        # in base order (B-tree order: local page writes).
         cur.execute(
-            "WITH need AS (SELECT base, count(*) AS n FROM issue_stage GROUP BY base), "
+            "WITH need AS (SELECT * FROM unnest(string_to_array(%s, ' '), "
+            "string_to_array(%s, ' ')::bigint[]) AS t(base, n)), "
             "up AS (INSERT INTO accounts_localpartcounter AS c (base, next_number) "
-            "SELECT base, n + 1 FROM need ORDER BY base "  # B-tree order: local page writes
+            "SELECT base, n + 1 FROM need "
             "ON CONFLICT (base) DO UPDATE "
             "SET next_number = c.next_number + excluded.next_number - 1 "
             "RETURNING c.base, c.next_number) "
             "INSERT INTO issue_alloc (base, first_number) "
-            "SELECT up.base, up.next_number - need.n FROM up JOIN need ON need.base = up.base"
+            "SELECT up.base, up.next_number - need.n FROM up JOIN need ON need.base = up.base",
+            # Two strings, not two lists: psycopg adapts a list element by element.
+            # Bases are letters only, so a space separates them.
+            [" ".join(b for b, _ in need), " ".join(str(n) for _, n in need)],
         )
     else:
         # SQLite: the IMMEDIATE transaction is the only writer, so read-then-write is safe.
@@ -440,12 +453,11 @@ def _allocate_numbers(cur) -> None:
         )
 
 
-def _insert_accounts(cur, run_id: int, now) -> Counter:
+def _insert_accounts(cur, run_id: int, now, counts: Counter) -> Counter:
     params = {"domain": "." + settings.AKUN_DOMAIN, "now": _db_datetime(now), "run": run_id}
-    # No ORDER BY: the window's output comes sorted by (base, seq), which is local_part order
-    # but for the digits (budi10 before budi9), so the unique index on local_part is written
-    # page by page without a second sort. No RETURNING either: every staged row is inserted
-    # (or the batch fails), so the staging table gives the counts.
+    # The local part is the base's first number plus the row's rank - 1. No ORDER BY: rows
+    # come in staging order, base order. No RETURNING either: every staged row is inserted
+    # (or the batch fails), so the staged counts are the counts.
     cur.execute(
         "INSERT INTO accounts_account (password, local_part, subdomain, user_id, person_type, "
         "person_id, jenjang, role, sekolah_id, nama, state, state_changed_at, issued_at, "
@@ -453,16 +465,12 @@ def _insert_accounts(cur, run_id: int, now) -> Counter:
         "SELECT '!', lp, subdomain, lp || '@' || subdomain || %(domain)s, person_type, "
         "person_id, jenjang, role, sekolah_id, nama, 'issued', %(now)s, %(now)s, %(run)s, pw, "
         "'', '', '' FROM ("
-        "SELECT s.*, s.base || CAST(a.first_number - 1 + row_number() OVER "
-        "(PARTITION BY s.base ORDER BY s.seq) AS TEXT) AS lp "
+        "SELECT s.*, s.base || CAST(a.first_number - 1 + s.rank AS TEXT) AS lp "
         "FROM issue_stage s JOIN issue_alloc a ON a.base = s.base) x",
         params,
     )
-    inserted = cur.rowcount
-    cur.execute("SELECT subdomain, count(*) FROM issue_stage GROUP BY subdomain")
-    counts = Counter(dict(cur.fetchall()))
-    if inserted != sum(counts.values()):
-        raise RuntimeError(f"issued {inserted} accounts for {sum(counts.values())} staged rows")
+    if cur.rowcount != sum(counts.values()):
+        raise RuntimeError(f"issued {cur.rowcount} accounts for {sum(counts.values())} rows")
     return counts
 
 
@@ -470,25 +478,25 @@ def _constraint_of(exc: IntegrityError) -> str | None:
     return getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
 
 
-def _number_and_insert(cur, run_id: int, now, *, outside_lock: bool) -> Counter:
-    if not outside_lock:  # selected under the lock: nobody can have issued these meanwhile
-        _allocate_numbers(cur)
-        return _insert_accounts(cur, run_id, now)
+def _number_and_insert(cur, run_id: int, now, prepared: _Prepared) -> Counter:
+    if not prepared.outside_lock:  # selected under the lock: nobody issued these meanwhile
+        _allocate_numbers(cur, prepared.need)
+        return _insert_accounts(cur, run_id, now, prepared.counts)
     # Prepared outside the lock. Checking every staged row first would cost every batch
     # ~0.15 s of the lock holder's time (index probes for 30k rows) to catch what only a
     # second run at the same moment causes; the unique constraint catches it for free.
     # The savepoint undoes the counters' advance too, so numbers stay gap-free.
     try:
         with transaction.atomic():
-            _allocate_numbers(cur)
-            return _insert_accounts(cur, run_id, now)
+            _allocate_numbers(cur, prepared.need)
+            return _insert_accounts(cur, run_id, now, prepared.counts)
     except IntegrityError as exc:
         if _constraint_of(exc) != PERSON_CONSTRAINT:
             raise
-    dropped = _drop_issued(cur)
+    dropped, need, counts = _drop_issued(cur)
     log.info("issue: %s prepared rows got an account meanwhile (another run)", dropped)
-    _allocate_numbers(cur)
-    return _insert_accounts(cur, run_id, now)
+    _allocate_numbers(cur, need)
+    return _insert_accounts(cur, run_id, now, counts)
 
 
 def _issue_range(
@@ -502,7 +510,7 @@ def _issue_range(
             return 0
         _create_stage(cur)
         _fill_stage(cur, prepared)
-        counts = _number_and_insert(cur, run.pk, clock.now(), outside_lock=prepared.outside_lock)
+        counts = _number_and_insert(cur, run.pk, clock.now(), prepared)
         # Dropped explicitly too: inside an outer transaction (tests) there is no commit here.
         cur.execute("DROP TABLE issue_stage")
         cur.execute("DROP TABLE issue_alloc")
