@@ -151,8 +151,9 @@ def test_sign_in_loads_the_account_as_the_orm_does():
 
 @pytest.mark.django_db(transaction=True)  # as served: no test transaction around the request
 def test_a_password_sign_in_costs_few_statements(client):
-    """Sign-in is the busiest page: throttle read, account read, last_login, audit row and
-    the session INSERT, and nothing else (no BEGIN/COMMIT around the single INSERT)."""
+    """Sign-in is the busiest page: one read (account and throttle state), last_login, the
+    audit row and the session INSERT, and nothing else (no BEGIN/COMMIT around the single
+    INSERT)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -166,7 +167,7 @@ def test_a_password_sign_in_costs_few_statements(client):
         )
     assert r.status_code == 302 and r["Location"].endswith(reverse("identity:akun_saya"))
     sql = [q["sql"].split()[0].upper() for q in ctx.captured_queries]
-    assert sql == ["SELECT", "SELECT", "UPDATE", "INSERT", "INSERT"], ctx.captured_queries
+    assert sql == ["SELECT", "UPDATE", "INSERT", "INSERT"], ctx.captured_queries
     event = AuditEvent.objects.get(action="identity.sign_in", object_id=s.user_id)
     assert (event.npsn, event.kode_wilayah, event.before) == ("20104321", "320412", None)
     assert client.get(reverse("identity:akun_saya")).status_code == 200

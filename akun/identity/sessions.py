@@ -2,20 +2,24 @@
 
 Django's db backend SELECTs to see whether a fresh random key exists, then INSERTs with
 must_create (which fails on a duplicate anyway). On the sign-in path that SELECT is pure
-overhead: 32 random characters from 36 never collide in practice, and if one did, the INSERT
-would raise CreateError and create() would pick another key."""
+overhead: 32 random characters from 32 (160 bits) never collide in practice, and if one did,
+the INSERT would raise CreateError and create() would pick another key."""
+
+import secrets
 
 from django.contrib.sessions.backends.base import CreateError
 from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 from django.db import IntegrityError, connections, router
-from django.utils.crypto import get_random_string
 
-VALID_KEY_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
+# 32 symbols: a random byte maps to one without bias; 32 of them carry 160 bits.
+KEY_SYMBOLS = b"abcdefghijklmnopqrstuvwxyz012345"
+_KEY_TABLE = bytes(KEY_SYMBOLS[i % 32] for i in range(256))
 
 
 class SessionStore(DbSessionStore):
     def _get_new_session_key(self):
-        return get_random_string(32, VALID_KEY_CHARS)
+        # One urandom call instead of get_random_string's 32 (one per character).
+        return secrets.token_bytes(32).translate(_KEY_TABLE).decode()
 
     def save(self, must_create=False):
         """A new session is one INSERT on a cursor: no BEGIN/COMMIT around a single statement

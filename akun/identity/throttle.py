@@ -80,7 +80,7 @@ def decide(state: State, policy: Policy, now: dt.datetime) -> Decision:
     return Decision()
 
 
-def _aware(value) -> dt.datetime:
+def aware(value) -> dt.datetime:
     """A timestamp as the ORM would give it (SQLite hands back text)."""
     if isinstance(value, str):
         value = parse_datetime(value)
@@ -103,7 +103,7 @@ class DatabaseStore:
                 f"SELECT key, failures, last_failure_at FROM {table} WHERE key IN ({marks})", keys
             )
             rows = cur.fetchall()
-        return {k: State(f, _aware(t)) for k, f, t in rows}
+        return {k: State(f, aware(t)) for k, f, t in rows}
 
     def fail(self, key: str, policy: Policy) -> State:
         now = clock.now()
@@ -196,13 +196,24 @@ def check(pairs: list[tuple[str, Policy]]) -> Decision:
 def check_with_states(pairs: list[tuple[str, Policy]]) -> tuple[Decision, dict[str, State]]:
     """The strictest decision over several (key, policy) pairs, in one store round trip."""
     states = store().get_many([k for k, _ in pairs])
+    return evaluate(pairs, states), states
+
+
+def in_database() -> bool:
+    """Whether throttle state lives in the database (so a caller may read it in its own
+    statement: identity's sign-in reads it with the account)."""
+    return isinstance(store(), DatabaseStore)
+
+
+def evaluate(pairs: list[tuple[str, Policy]], states: dict[str, State]) -> Decision:
+    """The strictest decision over several (key, policy) pairs, given their states."""
     now = clock.now()
     worst = Decision()
     for key, policy in pairs:
         d = decide(states.get(key, State()), policy, now)
         if d.wait > worst.wait or (d.locked and not worst.locked):
             worst = Decision(wait=max(d.wait, worst.wait), locked=d.locked or worst.locked)
-    return worst, states
+    return worst
 
 
 def fail(pairs: list[tuple[str, Policy]]) -> None:
