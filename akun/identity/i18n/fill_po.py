@@ -3,9 +3,9 @@
 Run after `akun makemessages -l id -l en`, then `akun compilemessages`. Keeping the
 translations here, keyed by the English text, survives re-extraction."""
 
-import re
-import sys
 from pathlib import Path
+
+from akun.core.fill_po import main
 
 ID = {
     "Learning account": "Akun belajar",
@@ -150,8 +150,8 @@ ID = {
     "Step 1 of 2: terms of use": "Langkah 1 dari 2: ketentuan penggunaan",
     "The terms of use have changed. Read and accept them to continue.": "Ketentuan penggunaan "
     "telah berubah. Baca dan setujui untuk melanjutkan.",
-    'Account <span class=\\"userid\\">%(user_id)s</span>. By using it you agree:': "Akun "
-    '<span class=\\"userid\\">%(user_id)s</span>. Dengan menggunakannya Anda setuju:',
+    'Account <span class="userid">%(user_id)s</span>. By using it you agree:': "Akun "
+    '<span class="userid">%(user_id)s</span>. Dengan menggunakannya Anda setuju:',
     "Accept and continue": "Setuju dan lanjutkan",
     "Use this learning account for learning and teaching only.": "Gunakan akun belajar ini "
     "hanya untuk kegiatan belajar dan mengajar.",
@@ -231,47 +231,5 @@ ID = {
 }
 
 
-def _unquote(block: str) -> str:
-    return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', block))
-
-
-def _quote(text: str) -> str:
-    return '"' + text + '"'
-
-
-def fill(path: Path, table: dict) -> list[str]:
-    entries = path.read_text(encoding="utf-8").split("\n\n")
-    missing, out = [], []
-    for entry in entries:
-        m = re.search(r'^msgid ((?:"(?:[^"\\]|\\.)*"\n?)+)', entry, re.M)
-        if not m or not _unquote(m.group(1)):
-            out.append(entry)
-            continue
-        key = _unquote(m.group(1))
-        if key not in table:
-            if 'msgstr ""' in entry or 'msgstr[0] ""' in entry:
-                missing.append(key)
-            out.append(entry)
-            continue
-        value = table[key]
-        entry = entry.replace("#, fuzzy\n", "")
-        if "msgid_plural" in entry:
-            entry = re.sub(r'msgstr\[0\] (?:"(?:[^"\\]|\\.)*"\n?)+', "msgstr[0] " + _quote(value)
-                           + "\n", entry)  # fmt: skip
-            entry = re.sub(r"\nmsgstr\[[1-9]\].*", "", entry)
-        else:
-            entry = re.sub(r'msgstr (?:"(?:[^"\\]|\\.)*"\n?)+', "msgstr " + _quote(value) + "\n",
-                           entry)  # fmt: skip
-        out.append(entry.rstrip("\n"))
-    text = "\n\n".join(out)
-    text = re.sub(r'"Plural-Forms: [^"]*"', r'"Plural-Forms: nplurals=1; plural=0;\\n"', text)
-    text = text.replace('#, fuzzy\nmsgid ""', 'msgid ""', 1)
-    path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    return missing
-
-
 if __name__ == "__main__":
-    po = Path(sys.argv[1] if len(sys.argv) > 1 else "akun/locale/id/LC_MESSAGES/django.po")
-    left = fill(po, ID)
-    for key in left:
-        print("untranslated:", key)
+    main(ID, Path(__file__).resolve().parents[2] / "locale/id/LC_MESSAGES/django.po")

@@ -5,9 +5,9 @@
 
 The translations live here, keyed by the English text, so re-extraction keeps them."""
 
-import re
-import sys
 from pathlib import Path
+
+from akun.core.fill_po import main
 
 ID = {
     "No roster row of this person at this school.": "Tidak ada data orang ini di sekolah ini "
@@ -176,49 +176,5 @@ ID = {
 }
 
 
-def _unquote(block: str) -> str:
-    return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', block))
-
-
-def _quote(text: str) -> str:
-    return '"' + text.replace('"', '\\"') + '"'
-
-
-def fill(path: Path, table: dict) -> list[str]:
-    entries = path.read_text(encoding="utf-8").split("\n\n")
-    missing, out = [], []
-    for entry in entries:
-        m = re.search(r'^msgid ((?:"(?:[^"\\]|\\.)*"\n?)+)', entry, re.M)
-        if not m or not _unquote(m.group(1)):
-            out.append(entry)
-            continue
-        key = _unquote(m.group(1)).replace('\\"', '"')
-        if key not in table:
-            missing.append(key)
-            out.append(entry)
-            continue
-        value = table[key]
-        entry = entry.replace("#, fuzzy\n", "").replace("#, fuzzy, ", "#, ")
-        entry = re.sub(r"^#\| .*\n", "", entry, flags=re.M)  # previous msgid of a fuzzy match
-        if "msgid_plural" in entry:
-            entry = re.sub(r'msgstr\[0\] (?:"(?:[^"\\]|\\.)*"\n?)+', "msgstr[0] " + _quote(value)
-                           + "\n", entry)  # fmt: skip
-            entry = re.sub(r"\nmsgstr\[[1-9]\].*", "", entry)
-        else:
-            entry = re.sub(r'msgstr (?:"(?:[^"\\]|\\.)*"\n?)+', "msgstr " + _quote(value) + "\n",
-                           entry)  # fmt: skip
-        out.append(entry.rstrip("\n"))
-    text = "\n\n".join(out)
-    text = re.sub(r'"Plural-Forms: [^"]*"', r'"Plural-Forms: nplurals=1; plural=0;\\n"', text)
-    text = text.replace('#, fuzzy\nmsgid ""', 'msgid ""', 1)
-    path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    return missing
-
-
 if __name__ == "__main__":
-    here = Path(__file__).resolve().parent.parent
-    po = Path(sys.argv[1]) if len(sys.argv) > 1 else here / "locale/id/LC_MESSAGES/django.po"
-    left = fill(po, ID)
-    for key in left:
-        print("untranslated:", key)
-    sys.exit(1 if left else 0)
+    main(ID, Path(__file__).resolve().parents[1] / "locale/id/LC_MESSAGES/django.po")
