@@ -4,6 +4,7 @@ ceiling, so a change that adds statements to the hot path is noticed)."""
 
 import base64
 import datetime as dt
+import string
 import uuid
 
 import pytest
@@ -168,6 +169,9 @@ def test_refresh_writes_the_rows_the_library_would(client, student, web):
     first = issue(svc.application, student)
     family = RefreshToken.objects.get(token="rt-first").token_family
     body = refresh(client, svc, secret, first).json()
+    # akun.sso.tokens: 256 random bits each, URL-safe.
+    for value in (body["access_token"], body["refresh_token"]):
+        assert len(value) == 43 and set(value) <= set(string.ascii_letters + string.digits + "-_")
     new_rt = RefreshToken.objects.get(token_checksum=hashlib.sha256(
         body["refresh_token"].encode()).hexdigest())  # fmt: skip
     assert new_rt.token_family == family and new_rt.revoked is None

@@ -44,6 +44,8 @@ OAUTH2_PROVIDER = {
     # A refresh token presented after it was rotated away revokes its whole family.
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "ACCESS_TOKEN_GENERATOR": "akun.sso.tokens.random_token",
+    "REFRESH_TOKEN_GENERATOR": "akun.sso.tokens.random_token",
     # PKCE is decided per client in the validator (always for public clients).
     "PKCE_REQUIRED": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if _PRODUCTION else ["https", "http"],
