@@ -870,15 +870,19 @@ class RosterImport:
                 f"'{number} ' {cat} s.{number} {cat} ' is used by more than one record in this "
                 f"file; both are rejected'",
             )
+        # No school row rejected (the usual case): no need to scan millions of rows for them.
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM keep_{SEKOLAH.kind})")
+        schools_rejected = cursor.fetchone()[0]
         for spec in (PESERTA_DIDIK, PTK):
-            self._reject_sql(
-                cursor,
-                spec,
-                f"s.sekolah_id IN (SELECT sekolah_id FROM keep_{SEKOLAH.kind})",
-                "sekolah_id",
-                "CAST(s.sekolah_id AS text)",
-                "'the row of this school in sekolah.csv was rejected'",
-            )
+            if schools_rejected:
+                self._reject_sql(
+                    cursor,
+                    spec,
+                    f"s.sekolah_id IN (SELECT sekolah_id FROM keep_{SEKOLAH.kind})",
+                    "sekolah_id",
+                    "CAST(s.sekolah_id AS text)",
+                    "'the row of this school in sekolah.csv was rejected'",
+                )
             self._reject_sql(
                 cursor,
                 spec,
