@@ -8,12 +8,13 @@ range is one transaction:
      the IMMEDIATE transaction takes), so two runs never work on the same range at once;
   2. COPY (PostgreSQL) or executemany (SQLite) the range's prepared rows into a temp table;
   3. advance the per-base counters for the whole batch in one statement and INSERT ... SELECT
-     the accounts, numbering each base with row_number() over (partition by base);
+     the accounts: each row's number is its base's first number plus its rank - 1;
   4. commit, with the run's heartbeat and counts.
 
 Preparing a range: select its eligible people who still have no account (eligibility.
 students_sql / ptk_sql), then in Python, per row, the base local part (userid) and the
-AES-GCM-encrypted initial password (crypto), as COPY text. On PostgreSQL (outside an outer
+AES-GCM-encrypted initial password (crypto), and its rank among the batch's rows of the same
+base (1, 2, ... in candidate order), as COPY text. On PostgreSQL (outside an outer
 transaction) a worker thread with its own connection prepares range k+1 while the main
 connection inserts range k under the lock, so the Python work and the candidate query run on
 the second core. A row prepared outside the lock may have got an account meanwhile (another
@@ -233,7 +234,13 @@ class _TableStats:
         since = added - self.analysed_at
         if self.enabled and since >= max(self.base, self.MIN_ROWS):
             with connection.cursor() as cur:
-                cur.execute("ANALYZE accounts_account, accounts_localpartcounter")
+                # Only the columns the candidate query's anti-join filters on (the table's
+                # size is updated anyway): the text columns' statistics cost the most and
+                # autovacuum keeps them.
+                cur.execute(
+                    "ANALYZE accounts_account (person_type, person_id, jenjang, state), "
+                    "accounts_localpartcounter"
+                )
             self.base += since
             self.analysed_at = added
 
@@ -243,7 +250,7 @@ def _batch_settings(cur) -> None:
         # A shared 2-core machine gains nothing from parallel workers for 50k-row batches;
         # they only add CPU (measured as part of the backend's cost).
         cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        # The batch's sorts (numbering per base) and hashes fit in memory instead of
+        # The batch's hashes (and the sorts of the rare re-ranking) fit in memory instead of
         # spilling to disk at the default 4 MB.
         cur.execute("SET LOCAL work_mem = '256MB'")
 
