@@ -395,8 +395,9 @@ class _Staging:
             # Tables still locked (by a test's open transaction) are left for later.
             scratch.execute("SET lock_timeout = '200ms'")
             rows = scratch.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-                "AND tablename ~ %s",
+                "SELECT t.tablename FROM pg_tables t WHERE t.schemaname = current_schema() "
+                "AND t.tablename ~ %s AND NOT EXISTS (SELECT 1 FROM pg_locks l "
+                "WHERE l.relation = format('%%I.%%I', t.schemaname, t.tablename)::regclass)",
                 [_STAGING_NAME],
             ).fetchall()
             for (name,) in rows:
