@@ -249,6 +249,7 @@ def main():
                 [*AKUN, "lifecycle", "deadline", "set", "--date", day],
                 check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
             )  # fmt: skip
+            psql(run_db, "SELECT pg_stat_reset()")  # HOT counts of the sweep alone
             load = load_average()
             secs, rss, out, cpu, db_cpu = timed_child(
                 [*AKUN, "lifecycle", "run", "deadlines"], env, run_db
