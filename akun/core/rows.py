@@ -68,12 +68,25 @@ def _insert(model):
     return sql, fields
 
 
+def plain_save(model) -> bool:
+    """Whether saving `model` is just its row: no pre_save or post_save receiver."""
+    return not (signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model))
+
+
+def insert_values(obj) -> list[tuple[str, object]]:
+    """(quoted column, parameter) for each column of a new row of obj, as save() would
+    write it (pre_save runs: auto_now, token checksums), primary key left to the database."""
+    _sql, fields = _insert(type(obj))
+    qn = connection.ops.quote_name
+    return [(qn(f.column), f.get_db_prep_save(f.pre_save(obj, True), connection)) for f in fields]
+
+
 def insert(obj) -> None:
     """obj.save() for a new row with an automatic primary key, in one statement on a cursor:
     the same column values (pre_save runs: auto_now, token checksums). With a pre_save or
     post_save receiver connected for the model, the ORM's save() runs instead."""
     model = type(obj)
-    if signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
+    if not plain_save(model):
         obj.save(force_insert=True)
         return
     sql, fields = _insert(model)

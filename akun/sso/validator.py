@@ -181,6 +181,8 @@ class AkunOAuth2Validator(OAuth2Validator):
         if request.grant_type == "client_credentials" and not token.get("refresh_token"):
             # One INSERT (the access token): atomic by itself, no transaction around it.
             return self._save_bearer_token(token, request, *args, **kwargs)
+        if self._rotation(token, request) and self._rotate_in_one_statement(token, request):
+            return None
         with transaction.atomic(using=router.db_for_write(AccessToken)):
             result = self._save_bearer_token(token, request, *args, **kwargs)
             pending = getattr(request, "akun_pending_id_token", None)
@@ -189,16 +191,101 @@ class AkunOAuth2Validator(OAuth2Validator):
                 pending.save()
             return result
 
-    def _save_bearer_token(self, token, request, *args, **kwargs):
+    def _rotation(self, token, request) -> bool:
+        """A refresh grant that rotates a live token this validator loaded."""
         rt = getattr(request, "refresh_token_instance", None)
-        if not (
+        return bool(
             request.grant_type == "refresh_token"
             and "scope" in token
             and token.get("refresh_token")
             and self.rotate_refresh_token(request)
             and isinstance(rt, RefreshToken)
             and rt.access_token_id
-        ):
+        )
+
+    def _rotate_in_one_statement(self, token, request) -> bool:
+        """PostgreSQL: the whole rotation as one statement (atomic by itself, so no
+        BEGIN/COMMIT): revoke the old refresh token if still live, delete its access token,
+        insert the ID token, access token and refresh token -- each step only if the revoke
+        matched. False (nothing written) if another request rotated it first, or where this
+        does not apply; the caller then takes the transaction path, and with it the
+        library's handling of the race."""
+        db = router.db_for_write(AccessToken)
+        conn = connections[db]
+        models = (RefreshToken, AccessToken, IDToken)
+        if conn.vendor != "postgresql" or conn.in_atomic_block:
+            return False
+        if not all(rows.plain_save(m) for m in models):
+            return False
+        id_token = (
+            getattr(request, "akun_pending_id_token", None) if token.get("id_token") else None
+        )
+        if token.get("id_token") and id_token is None:
+            return False
+        rt = request.refresh_token_instance
+        now = timezone.now()
+        self._check_and_set_request_resource(request)
+        seconds = token.get("expires_in", oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS)
+        access = AccessToken(
+            user=request.user,
+            scope=token["scope"],
+            expires=now + dt.timedelta(seconds=seconds),
+            application=request.client,
+            source_refresh_token=rt,
+            resource=getattr(request, "resource", []),  # RFC 8707
+        )
+        self._set_token_value(access, token["access_token"])
+        refresh = RefreshToken(
+            user=request.user,
+            application=request.client,
+            token_family=rt.token_family,
+            resource=getattr(request, "resource", []),
+        )
+        self._set_token_value(refresh, token["refresh_token"])
+        q = conn.ops.quote_name
+        params: list = []
+
+        def insert(model, obj, source: str, links: dict[str, str]) -> str:
+            cols, exprs = [], []
+            for col, value in rows.insert_values(obj):
+                cols.append(col)
+                if col in links:
+                    exprs.append(links[col])
+                else:
+                    exprs.append("%s")
+                    params.append(value)
+            return (
+                f"INSERT INTO {q(model._meta.db_table)} ({', '.join(cols)}) "
+                f"SELECT {', '.join(exprs)} FROM {source} RETURNING id"
+            )
+
+        stamp = conn.ops.adapt_datetimefield_value(now)
+        params += [stamp, stamp, rt.pk, rt.access_token_id, rt.access_token_id]
+        sql = (
+            f"WITH won AS (UPDATE {q(RefreshToken._meta.db_table)} SET revoked = %s, "
+            "updated = %s, access_token_id = NULL WHERE id = %s AND revoked IS NULL "
+            "AND access_token_id = %s RETURNING id), "
+            f"gone AS (DELETE FROM {q(AccessToken._meta.db_table)} WHERE id = %s "
+            "AND EXISTS (SELECT 1 FROM won) RETURNING id), "
+        )
+        if id_token is not None:
+            sql += f"idt AS ({insert(IDToken, id_token, 'won', {})}), "
+            id_link = "(SELECT id FROM idt)"
+        else:
+            id_link = "NULL"
+        sql += f"nat AS ({insert(AccessToken, access, 'won', {q('id_token_id'): id_link})}) "
+        sql += insert(RefreshToken, refresh, "nat", {q("access_token_id"): "nat.id"})
+        with conn.cursor() as cursor:
+            cursor.execute(sql, params)
+            won = cursor.fetchone() is not None
+        if won:
+            request.akun_pending_id_token = None
+            request.refresh_token_instance = None
+        return won
+
+    def _save_bearer_token(self, token, request, *args, **kwargs):
+        rt = getattr(request, "refresh_token_instance", None)
+        if not self._rotation(token, request):
             return super()._save_bearer_token(token, request, *args, **kwargs)
         # Rotation (inside save_bearer_token's transaction). The library locks the refresh
         # token, locks its access token, then revokes in a savepoint (re-reading both); a
