@@ -14,6 +14,7 @@ between two records. A file whose stray quotes defeat the count (`Misaligned`) i
 in one process.
 """
 
+import contextlib
 import csv
 import ctypes
 import io
@@ -217,6 +218,10 @@ def _stage_chunk(cursor, parsers, job: Job, chunk: Chunk, today) -> ChunkResult:
 def _worker(tasks, results, conninfo: str, today, parent: int) -> None:
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the import's process handles ^C
+    # A session of its own, as each PostgreSQL backend has: with the kernel's autogroup
+    # scheduling, workers in the import's session would share one process's CPU time.
+    with contextlib.suppress(OSError):
+        os.setsid()
     import psycopg
 
     try:
