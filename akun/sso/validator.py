@@ -2,6 +2,7 @@
 (active, scopes, PKCE, personal claims), the account's state on every grant, Akun's claims,
 and keys from akun.sso.keys."""
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -10,10 +11,12 @@ import time
 import uuid
 from functools import cache
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from django.contrib.auth import get_user_model
 from django.db import connection, connections, router, transaction
 from django.utils import timezone
-from jwcrypto import jws, jwt
+from jwcrypto import jws
 from oauth2_provider.models import (
     AbstractApplication,
     get_access_token_model,
@@ -74,6 +77,28 @@ def _live_refresh_sql() -> str:
 # Grants whose ID token is signed before save_bearer_token runs in the same request: the
 # IDToken row is written inside that method's transaction, beside the access token.
 _ID_TOKEN_WITH_BEARER = {"authorization_code", "refresh_token"}
+
+
+_signers: dict = {}  # kid -> cryptography RSA private key
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _sign_rs256(ks, header: dict, claims_: dict) -> str:
+    kid = header["kid"]
+    signer = _signers.get(kid)
+    if signer is None:
+        _signers.clear()  # only the current key signs
+        signer = _signers[kid] = ks.by_kid[kid].get_op_key("sign")
+    signing_input = (
+        _b64(json.dumps(header, separators=(",", ":")).encode())
+        + "."
+        + _b64(json.dumps(claims_, separators=(",", ":"), default=str).encode())
+    )
+    signature = signer.sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
+    return signing_input + "." + _b64(signature)
 
 
 def account_usable(user) -> bool:
@@ -411,21 +436,20 @@ class AkunOAuth2Validator(OAuth2Validator):
         ):
             return super().finalize_id_token(id_token, token, token_handler, request)
         # The library's method, except: the kid is the stored thumbprint (the library
-        # hashes the key again per token), and no transaction around _save_id_token, which
+        # hashes the key again per token); the RS256 signature (RFC 7515 compact form) is
+        # made with the key's `cryptography` object directly (jwcrypto deep-copies its
+        # algorithm tables for every token); and no transaction around _save_id_token, which
         # here only prepares the row that save_bearer_token writes in its transaction.
         claims_, expiration_time = self.get_id_token_dictionary(token, token_handler, request)
         id_token.update(**claims_)
         if "nonce" not in id_token and request.nonce:  # oauthlib bug #746, as the library
             id_token["nonce"] = request.nonce
-        header = {"typ": "JWT", "alg": request.client.algorithm, "kid": ks.current.kid}
-        jwt_token = jwt.JWT(
-            header=json.dumps(header, default=str), claims=json.dumps(id_token, default=str)
-        )
-        jwt_token.make_signed_token(ks.by_kid[ks.current.kid])
+        header = {"typ": "JWT", "alg": "RS256", "kid": ks.current.kid}
+        signed = _sign_rs256(ks, header, id_token)
         saved = self._save_id_token(id_token["jti"], request, expiration_time)
         request.access_token = saved
         request.id_token = saved
-        return jwt_token.serialize()
+        return signed
 
     def _get_key_for_token(self, token):
         """By the token's kid, so a token signed before a rotation still verifies."""
