@@ -37,6 +37,36 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def proc_cpu(pid: int) -> float | None:
+    """utime + stime of one process, or None if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def watch_backends(url: str, db: str, stop, cpu: dict) -> None:
+    """CPU seconds of every PostgreSQL backend serving `db` (other than this watcher's own),
+    sampled from /proc every 0.2 s until `stop` (a threading.Event) is set; the last sample
+    of each backend is kept in `cpu` (pid -> seconds). `url` reaches the server."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        while not stop.wait(0.2):
+            pids = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [db],
+            ).fetchall()
+            for (pid,) in pids:
+                if (c := proc_cpu(pid)) is not None:
+                    cpu[pid] = c
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def ensure_database(url: str):
     import psycopg
 

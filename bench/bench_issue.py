@@ -20,6 +20,8 @@ import threading
 import time
 from pathlib import Path
 
+from _common import load_average, watch_backends  # bench/ is on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 AKUN = [sys.executable, "-m", "akun"]
 
@@ -28,41 +30,13 @@ def sh(*args, env):
     subprocess.run(args, check=True, env=env, cwd=ROOT)
 
 
-def _proc_cpu(pid: int) -> float | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _watch_backends(url: str, db: str, stop: threading.Event, cpu: dict) -> None:
-    """CPU seconds of every PostgreSQL backend serving `db` (other than this watcher's own),
-    sampled from /proc every 0.2 s; the last sample of each backend is kept."""
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        while not stop.wait(0.2):
-            pids = conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                [db],
-            ).fetchall()
-            for (pid,) in pids:
-                if (c := _proc_cpu(pid)) is not None:
-                    cpu[pid] = c
-
-
-def load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def timed_child(args, env, watch=None):
     """(seconds, peak RSS in KiB, stdout, child CPU s, backend CPU s) of one child process,
     measured with wait4 (child) and /proc sampling of its PostgreSQL backends (watch=(url, db))."""
     stop, cpu = threading.Event(), {}
     watcher = None
     if watch:
-        watcher = threading.Thread(target=_watch_backends, args=(*watch, stop, cpu), daemon=True)
+        watcher = threading.Thread(target=watch_backends, args=(*watch, stop, cpu), daemon=True)
         watcher.start()
     t0 = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:

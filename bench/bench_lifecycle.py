@@ -34,6 +34,8 @@ import threading
 import time
 from pathlib import Path
 
+from _common import load_average, watch_backends  # bench/ is on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 AKUN = [sys.executable, "-m", "akun"]
 PG = "postgres://postgres@127.0.0.1:5432/"
@@ -50,38 +52,10 @@ def psql(db: str, sql: str) -> str:
     return out.stdout.strip()
 
 
-def _proc_cpu(pid: int) -> float | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _watch_backends(db: str, stop: threading.Event, cpu: dict) -> None:
-    """CPU seconds of the PostgreSQL backends serving `db` (not this watcher), sampled
-    from /proc every 0.2 s; the last sample of each is kept."""
-    import psycopg
-
-    with psycopg.connect(PG + db, autocommit=True) as conn:
-        while not stop.wait(0.2):
-            pids = conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                [db],
-            ).fetchall()
-            for (pid,) in pids:
-                if (c := _proc_cpu(pid)) is not None:
-                    cpu[pid] = c
-
-
-def load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def timed_child(args, env, db):
     """(seconds, peak RSS KiB, output, process CPU s, backend CPU s) of one child process."""
     stop, cpu = threading.Event(), {}
-    watcher = threading.Thread(target=_watch_backends, args=(db, stop, cpu), daemon=True)
+    watcher = threading.Thread(target=watch_backends, args=(PG + db, db, stop, cpu), daemon=True)
     watcher.start()
     time.sleep(0.3)  # the watcher is connected before the child starts
     t0 = time.perf_counter()
