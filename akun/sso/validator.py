@@ -79,6 +79,16 @@ def _live_refresh_sql() -> str:
 _ID_TOKEN_WITH_BEARER = {"authorization_code", "refresh_token"}
 
 
+def _revoke_sql(qn) -> str:
+    """Revoke a refresh token only if still live with the same access token: the same row
+    lock as the library's SELECT FOR UPDATE, and whether this request won the rotation.
+    Parameters: revoked, updated, id, access_token_id."""
+    return (
+        f"UPDATE {qn(RefreshToken._meta.db_table)} SET revoked = %s, updated = %s, "
+        "access_token_id = NULL WHERE id = %s AND revoked IS NULL AND access_token_id = %s"
+    )
+
+
 _signers: dict = {}  # kid -> cryptography RSA private key
 
 
@@ -251,22 +261,9 @@ class AkunOAuth2Validator(OAuth2Validator):
         now = timezone.now()
         self._check_and_set_request_resource(request)
         seconds = token.get("expires_in", oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS)
-        access = AccessToken(
-            user=request.user,
-            scope=token["scope"],
-            expires=now + dt.timedelta(seconds=seconds),
-            application=request.client,
-            source_refresh_token=rt,
-            resource=getattr(request, "resource", []),  # RFC 8707
-        )
-        self._set_token_value(access, token["access_token"])
-        refresh = RefreshToken(
-            user=request.user,
-            application=request.client,
-            token_family=rt.token_family,
-            resource=getattr(request, "resource", []),
-        )
-        self._set_token_value(refresh, token["refresh_token"])
+        expires = now + dt.timedelta(seconds=seconds)
+        access = self._new_access_token(request, token, expires, source=rt)
+        refresh = self._new_refresh_token(request, token["refresh_token"], None, rt.token_family)
         q = conn.ops.quote_name
         params: list = []
 
@@ -287,9 +284,7 @@ class AkunOAuth2Validator(OAuth2Validator):
         stamp = conn.ops.adapt_datetimefield_value(now)
         params += [stamp, stamp, rt.pk, rt.access_token_id, rt.access_token_id]
         sql = (
-            f"WITH won AS (UPDATE {q(RefreshToken._meta.db_table)} SET revoked = %s, "
-            "updated = %s, access_token_id = NULL WHERE id = %s AND revoked IS NULL "
-            "AND access_token_id = %s RETURNING id), "
+            f"WITH won AS ({_revoke_sql(q)} RETURNING id), "
             f"gone AS (DELETE FROM {q(AccessToken._meta.db_table)} WHERE id = %s "
             "AND EXISTS (SELECT 1 FROM won) RETURNING id), "
         )
@@ -321,12 +316,7 @@ class AkunOAuth2Validator(OAuth2Validator):
         q = conn.ops.quote_name
         stamp = conn.ops.adapt_datetimefield_value(now)
         with conn.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {q(RefreshToken._meta.db_table)} SET revoked = %s, updated = %s, "
-                "access_token_id = NULL WHERE id = %s AND revoked IS NULL "
-                "AND access_token_id = %s",
-                [stamp, stamp, rt.pk, rt.access_token_id],
-            )
+            cursor.execute(_revoke_sql(q), [stamp, stamp, rt.pk, rt.access_token_id])
             won = cursor.rowcount == 1
         if not won:
             # Revoked or rotated meanwhile (a concurrent refresh): the library's own path,
@@ -361,41 +351,52 @@ class AkunOAuth2Validator(OAuth2Validator):
         request.akun_pending_id_token = id_token
         return id_token
 
-    def _create_access_token(self, expires, request, token, source_refresh_token=None):
-        id_token = getattr(request, "akun_pending_id_token", None)
-        if token.get("id_token") and id_token is None:
-            # Not signed in this request (the library loads it by jti).
-            return super()._create_access_token(
-                expires, request, token, source_refresh_token=source_refresh_token
-            )
-        if id_token is not None and token.get("id_token"):
-            request.akun_pending_id_token = None
-            rows.insert(id_token)
-        else:
-            id_token = None
+    def _new_access_token(self, request, token, expires, id_token=None, source=None):
+        """The library's AccessToken for this grant, unsaved."""
         access_token = AccessToken(
             user=request.user,
             scope=token["scope"],
             expires=expires,
             id_token=id_token,
             application=request.client,
-            source_refresh_token=source_refresh_token,
+            source_refresh_token=source,
             resource=getattr(request, "resource", []),  # RFC 8707
         )
         self._set_token_value(access_token, token["access_token"])
+        return access_token
+
+    def _new_refresh_token(self, request, code, access_token, family):
+        """The library's RefreshToken for this grant, unsaved."""
+        refresh_token = RefreshToken(
+            user=request.user,
+            application=request.client,
+            access_token=access_token,
+            token_family=family,
+            resource=getattr(request, "resource", []),  # RFC 8707
+        )
+        self._set_token_value(refresh_token, code)
+        return refresh_token
+
+    def _create_access_token(self, expires, request, token, source_refresh_token=None):
+        id_token = None
+        if token.get("id_token"):
+            id_token = getattr(request, "akun_pending_id_token", None)
+            if id_token is None:  # not signed in this request: the library loads it by jti
+                return super()._create_access_token(
+                    expires, request, token, source_refresh_token=source_refresh_token
+                )
+            request.akun_pending_id_token = None
+            rows.insert(id_token)
+        access_token = self._new_access_token(
+            request, token, expires, id_token, source_refresh_token
+        )
         rows.insert(access_token)  # the same row as access_token.save(), uncompiled
         return access_token
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous):
         # The library's method with the INSERT on a cursor (akun.core.rows).
-        refresh_token = RefreshToken(
-            user=request.user,
-            application=request.client,
-            access_token=access_token,
-            token_family=(previous.token_family if previous else uuid.uuid4()),
-            resource=getattr(request, "resource", []),  # RFC 8707
-        )
-        self._set_token_value(refresh_token, refresh_token_code)
+        family = previous.token_family if previous else uuid.uuid4()
+        refresh_token = self._new_refresh_token(request, refresh_token_code, access_token, family)
         rows.insert(refresh_token)
         return refresh_token
 
