@@ -1,23 +1,7 @@
 """What other apps use to write and read the audit log."""
 
-from functools import cache
-
-from django.db import connection
-
 from akun.audit.models import AuditEvent
-from akun.core import clock
-
-
-@cache
-def _insert() -> tuple[str, list]:
-    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-    qn = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {qn(AuditEvent._meta.db_table)} "
-        f"({', '.join(qn(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-    )
-    return sql, fields
+from akun.core import clock, rows
 
 
 def record(
@@ -34,24 +18,22 @@ def record(
 ) -> None:
     """One audit row, in the caller's transaction.
 
-    A prepared INSERT on a cursor, not Model.objects.create(): every sign-in writes one, and
-    the ORM's compile and read-back cost more than the insert itself."""
-    values = {
-        "at": clock.now(),
-        "actor": actor,
-        "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id),
-        "npsn": npsn,
-        "kode_wilayah": kode_wilayah,
-        "reason": reason,
-        "before": before,
-        "after": after,
-    }
-    sql, fields = _insert()
-    params = [f.get_db_prep_save(values[f.attname], connection) for f in fields]
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
+    An INSERT on a cursor (akun.core.rows), not Model.objects.create(): every sign-in writes
+    one, and the ORM's compile step costs more than the insert itself."""
+    rows.insert(
+        AuditEvent(
+            at=clock.now(),
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            reason=reason,
+            before=before,
+            after=after,
+            npsn=npsn,
+            kode_wilayah=kode_wilayah,
+        )
+    )
 
 
 __all__ = ["AuditEvent", "record"]

@@ -89,10 +89,9 @@ def insert(obj) -> None:
     if not plain_save(model):
         obj.save(force_insert=True)
         return
-    sql, fields = _insert(model)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    sql, _fields = _insert(model)
     with connection.cursor() as cur:
-        cur.execute(sql, params)
+        cur.execute(sql, [value for _col, value in insert_values(obj)])
         obj.pk = cur.fetchone()[0]
     obj._state.adding = False
     obj._state.db = connection.alias
