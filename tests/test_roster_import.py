@@ -1,5 +1,6 @@
 import csv
 import datetime as dt
+import uuid
 
 import pytest
 from django.db import connection
@@ -261,6 +262,63 @@ def test_region_snapshot_leaves_other_regions_alone(tmp_path):
     assert result.counts["peserta_didik"].departed == 1
     assert result.counts["sekolah"].departed == 0
     assert Sekolah.objects.filter(departed_at__isnull=True).count() == 4
+
+
+def test_region_snapshot_cannot_take_a_number_held_in_another_region(tmp_path):
+    snap = Snapshot(schools=4, students_per_school=5, ptk_per_school=1)
+    do_import(snap.write(tmp_path / "all"))
+    in33 = {s["sekolah_id"] for s in snap.sekolah if s["kode_wilayah"].startswith("33")}
+    holder = next(r for r in snap.peserta_didik if r["sekolah_id"] not in in33)
+    school_holder = next(s for s in snap.sekolah if s["sekolah_id"] not in in33)
+    snap.sekolah = [s for s in snap.sekolah if s["sekolah_id"] in in33]
+    snap.peserta_didik = [r for r in snap.peserta_didik if r["sekolah_id"] in in33]
+    snap.ptk = [r for r in snap.ptk if r["sekolah_id"] in in33]
+    claimant = snap.peserta_didik[2]
+    claimant["nisn"] = holder["nisn"]  # the NISN of a live student of province 32
+    snap.sekolah[1]["npsn"] = school_holder["npsn"]  # the NPSN of a live school of 32
+    result = do_import(snap.write(tmp_path / "r33"), region="33")
+    by_file = {r["file"]: r for r in rejects(result)}
+    pd_reject = by_file["peserta_didik.csv"]
+    assert (pd_reject["line"], pd_reject["field"]) == ("4", "nisn")
+    assert holder["peserta_didik_id"] in pd_reject["reason"]
+    assert "belongs to another record" in pd_reject["reason"]
+    assert by_file["sekolah.csv"]["field"] == "npsn"
+    # Both stored records keep what they had; nobody holds a number twice.
+    assert PesertaDidik.objects.get(pk=holder["peserta_didik_id"]).nisn == holder["nisn"]
+    assert PesertaDidik.objects.get(pk=claimant["peserta_didik_id"]).nisn != holder["nisn"]
+    assert PesertaDidik.objects.filter(nisn=holder["nisn"], departed_at=None).count() == 1
+    assert Sekolah.objects.filter(npsn=school_holder["npsn"], departed_at=None).count() == 1
+    assert result.counts["peserta_didik"].departed == 0
+
+
+def test_a_rejected_row_keeps_its_number_from_a_newcomer(tmp_path):
+    snap = Snapshot()
+    do_import(snap.write(tmp_path / "v1"))
+    kept = snap.peserta_didik[3]
+    kept["tanggal_lahir"] = "31/02/2014"  # rejected: the stored record stays, with its NISN
+    newcomer = dict(snap.peserta_didik[4], peserta_didik_id=uid(888), nisn=kept["nisn"])
+    snap.peserta_didik[4]["nisn"] = "0000009999"
+    snap.peserta_didik.append(newcomer)
+    result = do_import(snap.write(tmp_path / "v2"))
+    reasons = {r["line"]: r for r in rejects(result)}
+    assert reasons[str(len(snap.peserta_didik) + 1)]["field"] == "nisn"
+    assert not PesertaDidik.objects.filter(pk=newcomer["peserta_didik_id"]).exists()
+    assert PesertaDidik.objects.filter(nisn=kept["nisn"], departed_at=None).count() == 1
+
+
+def test_a_departed_records_number_may_be_taken_by_a_new_record(tmp_path):
+    # Dapodik re-registers a student under a new peserta_didik_id: the old record departs.
+    snap = Snapshot()
+    do_import(snap.write(tmp_path / "v1"))
+    old = snap.peserta_didik.pop(3)
+    snap.peserta_didik.append(dict(old, peserta_didik_id=uid(889)))
+    result = do_import(snap.write(tmp_path / "v2"))
+    assert result.counts["peserta_didik"].rejected == 0
+    assert (result.counts["peserta_didik"].added, result.counts["peserta_didik"].departed) == (
+        1,
+        1,
+    )
+    assert PesertaDidik.objects.get(nisn=old["nisn"], departed_at=None).pk == uuid.UUID(uid(889))
 
 
 def test_nik_is_never_stored_but_can_be_found_by_hash(tmp_path):

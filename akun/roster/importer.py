@@ -643,6 +643,7 @@ class RosterImport:
         _fault_point("after-staging")
         self._cross_row_checks(cursor)
         self._grade_checks(cursor)
+        self._numbers_held_elsewhere(cursor)
         for spec in SPECS:
             self._count_rejects_from_sql(cursor, spec, report, result)
         phase.done("checks across rows")
@@ -894,6 +895,59 @@ class RosterImport:
                 "'the school is not in sekolah.csv'",
             )
 
+    def _numbers_held_elsewhere(self, cursor):
+        """A national number that a record staying in the roster keeps: one outside a
+        regional snapshot's region, or one whose row in this file was rejected (it keeps
+        its stored values). The file cannot say which record is right, so the new claim is
+        rejected and the stored one stays. Records of the snapshot's scope that are not in
+        the file depart, so they hold nothing. Runs after the other checks, so that rows
+        rejected there count as kept (one pass: a row rejected here re-checks nothing)."""
+        cat = "||"
+        for spec, number in ((SEKOLAH, "npsn"), (PESERTA_DIDIK, "nisn")):
+            key, stg = spec.key[0], self.stg[spec.kind]
+            live = (
+                f"r.departed_at IS NULL AND r.{number} <> '' "
+                f"AND NOT EXISTS (SELECT 1 FROM {stg} x WHERE x.{key} = r.{key})"
+            )
+            if self.region:
+                # The region's rows look up the holders by number (the roster's index).
+                outside = f"NOT (1 = 1{self._scope(spec, 'r')})"
+                cursor.execute(
+                    f"CREATE TEMP TABLE held{self._on_commit_drop} AS "
+                    f"SELECT DISTINCT r.{number} AS number, r.{key} AS holder "
+                    f"FROM {stg} s JOIN {spec.table} r ON r.{number} = s.{number} "
+                    f"WHERE s.{number} <> '' AND r.{key} <> s.{key} AND {live} AND ("
+                    f"{outside} OR r.{key} IN (SELECT {key} FROM keep_{spec.kind}))"
+                )
+            else:
+                # Only rejected rows' records stay: start from those (usually few or none).
+                cursor.execute(
+                    f"CREATE TEMP TABLE held{self._on_commit_drop} AS "
+                    f"SELECT r.{number} AS number, r.{key} AS holder FROM keep_{spec.kind} k "
+                    f"JOIN {spec.table} r ON r.{key} = k.{key} WHERE {live}"
+                )
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM held)")
+            if cursor.fetchone()[0]:
+                self._reject_sql(
+                    cursor,
+                    spec,
+                    f"s.{number} IN (SELECT number FROM held)",
+                    number,
+                    f"s.{number}",
+                    f"'{number} ' {cat} s.{number} {cat} ' belongs to another record in the "
+                    f"roster ({key} ' {cat} (SELECT min({self._uuid_text('h.holder')}) "
+                    f"FROM held h WHERE h.number = s.{number}) {cat} ') that this snapshot does not "
+                    "replace; the stored record is kept'",
+                )
+            cursor.execute("DROP TABLE held")
+
+    def _uuid_text(self, expr: str) -> str:
+        """A UUID column as its usual text (SQLite keeps Django's UUIDs as 32 hex digits)."""
+        if self.pg:
+            return f"CAST({expr} AS text)"
+        parts = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+        return " || '-' || ".join(f"substr({expr}, {a}, {n})" for a, n in parts)
+
     def _grade_checks(self, cursor):
         """A student's grade and programme must exist at the school's form (SD: 1-6, ...)."""
         cursor.execute(
@@ -937,13 +991,13 @@ class RosterImport:
     def _match(self, spec, a="t", b="s"):
         return " AND ".join(f"{a}.{k} = {b}.{k}" for k in spec.key)
 
-    def _scope(self, spec):
+    def _scope(self, spec, t="t"):
         if not self.region:
             return ""
         if spec is SEKOLAH:
-            return f" AND t.kode_wilayah LIKE '{self.region}%'"
+            return f" AND {t}.kode_wilayah LIKE '{self.region}%'"
         return (
-            f" AND t.sekolah_id IN (SELECT sekolah_id FROM {SEKOLAH.table} "
+            f" AND {t}.sekolah_id IN (SELECT sekolah_id FROM {SEKOLAH.table} "
             f"WHERE kode_wilayah LIKE '{self.region}%')"
         )
 
