@@ -936,8 +936,8 @@ class RosterImport:
                     f"s.{number}",
                     f"'{number} ' {cat} s.{number} {cat} ' belongs to another record in the "
                     f"roster ({key} ' {cat} (SELECT min({self._uuid_text('h.holder')}) "
-                    f"FROM held h WHERE h.number = s.{number}) {cat} ') that this snapshot does not "
-                    "replace; the stored record is kept'",
+                    f"FROM held h WHERE h.number = s.{number}) {cat} ') that this snapshot "
+                    "does not replace; the stored record is kept'",
                 )
             cursor.execute("DROP TABLE held")
 
