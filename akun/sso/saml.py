@@ -19,10 +19,11 @@ from saml2.saml import (
     NAMEID_FORMAT_UNSPECIFIED,
     NameID,
 )
+from saml2.samlp import STATUS_REQUEST_DENIED
 from saml2.server import Server
 
 from akun.sso import claims, keys
-from akun.sso.models import Service
+from akun.sso.models import PERSONAL_CLAIMS, Service
 
 XMLSEC = "/usr/bin/xmlsec1"
 MD_NS = "urn:oasis:names:tc:SAML:2.0:metadata"
@@ -153,6 +154,18 @@ def attributes_for(account, svc: Service) -> dict:
     return out
 
 
+def released_claims(svc: Service) -> list[str]:
+    """The claims a service's assertions carry: "sub" (the NameID, the user ID) and those its
+    attributes map to, less personal identifiers it may not have. What its consent covers."""
+    out = ["sub"]
+    for claim in (svc.saml_attributes or DEFAULT_ATTRIBUTES).values():
+        if claim in PERSONAL_CLAIMS and claim not in svc.personal_claims:
+            continue
+        if claim not in out:
+            out.append(claim)
+    return out
+
+
 def signed_response(
     idp: Server, account, svc: Service, *, destination: str, in_response_to=None, nameid_format=None
 ) -> str:
@@ -167,6 +180,18 @@ def signed_response(
         authn={"class_ref": PASSWORD, "authn_auth": idp.config.entityid},
         sign_response=True,
         sign_assertion=True,
+    )
+    return base64.b64encode(str(response).encode()).decode()
+
+
+def refusal_response(idp: Server, *, destination: str, in_response_to: str) -> str:
+    """A signed Response with no assertion, status Responder/RequestDenied: the person did not
+    allow the service. Base64 for the HTTP-POST binding."""
+    response = idp.create_error_response(
+        in_response_to,
+        destination,
+        (STATUS_REQUEST_DENIED, "The person did not allow this service to use their account."),
+        sign=True,
     )
     return base64.b64encode(str(response).encode()).decode()
 

@@ -1,23 +1,54 @@
 """SAML endpoints: metadata, SP-initiated single sign-on (HTTP-Redirect and HTTP-POST
-bindings in, HTTP-POST out), IdP-initiated sign-on from Akun."""
+bindings in, HTTP-POST out), IdP-initiated sign-on from Akun. A third-party service gets the
+consent screen first, as in OpenID Connect, remembered in sso.Consent."""
 
+import secrets
+
+from django import forms
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from oauth2_provider.settings import oauth2_settings
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
 from akun.sso import actions, saml
-from akun.sso.models import Service
+from akun.sso.models import Consent, Service
 from akun.sso.validator import account_usable
+from akun.sso.views import PERSONAL_TEXT, SCOPE_TEXT
 
 PENDING = "akun_saml_request"
+IDP_PENDING = "akun_saml_idp_consent"
+STALE_ANSWER = gettext_lazy(
+    "This answer does not belong to the sign-in in progress. Start again from the service."
+)
+
+# What the consent screen says a SAML service will receive, per claim its attributes carry.
+_USER_ID = gettext_lazy("Your user ID")
+CLAIM_TEXT = {
+    "sub": _USER_ID,
+    "preferred_username": _USER_ID,
+    "name": gettext_lazy("Your name"),
+    "email": SCOPE_TEXT["email"],
+    "email_verified": SCOPE_TEXT["email"],
+    "locale": gettext_lazy("Your language setting"),
+    "role": gettext_lazy("Your role (student, teacher, school staff or education office)"),
+    "jenjang": gettext_lazy("Your school level"),
+    "school_npsn": gettext_lazy("Your school's NPSN"),
+    "school_name": gettext_lazy("Your school's name"),
+    "province_code": gettext_lazy("Your school's province"),
+    "regency_code": gettext_lazy("Your school's regency or city"),
+    "grade": gettext_lazy("Your grade"),
+    "class": gettext_lazy("Your class"),
+    **PERSONAL_TEXT,
+}
 
 
 def _base(request) -> str:
@@ -50,11 +81,17 @@ def sso_view(request):
         "binding": binding,
         "relay_state": data.get("RelayState", ""),
     }
-    return continue_view(request)
+    return _answer(request, None)
 
 
+@csrf_protect  # the consent screen posts here
 @never_cache
 def continue_view(request):
+    """After the sign-in page (GET), or the person's answer on the consent screen (POST)."""
+    return _answer(request, request.POST if request.method == "POST" else None)
+
+
+def _answer(request, consent_answer):
     pending = request.session.get(PENDING)
     if not pending:
         return _refuse(request, _("There is no sign-in request to continue."))
@@ -81,6 +118,20 @@ def continue_view(request):
         return _refuse(
             request, _("The service asked for an answer at an address it did not register.")
         )
+    relay_state = pending.get("relay_state", "")
+    if consent_answer is not None:
+        if not _answer_is_for(pending, consent_answer, request.user, svc):
+            return _refuse(request, STALE_ANSWER)
+        request.session.pop(PENDING, None)
+        if not consent_answer.get("allow"):
+            # The service hears "denied" (signed, no assertion), so it need not wait.
+            body = saml.refusal_response(
+                idp, destination=args["destination"], in_response_to=args["in_response_to"]
+            )
+            return _post_form(request, args["destination"], body, relay_state)
+        _remember_consent(request.user, svc)
+    elif _needs_consent(request.user, svc):
+        return _ask(request, svc, PENDING, pending, reverse("sso:saml_continue"))
     policy = authn.name_id_policy
     body = saml.signed_response(
         idp,
@@ -92,10 +143,11 @@ def continue_view(request):
     )
     request.session.pop(PENDING, None)
     actions.note_sign_in(request.user, svc)
-    return _post_form(request, args["destination"], body, pending.get("relay_state", ""))
+    return _post_form(request, args["destination"], body, relay_state)
 
 
 @login_required
+@csrf_protect  # the consent screen posts here
 @never_cache
 def idp_initiated_view(request, slug):
     """Sign in to a SAML service from Akun (an unsolicited response)."""
@@ -103,11 +155,78 @@ def idp_initiated_view(request, slug):
         logout(request)
         return redirect_to_login(request.get_full_path())
     svc = get_object_or_404(Service, slug=slug, protocol=Service.Protocol.SAML, active=True)
+    relay_state = request.GET.get("RelayState", "")
+    if request.method == "POST":
+        state = request.session.get(IDP_PENDING)
+        if not _answer_is_for(state, request.POST, request.user, svc):
+            return _refuse(request, STALE_ANSWER)
+        request.session.pop(IDP_PENDING, None)
+        if not request.POST.get("allow"):
+            message = _("You did not allow %(name)s to use your account. Nothing was sent to it.")
+            return _refuse(request, message % {"name": svc.name}, status=403)
+        relay_state = state.get("relay_state", "")
+        _remember_consent(request.user, svc)
+    elif _needs_consent(request.user, svc):
+        return _ask(request, svc, IDP_PENDING, {"relay_state": relay_state}, request.path)
     idp = saml.server(_base(request))
     destination = saml.acs_url(idp, svc.saml_entity_id)
     body = saml.signed_response(idp, request.user, svc, destination=destination)
     actions.note_sign_in(request.user, svc)
-    return _post_form(request, destination, body, request.GET.get("RelayState", ""))
+    return _post_form(request, destination, body, relay_state)
+
+
+# --- the consent screen -----------------------------------------------------------------------
+
+
+class ConsentForm(forms.Form):
+    # One-time value naming the sign-in in progress (kept in the session beside it).
+    consent = forms.CharField(widget=forms.HiddenInput)
+
+
+def _needs_consent(account, svc: Service) -> bool:
+    if svc.first_party:
+        return False
+    consent = Consent.objects.filter(account=account, service=svc).first()
+    return consent is None or not consent.covers(saml.released_claims(svc))
+
+
+def _remember_consent(account, svc: Service) -> None:
+    if not svc.first_party:
+        actions.do_grant_consent(account, svc, saml.released_claims(svc), actor=account.user_id)
+
+
+def _ask(request, svc: Service, key: str, state: dict, action: str):
+    """The consent screen; the answer is valid only for this sign-in, person and service."""
+    nonce = secrets.token_urlsafe(24)
+    request.session[key] = {
+        **state,
+        "consent": {"nonce": nonce, "account": request.user.pk, "service": svc.slug},
+    }
+    texts = []
+    for claim in saml.released_claims(svc):
+        text = CLAIM_TEXT.get(claim, claim)
+        if text not in texts:
+            texts.append(text)
+    context = {
+        "application": svc,  # the template names the service as application.name (OIDC)
+        "service": svc,
+        "action": action,
+        "form": ConsentForm(initial={"consent": nonce}),
+        "scope_texts": texts,
+    }
+    return render(request, "sso/consent.html", context)
+
+
+def _answer_is_for(state, answer, account, svc: Service) -> bool:
+    """The posted answer belongs to the sign-in in this session, to this person and this
+    service: a consent page left open cannot answer a later request."""
+    asked = (state or {}).get("consent") or {}
+    return (
+        bool(asked.get("nonce"))
+        and asked.get("account") == account.pk
+        and asked.get("service") == svc.slug
+        and constant_time_compare(asked.get("nonce", ""), answer.get("consent", ""))
+    )
 
 
 def _post_form(request, destination, saml_response, relay_state):

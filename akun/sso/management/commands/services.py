@@ -30,7 +30,22 @@ class Command(BaseCommand):
         add.add_argument("--post-logout-uri", action="append", default=[], dest="logout_uris")
         add.add_argument("--scopes", default="openid profile email")
         add.add_argument("--personal", default="", help="comma-separated: nisn,nuptk,birthdate")
-        add.add_argument("--first-party", action="store_true", help="no consent screen")
+        # Unset: OpenID Connect services default to third-party, SAML ones to first-party.
+        party = add.add_mutually_exclusive_group()
+        party.add_argument(
+            "--first-party",
+            action="store_const",
+            const=True,
+            dest="first_party",
+            help="no consent screen (the default for SAML)",
+        )
+        party.add_argument(
+            "--third-party",
+            action="store_const",
+            const=False,
+            dest="first_party",
+            help="consent screen, remembered and revocable (the default for OpenID Connect)",
+        )
         add.add_argument("--require-pkce", action="store_true")
         add.add_argument("--saml-metadata", help="file with the service provider's metadata")
         add.add_argument("--attributes", help='JSON {"SAML attribute": "claim"}')
@@ -73,7 +88,7 @@ class Command(BaseCommand):
                 o["name"],
                 metadata_xml=Path(o["saml_metadata"]).read_text(),
                 attributes=json.loads(o["attributes"]) if o["attributes"] else None,
-                first_party=True,
+                first_party=o["first_party"] is not False,
                 personal_claims=self._personal(o["personal"]),
                 slug=o["slug"],
                 actor=o["actor"],
@@ -86,7 +101,7 @@ class Command(BaseCommand):
                 redirect_uris=o["redirect_uris"],
                 post_logout_redirect_uris=o["logout_uris"],
                 scopes=o["scopes"],
-                first_party=o["first_party"],
+                first_party=bool(o["first_party"]),
                 personal_claims=self._personal(o["personal"]),
                 require_pkce=o["require_pkce"],
                 slug=o["slug"],
