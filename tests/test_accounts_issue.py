@@ -184,6 +184,26 @@ def _make_school_roster(n_students=600, n_teachers=60):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_issue_for_named_people_only():
+    """`people`: the roster pass's way to issue for the few it saw change (in batches,
+    prepared ahead on PostgreSQL) without reading the whole roster."""
+    _make_school_roster(50, 10)
+    from akun.roster.api import Ptk
+
+    pupils = [str(p) for p in PesertaDidik.objects.values_list("pk", flat=True)[:7]]
+    teacher = str(Ptk.objects.values_list("ptk_id", flat=True).first())
+    result = _issue(people={"peserta_didik": pupils, "ptk": [teacher, teacher]}, batch_rows=3)
+    assert result.total == 8 and result.batches == 4  # 3 + 3 + 1 pupils, 1 teacher
+    issued = {str(a.person_id) for a in Account.objects.all()}
+    assert issued == {*pupils, teacher}
+    assert _issue(people={"peserta_didik": pupils}).total == 0  # they have theirs now
+    assert _issue(people={}).total == 0
+    assert _issue().total == 60 - 8  # the whole roster: the rest
+    numbers = sorted(int(re.sub(r"\D", "", a.local_part) or 1) for a in Account.objects.all())
+    assert numbers == list(range(1, 61))  # one base, numbered without gaps across runs
+
+
+@pytest.mark.django_db(transaction=True)
 def test_cli_prints_counts_and_is_idempotent(run_akun):
     total = _make_school_roster(40, 5)
     first = run_akun("accounts", "issue", "--actor", "ops")
@@ -369,17 +389,17 @@ def test_rows_prepared_ahead_that_get_an_account_meanwhile_are_dropped_gap_free(
     threads, meanwhile = set(), {}
     prepare = issue._prepare
 
-    def prepare_then_someone_else_issues(kind, lo, hi, *, outside_lock):
+    def prepare_then_someone_else_issues(part, *, outside_lock):
         with connection.cursor() as cur:
-            candidates = issue._candidates(cur, kind, lo, hi)
-        prepared = prepare(kind, lo, hi, outside_lock=outside_lock)
+            candidates = issue._candidates(cur, part)
+        prepared = prepare(part, outside_lock=outside_lock)
         threads.add((threading.current_thread() is threading.main_thread(), outside_lock))
         if len(meanwhile) < 60:  # a third of the first ranges' people, committed at once
             for person_id, sekolah_id, nama, _, jenjang, _ in candidates[::3]:
                 local = issue.allocate_local_part("muhammadali")
                 acc = Account.objects.create(
                     local_part=local, user_id=f"{local}@x.belajar.test", subdomain="x",
-                    person_type=kind, person_id=person_id, jenjang=jenjang, role="pendidik",
+                    person_type=part.kind, person_id=person_id, jenjang=jenjang, role="pendidik",
                     sekolah_id=sekolah_id, nama=nama, issued_at=clock.now(),
                 )  # fmt: skip
                 meanwhile[acc.pk] = acc.user_id

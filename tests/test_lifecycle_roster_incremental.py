@@ -77,12 +77,13 @@ def test_first_pass_is_full_and_later_ones_look_at_changed_people_only(start):
     mark = RosterMark.objects.get()
     assert mark.import_run == r1 and mark.passed_at == clock.now()
     # A change that no import made (the row still says r1): an incremental pass does not
-    # look at this person; only issuance, which always reads the whole roster, sees them.
+    # look at this person, nor does its issuance (only the scope's people).
     pupil.refresh_from_db()
     pupil.sekolah_id, pupil.tingkat_pendidikan = smp.sekolah_id, 7
     pupil.save()
-    assert plan(full=False) == {("issue", "32"): 1}
+    assert plan(full=False) == {}
     assert plan(full=True) == {("issue", "32"): 1, ("schedule_moved_level", "32"): 1}
+    assert run_pass().counts == {}
     # No mark: the pass is full again.
     RosterMark.objects.all().delete()
     result = run_pass()
@@ -248,27 +249,47 @@ def test_scoped_eligibility_sql_matches_the_full_one(start):
         q.drop_temp(cur, "lc_p")
 
 
-def test_issuance_runs_only_when_someone_needs_an_account(start):
+def test_issuance_runs_only_when_someone_needs_an_account(start, monkeypatch):
     from akun.accounts.api import IssueRun, do_delete_account
+    from akun.lifecycle import roster_pass
 
+    asked = []
+    issue_accounts = roster_pass.issue_accounts
+
+    def spy(**kw):
+        asked.append(kw.get("people"))
+        return issue_accounts(**kw)
+
+    monkeypatch.setattr(roster_pass, "issue_accounts", spy)
     sd, smp = roster.sekolah("SD"), roster.sekolah("SMP")
     pupil, other = roster.peserta_didik(sd, 6), roster.peserta_didik(sd, 5, nama="Lain")
+    stranger = roster.peserta_didik(sd, 5, nama="Tanpa Akun")
     r1 = new_import()
     all_from(r1)
     issue()
     run_pass()
+    assert asked == [None]  # the first (full) pass: issuance over the whole roster
+    asked.clear()
     runs = IssueRun.objects.count()
     new_import(status="unchanged")
     assert run_pass().counts == {}
     assert IssueRun.objects.count() == runs  # nobody in the scope lacks an account
-    # A move up: the new account is issued in the same pass.
+    # Eligible without an account, but no import touched them: not this pass's business.
+    Account.objects.filter(pk=account_of(stranger).pk).delete()
+    # A move up: the new account is issued in the same pass, for the scope's people only.
     pupil.refresh_from_db()
     change(pupil, new_import(), sekolah_id=smp.sekolah_id, tingkat_pendidikan=7)
     result = run_pass()
     assert result.total("issue") == 1 and result.total("schedule_moved_level") == 1
     assert IssueRun.objects.count() == runs + 1
-    # An account deleted while its person is still eligible: issued again, as by a full pass.
+    assert [sorted(p) for p in asked] == [["peserta_didik"]]
+    assert [uuid.UUID(i) for i in asked[0]["peserta_didik"]] == [pupil.peserta_didik_id]
+    assert not Account.objects.filter(person_id=stranger.peserta_didik_id).exists()
+    # An account deleted while its person is still eligible: issued again, as by a full
+    # pass (the deleted account no longer names its person: the whole roster is read).
     do_delete_account(account_of(other), actor="admin", reason="test")
+    assert plan(full=False) == {("issue", "32"): 2}
     result = run_pass()
-    assert result.total("issue") == 1
-    assert account_of(other).state == "issued"
+    assert asked[-1] is None
+    assert result.total("issue") == 2
+    assert account_of(other).state == "issued" and account_of(stranger).state == "issued"

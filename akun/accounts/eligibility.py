@@ -15,6 +15,8 @@ Decisions taken here (documented in docs, tested):
 
 from dataclasses import dataclass, field
 
+from django.db import connection
+
 from akun.roster.vocab import (
     JENIS_PTK_KEPALA,
     JENIS_PTK_PENDIDIK,
@@ -275,13 +277,23 @@ def ptk_rank_sql(alias: str = "p") -> str:
     )
 
 
-def _range(column: str, lo: bool, hi: bool) -> str:
+def _range(column: str, lo: bool, hi: bool, ids: bool = False) -> str:
     parts = []
     if lo:
         parts.append(f"{column} >= %(lo)s")
     if hi:
         parts.append(f"{column} < %(hi)s")
+    if ids:
+        parts.append(_among_ids(column))
     return " AND ".join(parts) or "1=1"
+
+
+def _among_ids(column: str) -> str:
+    """`column` is one of %(ids)s: a list of UUIDs as text (PostgreSQL: an array; SQLite,
+    where Django keeps UUIDs as 32 hex digits: a JSON list of those)."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%(ids)s::uuid[])"
+    return f"{column} IN (SELECT value FROM json_each(%(ids)s))"
 
 
 def _no_account(person_type: str, person_col: str, jenjang_col: str) -> str:
@@ -294,14 +306,17 @@ def _no_account(person_type: str, person_col: str, jenjang_col: str) -> str:
     )
 
 
-def students_sql(*, lo: bool = False, hi: bool = False, without_account: bool = True) -> str:
+def students_sql(
+    *, lo: bool = False, hi: bool = False, ids: bool = False, without_account: bool = True
+) -> str:
     """Eligible students: (peserta_didik_id, sekolah_id, nama, rule, jenjang, level).
 
-    Optional keyset range on peserta_didik_id (%(lo)s inclusive, %(hi)s exclusive).
+    Optional keyset range on peserta_didik_id (%(lo)s inclusive, %(hi)s exclusive), or only
+    the students of %(ids)s.
     """
     where = [
         "pd.departed_at IS NULL",
-        _range("pd.peserta_didik_id", lo, hi),
+        _range("pd.peserta_didik_id", lo, hi, ids),
     ]
     if without_account:
         where.append(_no_account(PESERTA_DIDIK, "pd.peserta_didik_id", "r.jenjang"))
@@ -317,7 +332,9 @@ def students_sql(*, lo: bool = False, hi: bool = False, without_account: bool = 
     )
 
 
-def ptk_sql(*, lo: bool = False, hi: bool = False, without_account: bool = True) -> str:
+def ptk_sql(
+    *, lo: bool = False, hi: bool = False, ids: bool = False, without_account: bool = True
+) -> str:
     """One row per eligible (ptk_id, jenjang): (ptk_id, sekolah_id, nama, gelar_depan,
     gelar_belakang, role_rank, jenjang, level), mirroring choose_ptk_accounts()."""
     outer = ["rn = 1"]
@@ -331,7 +348,7 @@ def ptk_sql(*, lo: bool = False, hi: bool = False, without_account: bool = True)
         "FROM roster_ptk p "
         "JOIN roster_sekolah s ON s.sekolah_id = p.sekolah_id AND s.departed_at IS NULL "
         "JOIN ptk_forms f ON f.form = s.bentuk_pendidikan "
-        f"WHERE p.departed_at IS NULL AND {_range('p.ptk_id', lo, hi)}), "
+        f"WHERE p.departed_at IS NULL AND {_range('p.ptk_id', lo, hi, ids)}), "
         "ranked AS ("
         "SELECT rows_.*, row_number() OVER (PARTITION BY ptk_id, jenjang "
         "ORDER BY ptk_induk DESC, role_rank DESC, npsn, sekolah_id) AS rn, "

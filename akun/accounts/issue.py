@@ -34,6 +34,7 @@ and issued_at) and would double the cost of issuance; the run row says who, when
 many.
 """
 
+import json
 import logging
 import os
 import queue
@@ -41,10 +42,12 @@ import random
 import re
 import signal
 import threading
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -66,6 +69,15 @@ PERSON_CONSTRAINT = "one_account_per_person_per_jenjang"
 _STAGE_COLUMNS = (
     "rank, person_type, person_id, jenjang, role, subdomain, sekolah_id, nama, base, pw"
 )
+
+
+class Part(NamedTuple):
+    """One batch of the roster: a key range [lo, hi) of one kind, or a list of its ids."""
+
+    kind: str  # peserta_didik | ptk
+    lo: object = None
+    hi: object = None
+    ids: tuple = ()
 
 
 @dataclass
@@ -262,13 +274,14 @@ def _lock(cur) -> None:
     _batch_settings(cur)
 
 
-def _candidates(cur, kind: str, lo, hi) -> list[tuple]:
-    """The range's eligible (person, jenjang) pairs without an account, only the columns
+def _candidates(cur, part: Part) -> list[tuple]:
+    """The part's eligible (person, jenjang) pairs without an account, only the columns
     that issuance needs: (person_id, sekolah_id, nama, role_rank or None, jenjang, level).
     On PostgreSQL the UUIDs come as text, ready for COPY (no uuid.UUID per value)."""
-    params = {"lo": lo, "hi": hi}
-    bounds = {"lo": lo is not None, "hi": hi is not None}
-    if kind == "peserta_didik":
+    ids = list(part.ids) if _pg() else json.dumps([uuid.UUID(i).hex for i in part.ids])
+    params = {"lo": part.lo, "hi": part.hi, "ids": ids}
+    bounds = {"lo": part.lo is not None, "hi": part.hi is not None, "ids": bool(part.ids)}
+    if part.kind == "peserta_didik":
         sql = eligibility.students_sql(**bounds)
         cols = "peserta_didik_id{c}, sekolah_id{c}, nama, NULL, jenjang, level"
     else:
@@ -386,10 +399,10 @@ def _create_stage(cur) -> None:
         cur.execute("CREATE TEMP TABLE issue_alloc (base text PRIMARY KEY, first_number integer)")
 
 
-def _prepare(kind: str, lo, hi, *, outside_lock: bool) -> _Prepared:
+def _prepare(part: Part, *, outside_lock: bool) -> _Prepared:
     with connection.cursor() as cur:
-        candidates = _candidates(cur, kind, lo, hi)
-    stage, need, counts = _stage_rows(kind, candidates, for_copy=_pg())
+        candidates = _candidates(cur, part)
+    stage, need, counts = _stage_rows(part.kind, candidates, for_copy=_pg())
     if _pg():
         stage = _copy_chunks(stage)
     return _Prepared(len(candidates), stage, need, counts, outside_lock)
@@ -510,12 +523,12 @@ def _number_and_insert(cur, run_id: int, now, prepared: _Prepared) -> Counter:
 
 
 def _issue_range(
-    run: IssueRun, kind: str, lo, hi, result: IssueResult, prepared: _Prepared | None = None
+    run: IssueRun, part: Part, result: IssueResult, prepared: _Prepared | None = None
 ) -> int:
     with transaction.atomic(), connection.cursor() as cur:
         _lock(cur)
         if prepared is None:
-            prepared = _prepare(kind, lo, hi, outside_lock=False)
+            prepared = _prepare(part, outside_lock=False)
         if not prepared.rows:
             return 0
         _create_stage(cur)
@@ -578,14 +591,14 @@ class _Preparer:
 
     def _work(self) -> None:
         try:
-            for kind, lo, hi in self.plan:
+            for part in self.plan:
                 if self.stop.is_set():
                     return
                 self.stats.grew_to(self.added)
                 with transaction.atomic(), connection.cursor() as cur:
                     _batch_settings(cur)
-                    prepared = _prepare(kind, lo, hi, outside_lock=True)
-                self._put(((kind, lo, hi), prepared))
+                    prepared = _prepare(part, outside_lock=True)
+                self._put((part, prepared))
         except BaseException as exc:
             self._put(exc)
         finally:
@@ -597,19 +610,23 @@ def issue_accounts(
     actor: str,
     batch_rows: int = BATCH_ROWS,
     progress: Callable[[str, int, int, IssueResult], None] | None = None,
+    people: dict[str, list[str]] | None = None,
 ) -> IssueResult:
+    """Issue what is missing: for the whole roster, or (`people`: {"peserta_didik": [ids],
+    "ptk": [ids]}, UUIDs as text) only for those people, e.g. the ones a roster pass saw
+    change. The eligibility rules and the anti-join are the same either way."""
     with transaction.atomic():
         interrupted = _mark_stale_runs(actor)
         now = clock.now()
         run = IssueRun.objects.create(started_at=now, heartbeat_at=now, actor=actor)
     result = IssueResult(run_id=run.pk, interrupted_runs=interrupted)
     if _pg():
-        if _bulk_run():
+        if people is None and _bulk_run():
             _drop_indexes()
         else:
             ensure_indexes()
     try:
-        _run_batches(run, result, batch_rows, progress)
+        _run_batches(run, result, _plan(run, batch_rows, people), progress)
     except BaseException:
         try:
             ensure_indexes()  # else the next run does it
@@ -638,14 +655,25 @@ def issue_accounts(
     return result
 
 
-def _run_batches(run: IssueRun, result: IssueResult, batch_rows: int, progress) -> None:
+def _plan(run: IssueRun, batch_rows: int, people: dict[str, list[str]] | None) -> list[Part]:
+    if people is not None:
+        return [
+            Part(kind, ids=tuple(ids[i : i + batch_rows]))
+            for kind in ("peserta_didik", "ptk")
+            for ids in [sorted(set(people.get(kind, ())))]
+            for i in range(0, len(ids), batch_rows)
+        ]
     plan = [
-        ("peserta_didik", lo, hi)
+        Part("peserta_didik", lo, hi)
         for lo, hi in key_ranges("roster_pesertadidik", "peserta_didik_id", batch_rows)
-    ] + [("ptk", lo, hi) for lo, hi in key_ranges("roster_ptk", "ptk_id", batch_rows)]
+    ] + [Part("ptk", lo, hi) for lo, hi in key_ranges("roster_ptk", "ptk_id", batch_rows)]
     # Each run walks the ranges in its own order, so that two runs at once split the work
     # instead of the second trailing the first through ranges it has just finished.
     random.Random(run.pk).shuffle(plan)
+    return plan
+
+
+def _run_batches(run: IssueRun, result: IssueResult, plan: list[Part], progress) -> None:
     stats = _TableStats()
     if _pg() and not connection.in_atomic_block:
         # Not inside an outer transaction: the worker's connection would not see its rows.
@@ -663,16 +691,16 @@ def _run_batches(run: IssueRun, result: IssueResult, batch_rows: int, progress) 
 def _insert_batches(run, result, batches, n, committed, progress) -> None:
     kill_after = int(os.environ.get(KILL_HOOK_ENV, "0") or 0)
     commits = 0
-    for i, ((kind, lo, hi), prepared) in enumerate(batches, start=1):
+    for i, (part, prepared) in enumerate(batches, start=1):
         if prepared is not None and not prepared.rows:
             added = 0  # nothing to issue in this range: no need for the lock
         else:
-            added = _issue_range(run, kind, lo, hi, result, prepared)
+            added = _issue_range(run, part, result, prepared)
         commits += bool(added)
         committed(result.total)
         result.batches += 1
         if progress:
-            progress(kind, i, n, result)
+            progress(part.kind, i, n, result)
         if kill_after and commits >= kill_after:
             os.kill(os.getpid(), signal.SIGKILL)  # test hook: die right after a commit
 

@@ -25,7 +25,9 @@ full pass would schedule them again). For everybody else the full pass would fin
 to do: their accounts are as the last pass left them. No mark (the first pass), `full=True`
 or `akun lifecycle run roster --full` (after a change of the eligibility rules): the full
 comparison. A pass that the safety stop held somewhere keeps the old mark, so the held
-people are looked at again. `issue_accounts` always looks at the whole roster.
+people are looked at again. A scoped pass issues only to the scope's people who lack an
+account (the whole roster only after a deletion: a deleted account no longer names its
+person, whose jenjang it has freed).
 """
 
 import datetime as dt
@@ -248,17 +250,27 @@ def _mark(dry_run: bool) -> RosterMark:
     return mark
 
 
-def _issue_needed(cur, since) -> bool:
-    """Would issue_accounts find anything? Only for someone in the scope, or someone whose
-    account was deleted since (deletion frees the person's jenjang; the audit says when)."""
+def _to_issue(cur, since) -> dict[str, list[str]] | None:
+    """Whom issue_accounts must look at after a scoped pass: the scope's people who lack an
+    account somewhere they are eligible ({} if nobody). None -- the whole roster -- if an
+    account was deleted since (deletion frees the person's jenjang, and the deleted account
+    no longer says whose it was; the audit says when)."""
     cur.execute(
-        "SELECT 1 WHERE EXISTS (SELECT 1 FROM lc_desired d WHERE NOT EXISTS (SELECT 1 "
-        f"FROM {q.ACCOUNT} a WHERE {_MATCH} AND a.state <> 'deleted')) "
-        "OR EXISTS (SELECT 1 FROM audit_auditevent e WHERE e.at >= %(since)s "
-        "AND e.action IN ('accounts.delete', 'lifecycle.delete'))",
+        "SELECT 1 FROM audit_auditevent e WHERE e.at >= %(since)s "
+        "AND e.action IN ('accounts.delete', 'lifecycle.delete') LIMIT 1",
         {"since": q.dt(since)},
     )
-    return cur.fetchone() is not None
+    if cur.fetchone() is not None:
+        return None
+    cur.execute(
+        "SELECT DISTINCT d.person_type, CAST(d.person_id AS text) FROM lc_desired d "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {q.ACCOUNT} a WHERE {_MATCH} "
+        "AND a.state <> 'deleted')"
+    )
+    people: dict[str, list[str]] = {}
+    for person_type, person_id in cur.fetchall():
+        people.setdefault(person_type, []).append(person_id)
+    return people
 
 
 def roster_pass(
@@ -290,22 +302,21 @@ def roster_pass(
             reason = f"all of the roster (import runs up to #{upto})"
         log.info("roster pass: %s", reason)
         _build_desired(cur, scoped)
+        people = None  # issue for the whole roster
+        if issue and scoped:
+            people = _to_issue(cur, since)
         if dry_run and issue:
-            if scoped:
-                result.add("issue", _counts(cur, _issue_count_sql()))
-            else:
-                result.add(
-                    "issue",
-                    _counts(
-                        cur,
-                        "SELECT COALESCE(substr(s.kode_wilayah, 1, 2), ''), count(*) FROM "
-                        f"lc_desired d LEFT JOIN {q.SEKOLAH} s ON s.sekolah_id = d.sekolah_id "
-                        f"WHERE NOT EXISTS (SELECT 1 FROM {q.ACCOUNT} a WHERE {_MATCH} "
-                        "AND a.state <> 'deleted') GROUP BY 1",
-                    ),
+            if people is None and scoped:
+                sql = _issue_count_sql()
+            else:  # lc_desired is who issuance will look at
+                sql = (
+                    "SELECT COALESCE(substr(s.kode_wilayah, 1, 2), ''), count(*) FROM "
+                    f"lc_desired d LEFT JOIN {q.SEKOLAH} s ON s.sekolah_id = d.sekolah_id "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {q.ACCOUNT} a WHERE {_MATCH} "
+                    "AND a.state <> 'deleted') GROUP BY 1"
                 )
-        if issue_after and scoped:
-            issue_after = _issue_needed(cur, since)
+            result.add("issue", _counts(cur, sql))
+        issue_after = issue_after and people != {}
         _build_back(cur, lock)
         _build_follow(cur, lock)
         _build_gone(cur, lock, scoped)
@@ -341,8 +352,9 @@ def roster_pass(
             q.drop_temp(cur, t)
     if issue_after:
         # After the comparison, which never depends on the accounts issued now (they are
-        # exactly what lc_desired wants). Whole-roster issuance is not cheap: only when needed.
-        issued = issue_accounts(actor=actor)
+        # exactly what lc_desired wants). Only when needed, and for the scope's people when
+        # the pass is scoped: whole-roster issuance is not cheap.
+        issued = issue_accounts(actor=actor, people=people)
         with connection.cursor() as cur:
             result.add(
                 "issue",
