@@ -5,17 +5,24 @@ The SigningKey table is read again at most every RECHECK seconds (so a rotation 
 serialised JWKS are rebuilt only when the set of published keys changed. django-oauth-toolkit
 reads its key from OIDC_RSA_PRIVATE_KEY(_INACTIVE); we set those from the table, so its own
 signing (Application.jwk_key, cached PEM parsing) stays in use.
+
+Private keys are AES-GCM-encrypted in the table (akun.core.crypto, AKUN_ENCRYPTION_KEYS) and
+decrypted only by private_pem(), when the keys are loaded into memory.
 """
 
+import atexit
 import datetime as dt
 import json
 import os
+import shutil
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
@@ -26,7 +33,8 @@ from jwcrypto import jwk
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import jwk_from_pem
 
-from akun.core import clock
+from akun.audit.api import record
+from akun.core import clock, crypto
 from akun.sso.models import SigningKey
 
 RECHECK = float(os.environ.get("AKUN_SSO_KEY_RECHECK_SECONDS", "30"))
@@ -39,10 +47,29 @@ class KeySet:
     published: list[SigningKey] = field(default_factory=list)
     jwks: bytes = b'{"keys": []}'
     by_kid: dict = field(default_factory=dict)  # kid -> jwcrypto JWK (private)
+    pems: dict = field(default_factory=dict)  # kid -> decrypted PEM, for django-oauth-toolkit
 
 
 _lock = threading.Lock()
 _state = {"checked": -1e9, "keys": KeySet()}
+
+
+def _aad(kid: str) -> bytes:
+    # Binds the ciphertext to its kid: a key copied into another row does not decrypt.
+    return b"akun.sso.signing-key:" + kid.encode()
+
+
+def encrypt_private_pem(pem: str, kid: str) -> bytes:
+    return crypto.encrypt(pem.encode(), aad=_aad(kid))
+
+
+def private_pem(key: SigningKey) -> str:
+    """The key's PEM: the one place a stored private key is decrypted."""
+    try:
+        return crypto.decrypt(key.private_key_enc, aad=_aad(key.kid)).decode()
+    except (ValueError, InvalidTag) as e:
+        why = str(e) or "wrong key or altered ciphertext"
+        raise ValueError(f"signing key {key.kid} does not decrypt: {why}") from e
 
 
 def generate_key(now=None) -> SigningKey:
@@ -65,9 +92,10 @@ def generate_key(now=None) -> SigningKey:
         .not_valid_after(now + dt.timedelta(days=3650))
         .sign(private, hashes.SHA256())
     )
+    kid = jwk.JWK.from_pem(pem.encode()).thumbprint()
     return SigningKey(
-        kid=jwk.JWK.from_pem(pem.encode()).thumbprint(),
-        private_pem=pem,
+        kid=kid,
+        private_key_enc=encrypt_private_pem(pem, kid),
         certificate_pem=cert.public_bytes(serialization.Encoding.PEM).decode(),
         created_at=now,
     )
@@ -94,8 +122,10 @@ def _load() -> KeySet:
     current = next(k for k in rows if k.retired_at is None)
     keys = []
     by_kid = {}
+    pems = {}
     for k in rows:
-        parsed = jwk_from_pem(k.private_pem)
+        pems[k.kid] = private_pem(k)
+        parsed = jwk_from_pem(pems[k.kid])
         by_kid[k.kid] = parsed
         data = {"alg": "RS256", "use": "sig", "kid": parsed.thumbprint()}
         data.update(json.loads(parsed.export_public()))
@@ -106,13 +136,14 @@ def _load() -> KeySet:
         published=rows,
         jwks=json.dumps({"keys": keys}).encode(),
         by_kid=by_kid,
+        pems=pems,
     )
 
 
 def _apply(ks: KeySet) -> None:
-    oauth2_settings.OIDC_RSA_PRIVATE_KEY = ks.current.private_pem
+    oauth2_settings.OIDC_RSA_PRIVATE_KEY = ks.pems[ks.current.kid]
     oauth2_settings.OIDC_RSA_PRIVATE_KEYS_INACTIVE = [
-        k.private_pem for k in ks.published if k.kid != ks.current.kid
+        ks.pems[k.kid] for k in ks.published if k.kid != ks.current.kid
     ]
 
 
@@ -122,7 +153,7 @@ def keyset(force: bool = False) -> KeySet:
     ks = _state["keys"]
     fresh = now - _state["checked"] < RECHECK and ks.current is not None
     # oauth2_settings.reload() (a settings change in tests) drops what we set: set it again.
-    if fresh and not force and oauth2_settings.OIDC_RSA_PRIVATE_KEY == ks.current.private_pem:
+    if fresh and not force and oauth2_settings.OIDC_RSA_PRIVATE_KEY == ks.pems[ks.current.kid]:
         return ks
     with _lock:
         signature = tuple(
@@ -150,16 +181,67 @@ def key_for_kid(kid: str):
     return ks.by_kid.get(kid)
 
 
+_saml = {"pid": None, "dir": None}
+
+
+def _saml_dir() -> Path:
+    """This process's private directory for the SAML key file (0700; in memory when
+    /dev/shm exists), removed at exit. Per process: a forked worker makes its own."""
+    if _saml["pid"] != os.getpid():
+        shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+        _saml["dir"] = Path(tempfile.mkdtemp(prefix="akun-saml-", dir=shm))
+        _saml["pid"] = os.getpid()
+        atexit.register(remove_saml_key_files, os.getpid())
+        # Earlier versions kept plain copies of the keys under VAR_DIR.
+        for pattern in ("saml-*.key", "saml-*.crt"):
+            for old in (Path(settings.VAR_DIR) / "sso").glob(pattern):
+                old.unlink(missing_ok=True)
+    return _saml["dir"]
+
+
+def remove_saml_key_files(pid: int | None = None) -> None:
+    """Remove this process's key file directory (at exit, or in tests)."""
+    if pid not in (None, os.getpid()) or _saml["pid"] != os.getpid():
+        return  # a parent's directory is the parent's to remove
+    shutil.rmtree(_saml["dir"], ignore_errors=True)
+    _saml["pid"] = _saml["dir"] = None
+
+
 def saml_key_files(key: SigningKey) -> tuple[str, str]:
-    """xmlsec1 (under pysaml2) reads keys from files: write them once, owner-only."""
-    folder = Path(settings.VAR_DIR) / "sso"
-    folder.mkdir(parents=True, exist_ok=True)
+    """xmlsec1 (under pysaml2) reads keys from files: the key decrypted into an owner-only
+    file in a private temporary directory, (re)written when missing; files of keys no longer
+    published are removed (a retired key's stay while a request may still be signing)."""
+    folder = _saml_dir()
     key_path = folder / f"saml-{key.kid}.key"
     cert_path = folder / f"saml-{key.kid}.crt"
     if not key_path.exists():
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write(key.private_pem)
+            f.write(private_pem(key))
+        keep = {key.kid} | {k.kid for k in _state["keys"].published}
+        for path in folder.glob("saml-*.key"):
+            if path.stem.removeprefix("saml-") not in keep:
+                path.unlink(missing_ok=True)
+                path.with_suffix(".crt").unlink(missing_ok=True)
     if not cert_path.exists():
         cert_path.write_text(key.certificate_pem)
     return str(key_path), str(cert_path)
+
+
+@transaction.atomic
+def do_reencrypt_signing_keys(*, actor: str) -> list[str]:
+    """Encrypt every stored private key under the first of AKUN_ENCRYPTION_KEYS (after a new
+    key was put first), so that older keys can be removed. Returns the kids re-encrypted."""
+    done = []
+    for k in SigningKey.objects.select_for_update().order_by("created_at"):
+        if crypto.needs_reencryption(k.private_key_enc):
+            k.private_key_enc = encrypt_private_pem(private_pem(k), k.kid)
+            k.save(update_fields=["private_key_enc"])
+            done.append(k.kid)
+    record(
+        "sso.reencrypt_keys",
+        actor=actor,
+        object_type="sso_key",
+        after={"kids": done},
+    )
+    return done

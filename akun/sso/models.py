@@ -96,10 +96,13 @@ class SigningKey(models.Model):
     """An RSA key that signs ID tokens (RS256) and SAML assertions.
 
     The newest unretired key signs. A retired key stays in the JWKS and the SAML metadata
-    until `publish_until`, when every token it signed has expired."""
+    until `publish_until`, when every token it signed has expired.
+
+    The private key is stored AES-GCM-encrypted (akun.core.crypto, bound to the kid); only
+    akun.sso.keys.private_pem() decrypts it."""
 
     kid = models.CharField(max_length=64, unique=True)  # the JWK thumbprint
-    private_pem = models.TextField()
+    private_key_enc = models.BinaryField()  # the PKCS#8 PEM, encrypted
     certificate_pem = models.TextField()  # self-signed, for SAML metadata
     created_at = models.DateTimeField()
     retired_at = models.DateTimeField(null=True, blank=True)

@@ -106,8 +106,10 @@ def server(base: str) -> Server:
     """The IdP for this issuer, from memory while nothing it depends on changed."""
     ks = keys.keyset()
     services = list(Service.objects.filter(protocol=Service.Protocol.SAML, active=True))
-    signature = (base, ks.current.kid, tuple((s.pk, s.updated_at) for s in services))
     with _lock:
+        # The key file is in a temporary directory: written again if something removed it.
+        key_file, _ = keys.saml_key_files(ks.current)
+        signature = (base, key_file, tuple((s.pk, s.updated_at) for s in services))
         if _cache["signature"] != signature:
             conf = IdPConfig()
             conf.load(_config(base, ks.current, services))

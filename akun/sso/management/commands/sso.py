@@ -1,4 +1,5 @@
-"""`akun sso rotate-key` and `akun sso keys`: the keys that sign ID tokens and assertions."""
+"""`akun sso rotate-key`, `akun sso keys` and `akun sso keys reencrypt`: the keys that sign ID
+tokens and assertions."""
 
 from django.core.management.base import BaseCommand
 
@@ -8,7 +9,7 @@ from akun.sso.models import SigningKey
 
 
 class Command(BaseCommand):
-    help = "Single sign-on keys: rotate-key, keys."
+    help = "Single sign-on keys: rotate-key, keys, keys reencrypt."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -20,7 +21,13 @@ class Command(BaseCommand):
             help="how long the old key stays published (default: the ID-token lifetime)",
         )
         rot.add_argument("--actor", default="cli")
-        sub.add_parser("keys", help="list signing keys")
+        lst = sub.add_parser("keys", help="list signing keys")
+        keys_sub = lst.add_subparsers(dest="keys_action")
+        enc = keys_sub.add_parser(
+            "reencrypt",
+            help="encrypt the stored private keys under the first of AKUN_ENCRYPTION_KEYS",
+        )
+        enc.add_argument("--actor", default="cli")
 
     def handle(self, *args, **o):
         if o["action"] == "rotate-key":
@@ -32,6 +39,12 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"  retired {k.kid}, published until {k.publish_until:%Y-%m-%d %H:%M:%S%z}"
                 )
+            return
+        if o.get("keys_action") == "reencrypt":
+            done = keys.do_reencrypt_signing_keys(actor=o["actor"])
+            self.stdout.write(self.style.SUCCESS(f"{len(done)} signing keys re-encrypted"))
+            for kid in done:
+                self.stdout.write(f"  {kid}")
             return
         keys.ensure_key()
         now = clock.now()
