@@ -24,8 +24,9 @@ DEBUG = os.environ.get("AKUN_DEBUG", "0" if PRODUCTION else "1") == "1"
 # The account domain: user IDs are <local>@<role.level>.<AKUN_DOMAIN>.
 AKUN_DOMAIN = os.environ.get("AKUN_DOMAIN", "belajar.test")
 
-# Keys for the initial passwords kept until activation, comma-separated, newest first
-# (Fernet keys; older keys still decrypt, so keys can be rotated).
+# AES-GCM keys (base64 of 32 bytes) for secrets at rest -- initial passwords until
+# activation, TOTP secrets, SSO signing keys -- comma-separated, newest first; older keys
+# still decrypt, so keys can be rotated (akun.core.crypto).
 AKUN_ENCRYPTION_KEYS = [
     k.strip()
     for k in os.environ.get("AKUN_ENCRYPTION_KEYS", DEV_ENCRYPTION_KEY).split(",")

@@ -56,3 +56,19 @@ def test_associated_data_must_match():
     for wrong in (None, b"akun.sso.signing-key:b"):
         with pytest.raises(InvalidTag):
             crypto.decrypt(token, aad=wrong)
+
+
+def test_totp_secrets_use_the_shared_format_and_old_ones_still_open():
+    from akun.portal import secrets_box
+
+    token = secrets_box.seal("JBSWY3DPEHPK3PXP")
+    assert token[:1] == crypto.VERSION and b"JBSWY3DP" not in token
+    assert secrets_box.open_(token) == "JBSWY3DPEHPK3PXP"
+    # Sealed by the portal's former own format: key id | nonce | ciphertext.
+    key_id, aead = crypto.keys()[0]
+    nonce = os.urandom(12)
+    legacy = key_id + nonce + aead.encrypt(nonce, b"OLDSECRET234567", secrets_box._AAD)
+    assert secrets_box.open_(legacy) == "OLDSECRET234567"
+    # Bound to what it is: an initial password's token is not a TOTP secret.
+    with pytest.raises((ValueError, InvalidTag)):
+        secrets_box.open_(crypto.encrypt(b"JBSWY3DPEHPK3PXP"))
