@@ -250,6 +250,19 @@ def main():
             load = load_average()
             secs, rss, out, cpu, db_cpu = timed_child(cmd, env, run_db)
             n = accounts
+            did = psql(
+                run_db,
+                "SELECT string_agg(what || ' ' || n, ', ' ORDER BY what) FROM ("
+                "SELECT 'schedule_' || reason AS what, count(*) AS n "
+                "FROM lifecycle_deletionschedule WHERE status = 'pending' GROUP BY reason "
+                "UNION ALL SELECT replace(action, 'lifecycle.roster_', ''), count(*) "
+                "FROM audit_auditevent WHERE action IN ('lifecycle.roster_follow', "
+                "'lifecycle.roster_back') GROUP BY action "
+                "UNION ALL SELECT 'suspended', count(*) FROM accounts_account "
+                "WHERE state = 'suspended' "
+                "UNION ALL SELECT 'issued by the pass', count(*) FROM accounts_account "
+                "WHERE issue_run > (SELECT min(id) FROM accounts_issuerun)) t WHERE n > 0",
+            )
         rate = accounts / secs
         national = secs * 20
         print(
@@ -264,7 +277,10 @@ def main():
             print(f"   deactivated {n:,} accounts, {n / secs:,.0f}/s (stamp each; audit per run)")
             upd, hot_upd = (int(x) for x in hot.split())
             print(f"   accounts_account: {upd:,} updates, {hot_upd:,} HOT")
-        print("   " + "\n   ".join(line for line in out.splitlines() if line.strip())[:3000])
+        else:
+            print(f"   in the database after the pass: {did or 'nothing'}")
+        # The command's own report, per rule and province (long: cut).
+        print("   " + "\n   ".join(line for line in out.splitlines() if line.strip())[:1500])
     psql("postgres", f"DROP DATABASE IF EXISTS {run_db}")
 
 
