@@ -1,7 +1,6 @@
 """`akun accounts issue`: the right accounts, once, safely under concurrency and kills."""
 
 import re
-import subprocess
 import threading
 import time
 from datetime import timedelta
@@ -151,12 +150,7 @@ def test_no_plain_text_initial_password_anywhere_in_the_database():
         assert not pattern.search(text), (table, column)
     assert cells > 151 * 10
     if connection.vendor == "postgresql":  # and in what the database itself would dump
-        s = connection.settings_dict
-        dump = subprocess.run(
-            ["pg_dump", "--data-only", "-h", s["HOST"] or "127.0.0.1", "-U",
-             s["USER"] or "postgres", s["NAME"]],
-            capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
+        dump = roster.pg_dump_data()
         assert all(a.user_id in dump for a in accounts)  # the dump holds the accounts
         assert not pattern.search(dump)
 

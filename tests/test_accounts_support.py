@@ -2,6 +2,7 @@
 
 import datetime as dt
 import itertools
+import subprocess
 import uuid
 
 from django.db import connection
@@ -93,3 +94,14 @@ def all_cells():
             for row in cur.fetchall():
                 for name, value in zip(names, row, strict=True):
                     yield table, name, value
+
+
+def pg_dump_data() -> str:
+    """What `pg_dump --data-only` writes for the test database (PostgreSQL; it reads over its
+    own connection, so the test's rows must be committed)."""
+    s = connection.settings_dict
+    return subprocess.run(
+        ["pg_dump", "--data-only", "-h", s["HOST"] or "127.0.0.1", "-U",
+         s["USER"] or "postgres", s["NAME"]],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip

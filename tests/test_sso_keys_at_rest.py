@@ -6,7 +6,6 @@ import base64
 import json
 import os
 import stat
-import subprocess
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -18,7 +17,7 @@ from akun.audit.models import AuditEvent
 from akun.core import crypto
 from akun.sso import actions, keys
 from akun.sso.models import SigningKey
-from tests.test_accounts_support import all_cells
+from tests.test_accounts_support import all_cells, pg_dump_data
 
 NEW_KEY = base64.urlsafe_b64encode(b"n" * 32).decode()
 
@@ -65,12 +64,7 @@ def test_no_private_key_anywhere_in_the_database():
             assert body_line.encode() not in raw and d not in raw, (table, column)
     assert cells > 10
     if connection.vendor == "postgresql":  # and in what the database itself would dump
-        s = connection.settings_dict
-        dump = subprocess.run(
-            ["pg_dump", "--data-only", "-h", s["HOST"] or "127.0.0.1", "-U",
-             s["USER"] or "postgres", s["NAME"]],
-            capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
+        dump = pg_dump_data()
         assert all(k.kid in dump for k in rows)  # the rows are in the dump
         assert "PRIVATE KEY" not in dump
         for _, body_line, d in secrets:
