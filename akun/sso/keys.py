@@ -214,8 +214,11 @@ def saml_key_files(key: SigningKey) -> tuple[str, str]:
     folder = _saml_dir()
     key_path = folder / f"saml-{key.kid}.key"
     cert_path = folder / f"saml-{key.kid}.crt"
-    if not key_path.exists():
+    try:
         fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # written before (or by another thread just now)
+        fd = None
+    if fd is not None:
         with os.fdopen(fd, "w") as f:
             f.write(private_pem(key))
         keep = {key.kid} | {k.kid for k in _state["keys"].published}
