@@ -18,6 +18,7 @@ from akun.accounts.explain import Explanation, explain
 from akun.accounts.export import Export, export_accounts_csv, neutralise
 from akun.accounts.issue import IssueResult, allocate_local_part, issue_accounts
 from akun.accounts.models import Account, IssueRun
+from akun.accounts.reencrypt import do_reencrypt_initial_passwords
 from akun.accounts.userid import base_local_part
 
 
@@ -50,6 +51,7 @@ __all__ = [
     "do_deactivate_account",
     "do_delete_account",
     "do_reactivate_account",
+    "do_reencrypt_initial_passwords",
     "do_reissue_account",
     "do_suspend_account",
     "do_unsuspend_account",

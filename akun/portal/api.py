@@ -1,6 +1,7 @@
 """What other apps use of the portal (OEP-49): scopes and the demo's operator sign-in."""
 
 from akun.portal.scope import Scope, is_admin, scope_of
+from akun.portal.totp import do_reencrypt_totp_secrets
 
 
 def demo_operator_sign_in() -> str:
@@ -35,4 +36,4 @@ def demo_operator_sign_in() -> str:
     )
 
 
-__all__ = ["Scope", "demo_operator_sign_in", "is_admin", "scope_of"]
+__all__ = ["Scope", "demo_operator_sign_in", "do_reencrypt_totp_secrets", "is_admin", "scope_of"]

@@ -24,3 +24,9 @@ def open_(token: bytes) -> str:
             if kid == key_id:
                 return aead.decrypt(nonce, body, _AAD).decode()
         raise ValueError("no key for this TOTP secret") from None
+
+
+def needs_reencryption(token: bytes) -> bool:
+    """Not under the first key (or still in the old format)."""
+    token = bytes(token)
+    return token[:1] != crypto.VERSION or crypto.needs_reencryption(token)

@@ -197,3 +197,22 @@ def do_reset_totp(account, *, actor: str, reason: str) -> None:
         reason=reason,
         **_scope(account),
     )
+
+
+@transaction.atomic
+def do_reencrypt_totp_secrets(*, actor: str) -> int:
+    """Every TOTP secret under the first of AKUN_ENCRYPTION_KEYS (after a key rotation);
+    returns how many were re-encrypted. Few rows: one per admin."""
+    done = 0
+    for device in TotpDevice.objects.select_for_update().order_by("pk"):
+        if secrets_box.needs_reencryption(device.secret_enc):
+            device.secret_enc = secrets_box.seal(secrets_box.open_(device.secret_enc))
+            device.save(update_fields=["secret_enc"])
+            done += 1
+    audit.record(
+        "portal.reencrypt_totp_secrets",
+        actor=actor,
+        object_type="encryption_key",
+        after={"reencrypted": done},
+    )
+    return done

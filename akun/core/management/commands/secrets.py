@@ -1,0 +1,35 @@
+"""`akun secrets reencrypt`: after a new key was put first in AKUN_ENCRYPTION_KEYS, move
+every secret at rest under it -- initial passwords, TOTP secrets, SSO signing keys -- so
+that the older keys can be removed from the list."""
+
+from django.core.management.base import BaseCommand
+
+from akun.core import crypto
+
+
+class Command(BaseCommand):
+    help = "Secrets at rest: reencrypt (under the first of AKUN_ENCRYPTION_KEYS)."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        enc = sub.add_parser("reencrypt", help="move every secret under the first key")
+        enc.add_argument("--actor", default="cli")
+        enc.add_argument("--batch", type=int, default=20_000, help="accounts per transaction")
+
+    def handle(self, *args, **o):
+        from akun.accounts.api import do_reencrypt_initial_passwords
+        from akun.portal.api import do_reencrypt_totp_secrets
+        from akun.sso.api import do_reencrypt_signing_keys
+
+        actor = o["actor"]
+        kid = crypto.keys()[0][0].hex()
+        self.stdout.write(f"Re-encrypting under key {kid} (the first of AKUN_ENCRYPTION_KEYS):")
+        n = do_reencrypt_initial_passwords(actor=actor, batch_rows=o["batch"])
+        self.stdout.write(f"  initial passwords  {n:,}")
+        n = do_reencrypt_totp_secrets(actor=actor)
+        self.stdout.write(f"  TOTP secrets       {n:,}")
+        n = len(do_reencrypt_signing_keys(actor=actor))
+        self.stdout.write(f"  SSO signing keys   {n:,}")
+        self.stdout.write(
+            self.style.SUCCESS("Done: keys after the first may be removed from the list.")
+        )
