@@ -8,6 +8,7 @@ import requests
 from authlib.integrations.base_client.errors import OAuthError
 
 from akun.accounts.api import do_suspend_account
+from akun.audit.api import AuditEvent
 from akun.identity.models import ServiceSignIn
 from akun.sso import actions, keys
 from akun.sso.models import Consent
@@ -326,6 +327,9 @@ def test_consent_screen_is_indonesian_and_can_be_declined(live_server, student, 
     kind, url = browser.consent(page, allow=False)
     assert kind == "callback" and query(url)["error"] == "access_denied"
     assert not Consent.objects.filter(account=student).exists()
+    denied = AuditEvent.objects.get(action="sso.deny_consent")
+    assert (denied.actor, denied.object_id) == (student.user_id, student.user_id)
+    assert denied.after["service"] == svc.slug and "openid" in denied.after["scopes"]
 
 
 def test_revoking_from_akun_saya_ends_access_and_asks_again(live_server, student, web_service):

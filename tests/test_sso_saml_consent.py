@@ -184,6 +184,9 @@ def test_denied_consent_sends_a_refusal_and_no_assertion(world):
     with pytest.raises(StatusRequestDenied):
         sp.receive(fields)
     assert not Consent.objects.exists() and not ServiceSignIn.objects.exists()
+    assert (
+        AuditEvent.objects.filter(action="sso.deny_consent", object_id=student.user_id).count() == 1
+    )
     # The request is used up: the same form, now saying allow, continues nothing.
     kind, page = answer(browser, asked, allow=True)
     assert page.status_code == 400 and "SAMLResponse" not in page.text
@@ -202,6 +205,9 @@ def test_idp_initiated_third_party_asks_first(world):
     assert page.status_code == 403 and "SAMLResponse" not in page.text
     assert "tidak mengizinkan Ruang Kolaborasi" in page.text
     assert not Consent.objects.exists() and not ServiceSignIn.objects.exists()
+    assert (
+        AuditEvent.objects.filter(action="sso.deny_consent", object_id=student.user_id).count() == 1
+    )
 
     kind, page = browser.go(url)
     assert is_consent(page)

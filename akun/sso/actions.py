@@ -299,6 +299,18 @@ def do_grant_consent(account, svc: Service, scopes, *, actor: str) -> Consent:
     return consent
 
 
+def do_deny_consent(account, svc: Service, scopes, *, actor: str) -> None:
+    """The person said no on the consent screen: nothing is remembered (the screen shows
+    again next time), but the refusal is in the audit log, for the helpdesk."""
+    record(
+        "sso.deny_consent",
+        actor=actor,
+        object_type="account",
+        object_id=account.user_id,
+        after={"service": svc.slug, "scopes": " ".join(sorted(set(scopes)))},
+    )
+
+
 @transaction.atomic
 def do_revoke_service_access(account, svc: Service, *, actor: str) -> int:
     """The person withdraws a service's access: consent forgotten, its tokens revoked, the

@@ -124,6 +124,7 @@ def _answer(request, consent_answer):
             return _refuse(request, STALE_ANSWER)
         request.session.pop(PENDING, None)
         if not consent_answer.get("allow"):
+            _note_denied(request.user, svc)
             # The service hears "denied" (signed, no assertion), so it need not wait.
             body = saml.refusal_response(
                 idp, destination=args["destination"], in_response_to=args["in_response_to"]
@@ -162,6 +163,7 @@ def idp_initiated_view(request, slug):
             return _refuse(request, STALE_ANSWER)
         request.session.pop(IDP_PENDING, None)
         if not request.POST.get("allow"):
+            _note_denied(request.user, svc)
             message = _("You did not allow %(name)s to use your account. Nothing was sent to it.")
             return _refuse(request, message % {"name": svc.name}, status=403)
         relay_state = state.get("relay_state", "")
@@ -188,6 +190,10 @@ def _needs_consent(account, svc: Service) -> bool:
         return False
     consent = Consent.objects.filter(account=account, service=svc).first()
     return consent is None or not consent.covers(saml.released_claims(svc))
+
+
+def _note_denied(account, svc: Service) -> None:
+    actions.do_deny_consent(account, svc, saml.released_claims(svc), actor=account.user_id)
 
 
 def _remember_consent(account, svc: Service) -> None:

@@ -83,15 +83,17 @@ class AuthorizeView(dot.AuthorizationView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        if form.cleaned_data.get("allow") and response.status_code in (301, 302):
+        if response.status_code in (301, 302):
             svc = Service.objects.filter(
                 application__client_id=form.cleaned_data.get("client_id")
             ).first()
             if svc is not None and not svc.first_party:
                 scopes = (form.cleaned_data.get("scope") or "").split()
-                actions.do_grant_consent(
-                    self.request.user, svc, scopes, actor=self.request.user.user_id
-                )
+                user = self.request.user
+                if form.cleaned_data.get("allow"):
+                    actions.do_grant_consent(user, svc, scopes, actor=user.user_id)
+                else:
+                    actions.do_deny_consent(user, svc, scopes, actor=user.user_id)
         return response
 
 
