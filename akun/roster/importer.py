@@ -44,12 +44,20 @@ class FileSpec:
     key: list[str]  # columns identifying a record
     columns: list[str]  # stored columns in staging order (key columns included)
     required: list[str]  # header columns the file must have
-    types: dict[str, str]  # PostgreSQL staging types; text when absent
     make_parser: Callable  # (column index, today) -> parse(cells) -> tuple
 
     @property
     def table(self) -> str:
         return self.model._meta.db_table
+
+    def staging_type(self, column: str) -> str:
+        """The PostgreSQL staging type of a column: the model field's, but text for text
+        (no length check to pay for: the parser has checked it)."""
+        meta = self.model._meta
+        field = next(f for f in meta.concrete_fields if column in (f.name, f.attname))
+        if field.get_internal_type() in ("CharField", "TextField"):
+            return "text"
+        return field.db_type(connection)
 
 
 def _sekolah_parser(ix, today):
@@ -204,7 +212,6 @@ SEKOLAH = FileSpec(
     key=["sekolah_id"],
     columns=list(vocab.SEKOLAH_COLUMNS),  # every column of sekolah.csv is stored as it is
     required=list(vocab.SEKOLAH_COLUMNS),
-    types={"sekolah_id": "uuid"},
     make_parser=_sekolah_parser,
 )
 PESERTA_DIDIK = FileSpec(
@@ -225,12 +232,6 @@ PESERTA_DIDIK = FileSpec(
         "rombel",
     ],
     required=list(vocab.PESERTA_DIDIK_COLUMNS),
-    types={
-        "peserta_didik_id": "uuid",
-        "sekolah_id": "uuid",
-        "tanggal_lahir": "date",
-        "tingkat_pendidikan": "smallint",
-    },
     make_parser=_peserta_didik_parser,
 )
 PTK = FileSpec(
@@ -256,13 +257,6 @@ PTK = FileSpec(
         "operator_sekolah",
     ],
     required=list(vocab.PTK_COLUMNS),
-    types={
-        "ptk_id": "uuid",
-        "sekolah_id": "uuid",
-        "tanggal_lahir": "date",
-        "ptk_induk": "boolean",
-        "operator_sekolah": "boolean",
-    },
     make_parser=_ptk_parser,
 )
 SPECS = [SEKOLAH, PESERTA_DIDIK, PTK]
@@ -375,7 +369,7 @@ class _Staging:
                     f"CREATE TEMP TABLE {self.names[spec.kind]} ({cols}, line integer)"
                 )
             keys = ", ".join(
-                f"{k} {spec.types.get(k, 'text') if self.pg else ''}" for k in spec.key
+                f"{k} {spec.staging_type(k) if self.pg else ''}" for k in spec.key
             )
             self.cursor.execute(f"CREATE TEMP TABLE keep_{spec.kind} ({keys}){tail}")
         self.cursor.execute(
@@ -404,7 +398,7 @@ class _Staging:
                 with contextlib.suppress(psycopg.errors.LockNotAvailable):
                     scratch.execute(f"DROP TABLE IF EXISTS {name}")
             for spec in SPECS:
-                cols = ", ".join(f"{c} {spec.types.get(c, 'text')}" for c in spec.columns)
+                cols = ", ".join(f"{c} {spec.staging_type(c)}" for c in spec.columns)
                 scratch.execute(
                     f"CREATE UNLOGGED TABLE {self.names[spec.kind]} ({cols}, line integer)"
                 )
