@@ -1,6 +1,11 @@
 """What the HTTP benchmarks share: the server's CPU time, percentiles, the bench database."""
 
+import contextlib
+import http.client
 import os
+import subprocess
+import sys
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -77,3 +82,39 @@ def ensure_database(url: str):
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def bench_env(database_url: str, var_default: str) -> dict:
+    """The environment of the Akun processes a benchmark starts (its own var dir)."""
+    var = Path(os.environ.get("AKUN_VAR_DIR", var_default))
+    var.mkdir(parents=True, exist_ok=True)
+    return dict(os.environ, DATABASE_URL=database_url, AKUN_VAR_DIR=str(var),
+                AKUN_DEBUG="0", AKUN_REDIS_URL="")  # fmt: skip
+
+
+@contextlib.contextmanager
+def serving(env: dict, port: int, workers: int, warm_path: str):
+    """`akun serve` (gunicorn, `workers`) on 127.0.0.1:port, up (/healthz answers) and every
+    worker warmed with GETs of `warm_path` (imports, first connections); stopped on exit."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "akun", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(200):
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+                c.request("GET", "/healthz")
+                if c.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        for _ in range(workers * 4):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c.request("GET", warm_path)
+            c.getresponse().read()
+        yield server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

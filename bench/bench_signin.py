@@ -28,7 +28,14 @@ import urllib.parse
 from http.cookies import SimpleCookie
 from pathlib import Path
 
-from _common import cpu_seconds, ensure_database, log, pct  # bench/ is on sys.path
+from _common import (  # bench/ is on sys.path
+    bench_env,
+    cpu_seconds,
+    ensure_database,
+    log,
+    pct,
+    serving,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "teh manis di sore hari"
@@ -200,10 +207,7 @@ def main():
     if args.client:
         return client_main(args)
 
-    var = Path(os.environ.get("AKUN_VAR_DIR", "/tmp/akun-bench-signin"))
-    var.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, DATABASE_URL=args.database_url, AKUN_VAR_DIR=str(var),
-               AKUN_DEBUG="0", AKUN_REDIS_URL="")  # fmt: skip
+    env = bench_env(args.database_url, "/tmp/akun-bench-signin")
     ensure_database(args.database_url)
     encoded = prepare(args, env)
     log(f"{args.accounts} accounts ready in {args.database_url}")
@@ -213,25 +217,7 @@ def main():
     raw_par = raw_parallel(encoded, args.raw_seconds, args.workers)
     log(f"raw argon2id verify, {args.workers} processes at once: {raw_par:.1f}/CPU-s")
 
-    server = subprocess.Popen(
-        [sys.executable, "-m", "akun", "serve", "--host", "127.0.0.1", "--port", str(args.port),
-         "--workers", str(args.workers)],  # fmt: skip
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        for _ in range(200):
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", args.port, timeout=1)
-                c.request("GET", "/healthz")
-                if c.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        # Warm every worker (imports, first connections) before measuring.
-        for _ in range(args.workers * 4):
-            c = http.client.HTTPConnection("127.0.0.1", args.port, timeout=10)
-            c.request("GET", "/masuk")
-            c.getresponse().read()
+    with serving(env, args.port, args.workers, "/masuk") as server:
         cpu0 = cpu_seconds(server.pid)
         out = subprocess.run(
             [sys.executable, __file__, "--client", "--port", str(args.port),
@@ -240,9 +226,6 @@ def main():
             capture_output=True, text=True, timeout=args.seconds + 120, check=True,
         )  # fmt: skip
         cpu1 = cpu_seconds(server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     res = json.loads(out.stdout)
     lat = res["latencies"]
     server_cpu = cpu1 - cpu0

@@ -34,7 +34,14 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from _common import cpu_seconds, ensure_database, log, pct  # bench/ is on sys.path
+from _common import (  # bench/ is on sys.path
+    bench_env,
+    cpu_seconds,
+    ensure_database,
+    log,
+    pct,
+    serving,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -274,44 +281,19 @@ def main():
     if args.client:
         return client_main(args)
 
-    var = Path(os.environ.get("AKUN_VAR_DIR", "/tmp/akun-bench-sso"))
-    var.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, DATABASE_URL=args.database_url, AKUN_VAR_DIR=str(var),
-               AKUN_DEBUG="0", AKUN_REDIS_URL="")  # fmt: skip
+    env = bench_env(args.database_url, "/tmp/akun-bench-sso")
     ensure_database(args.database_url)
     plan = prepare(args, env)
     log(f"{args.clients} accounts and two services ready in {args.database_url}")
 
-    server = subprocess.Popen(
-        [sys.executable, "-m", "akun", "serve", "--host", "127.0.0.1", "--port", str(args.port),
-         "--workers", str(args.workers)],  # fmt: skip
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{args.port}"
-    try:
-        for _ in range(200):
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", args.port, timeout=1)
-                c.request("GET", "/healthz")
-                if c.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        plan["refresh_tokens"] = first_tokens(base, plan)
-        # Warm every worker (imports, keys, first connections) before measuring.
-        for _ in range(args.workers * 4):
-            c = http.client.HTTPConnection("127.0.0.1", args.port, timeout=10)
-            c.request("GET", "/o/jwks.json")
-            c.getresponse().read()
-        plan_path = var / "bench-sso-plan.json"
+    with serving(env, args.port, args.workers, "/o/jwks.json") as server:
+        plan["refresh_tokens"] = first_tokens(f"http://127.0.0.1:{args.port}", plan)
+        plan_path = Path(env["AKUN_VAR_DIR"]) / "bench-sso-plan.json"
         plan_path.write_text(json.dumps(plan))
         results = {
             "refresh": run_phase(args, server.pid, "refresh", plan_path),
             "client_credentials": run_phase(args, server.pid, "cc", plan_path),
         }
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     summary = {"workers": args.workers, "clients": args.clients, "cpus": os.cpu_count(),
                **results}  # fmt: skip
     log(json.dumps(summary, indent=2))
