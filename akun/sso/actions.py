@@ -98,28 +98,40 @@ def do_add_oidc_service(
     except Exception as e:  # ValidationError: say which field
         raise ServiceError(str(e)) from e
     app.save()
-    now = clock.now()
-    svc = Service.objects.create(
-        slug=_unique_slug(slug or name),
+    svc = _create_service(
+        slug or name,
         name=name,
         protocol=Service.Protocol.OIDC,
         application=app,
         first_party=first_party,
         allowed_scopes=" ".join(sorted(scope_set)),
-        personal_claims=sorted(set(personal_claims)),
+        personal_claims=personal_claims,
         require_pkce=require_pkce,
+        actor=actor,
+        audit_extra={"client_id": app.client_id, "kind": kind},
+    )
+    return svc, secret
+
+
+def _create_service(slug: str, *, personal_claims, actor: str, audit_extra=None, **fields):
+    """The Service row of a new registration (OIDC or SAML) and its audit row."""
+    now = clock.now()
+    svc = Service.objects.create(
+        slug=_unique_slug(slug),
+        personal_claims=sorted(set(personal_claims)),
         created_at=now,
         updated_at=now,
         created_by=actor,
+        **fields,
     )
     record(
         "sso.add_service",
         actor=actor,
         object_type="sso_service",
         object_id=svc.slug,
-        after={**_snapshot(svc), "client_id": app.client_id, "kind": kind},
+        after={**_snapshot(svc), **(audit_extra or {})},
     )
-    return svc, secret
+    return svc
 
 
 def _unique_slug(text: str) -> str:
@@ -152,27 +164,17 @@ def do_add_saml_service(
     attributes = attributes or dict(saml.DEFAULT_ATTRIBUTES)
     _check_policy(set(), list(personal_claims))
     saml.check_attributes(attributes)
-    now = clock.now()
-    svc = Service.objects.create(
-        slug=_unique_slug(slug or name),
+    svc = _create_service(
+        slug or name,
         name=name,
         protocol=Service.Protocol.SAML,
         first_party=first_party,
         allowed_scopes="openid profile email akun",
-        personal_claims=sorted(set(personal_claims)),
+        personal_claims=personal_claims,
         saml_entity_id=entity_id,
         saml_metadata=metadata_xml,
         saml_attributes=attributes,
-        created_at=now,
-        updated_at=now,
-        created_by=actor,
-    )
-    record(
-        "sso.add_service",
         actor=actor,
-        object_type="sso_service",
-        object_id=svc.slug,
-        after=_snapshot(svc),
     )
     return svc
 
