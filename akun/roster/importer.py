@@ -368,9 +368,7 @@ class _Staging:
                 self.cursor.execute(
                     f"CREATE TEMP TABLE {self.names[spec.kind]} ({cols}, line integer)"
                 )
-            keys = ", ".join(
-                f"{k} {spec.staging_type(k) if self.pg else ''}" for k in spec.key
-            )
+            keys = ", ".join(f"{k} {spec.staging_type(k) if self.pg else ''}" for k in spec.key)
             self.cursor.execute(f"CREATE TEMP TABLE keep_{spec.kind} ({keys}){tail}")
         self.cursor.execute(
             "CREATE TEMP TABLE stg_reject (file text, line integer, field text, value text, "
