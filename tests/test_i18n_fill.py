@@ -25,6 +25,14 @@ msgstr "Sudah"
 #: a.py:4
 msgid "New string"
 msgstr ""
+
+#: a.py:5
+msgid ""
+"A long string that makemessages wraps "
+"over lines"
+msgstr ""
+"Kalimat panjang yang dipecah "
+"ke beberapa baris"
 """
 
 

@@ -31,7 +31,8 @@ def fill(path: Path, table: dict) -> list[str]:
         key = _unquote(m.group(1)).replace('\\"', '"')
         if key not in table:
             # Translated elsewhere (a shared catalog) is fine; empty is not.
-            if re.search(r'^msgstr(\[0\])? ""\n?(?!")', entry + "\n", re.M):
+            # Empty: `msgstr ""` with no continuation line (a wrapped one starts with "").
+            if re.search(r'^msgstr(\[0\])? ""\n(?!")', entry + "\n", re.M):
                 missing.append(key)
             out.append(entry)
             continue
