@@ -49,6 +49,16 @@ def run_pass(**kw):
     return api.roster_pass(actor="test", **kw)
 
 
+def first_pass() -> int:
+    """The roster as import run 1 left it, its accounts issued and the first (full) pass
+    done: what every test here starts from. Returns the import run."""
+    r1 = new_import()
+    all_from(r1)
+    issue()
+    run_pass()
+    return r1
+
+
 def plan(full: bool):
     return api.roster_pass(actor="plan", dry_run=True, full=full).counts
 
@@ -93,10 +103,7 @@ def test_first_pass_is_full_and_later_ones_look_at_changed_people_only(start):
 def test_full_flag_compares_everything(start):
     sd = roster.sekolah("SD")
     pupil = roster.peserta_didik(sd, 5)
-    r1 = new_import()
-    all_from(r1)
-    issue()
-    run_pass()
+    first_pass()
     pupil.refresh_from_db()
     pupil.departed_at = clock.now()  # not by an import
     pupil.save()
@@ -113,10 +120,7 @@ def test_later_import_moves_departures_returns_and_closures_are_found(start):
     # A teacher at two schools: the main one closes, the other stays (rows unchanged).
     guru = roster.ptk(closing, "Guru Kelas", nama="Dua Sekolah")
     roster.ptk(sd2, "Guru Kelas", ptk_id=guru.ptk_id, induk=False, nama="Dua Sekolah")
-    r1 = new_import()
-    all_from(r1)
-    issue()
-    run_pass()
+    first_pass()
     for p in (mover, leaver, at_closing, guru):
         p.refresh_from_db()
     closing.refresh_from_db()
@@ -158,10 +162,7 @@ def test_held_province_is_looked_at_again(start, settings):
     settings.AKUN_LIFECYCLE_MAX_SHARE = 0.3
     sd = roster.sekolah("SD")
     pupils = [roster.peserta_didik(sd, 5, nama=f"Murid {i}") for i in range(4)]
-    r1 = new_import()
-    all_from(r1)
-    issue()
-    run_pass()
+    r1 = first_pass()
     r2 = new_import()
     for p in pupils[:2]:
         p.refresh_from_db()
@@ -178,10 +179,7 @@ def test_held_province_is_looked_at_again(start, settings):
 def test_mark_stops_before_an_import_still_running(start):
     sd = roster.sekolah("SD")
     a, b = roster.peserta_didik(sd, 5, nama="A"), roster.peserta_didik(sd, 5, nama="B")
-    r1 = new_import()
-    all_from(r1)
-    issue()
-    run_pass()
+    first_pass()
     r2 = new_import(status="running")  # started, not committed yet
     r3 = new_import()  # a later one that finished first
     a.refresh_from_db()
@@ -199,10 +197,7 @@ def test_mark_stops_before_an_import_still_running(start):
 def test_cancelled_schedule_is_looked_at_again_as_by_a_full_pass(start):
     sd = roster.sekolah("SD")
     pupil = roster.peserta_didik(sd, 5)
-    r1 = new_import()
-    all_from(r1)
-    issue()
-    run_pass()
+    first_pass()
     pupil.refresh_from_db()
     depart(pupil, new_import())
     run_pass()
@@ -264,10 +259,7 @@ def test_issuance_runs_only_when_someone_needs_an_account(start, monkeypatch):
     sd, smp = roster.sekolah("SD"), roster.sekolah("SMP")
     pupil, other = roster.peserta_didik(sd, 6), roster.peserta_didik(sd, 5, nama="Lain")
     stranger = roster.peserta_didik(sd, 5, nama="Tanpa Akun")
-    r1 = new_import()
-    all_from(r1)
-    issue()
-    run_pass()
+    first_pass()
     assert asked == [None]  # the first (full) pass: issuance over the whole roster
     asked.clear()
     runs = IssueRun.objects.count()

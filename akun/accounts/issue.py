@@ -47,6 +47,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from operator import itemgetter
 from typing import NamedTuple
 
 from django.conf import settings
@@ -364,15 +365,11 @@ def _stage_rows(kind: str, candidates: list[tuple], for_copy: bool):
     # Base order (a stable sort: ranks stay ascending), so that the counters and the
     # local_part index are written page by page: measured ~0.2 s less of the lock holder's
     # CPU per 30k-row batch than in candidate order, for ~0.03 s of sorting here.
-    rows.sort(key=_first)
+    rows.sort(key=itemgetter(0))
     counts: Counter = Counter()
     for _, sub, _, n in heads.values():
         counts[sub] += n
     return [row for _, row in rows], sorted(rank_of.items()), counts
-
-
-def _first(pair: tuple):
-    return pair[0]
 
 
 def _copy_chunks(lines: list[str], chunk_rows: int = 5_000) -> list[str]:
@@ -553,7 +550,7 @@ class _Preparer:
     worker also runs the statistics upkeep (ANALYZE), off the lock holder's path.
     """
 
-    def __init__(self, plan: list[tuple], stats: _TableStats):
+    def __init__(self, plan: list[Part], stats: _TableStats):
         self.plan = plan
         self.stats = stats
         self.added = 0  # accounts committed by this run so far (set by the main thread)
