@@ -9,6 +9,7 @@ from django.db import transaction
 
 from akun.accounts import crypto
 from akun.accounts.models import Account
+from akun.accounts.signals import state_changed
 from akun.audit import api as audit
 from akun.core import clock
 
@@ -66,6 +67,7 @@ def _change(account: Account, verb: str, *, actor: str, reason: str, apply) -> A
             npsn=sekolah.npsn if sekolah else "",
             kode_wilayah=sekolah.kode_wilayah if sekolah else "",
         )
+        state_changed.send(sender=Account, account=locked, verb=verb, before=before["state"])
     account.refresh_from_db()
     return account
 

@@ -1,5 +1,6 @@
-"""What other apps use of accounts (OEP-49): issuance, state changes, initial passwords,
-the operator's export and the eligibility explanation."""
+"""What other apps use of accounts (OEP-49): issuance, state changes (and `state_changed`,
+the signal each sends), initial passwords, the operator's export and the eligibility
+explanation."""
 
 from akun.accounts import crypto
 from akun.accounts.actions import (
@@ -19,6 +20,7 @@ from akun.accounts.export import Export, export_accounts_csv, neutralise
 from akun.accounts.issue import IssueResult, allocate_local_part, issue_accounts
 from akun.accounts.models import Account, IssueRun
 from akun.accounts.reencrypt import do_reencrypt_initial_passwords
+from akun.accounts.signals import state_changed
 from akun.accounts.userid import base_local_part
 
 
@@ -60,4 +62,5 @@ __all__ = [
     "get_initial_password",
     "issue_accounts",
     "neutralise",
+    "state_changed",
 ]

@@ -10,6 +10,7 @@ from akun.audit.api import record
 from akun.core import clock
 from akun.identity import terms
 from akun.identity.models import AccountRequest, ServiceSignIn, SessionGeneration
+from akun.sso import api as sso_api
 
 
 class ActivationOrderError(Exception):
@@ -95,8 +96,9 @@ def do_activate_account(account, new_password: str, *, actor: str):
 
 @transaction.atomic
 def do_change_password(account, new_password: str, *, actor: str, reason: str = ""):
-    """A new password for an active account (Akun Saya, or a reset with a code). Other
-    sessions end: Django ties each session to the password hash."""
+    """A new password for an active account (Akun Saya, or a reset with a code). Every
+    session of the account ends, half-finished resets included, and every SSO grant; the
+    caller may keep its own session (flow.keep_session)."""
     row = _locked(account)
     if row.state != "active":
         raise ActivationOrderError(f"account is {row.state}, not active")
@@ -104,6 +106,7 @@ def do_change_password(account, new_password: str, *, actor: str, reason: str = 
     row.set_password(new_password)
     row.save(update_fields=["password"])
     account.password = row.password
+    generation = end_every_session(row.pk, reason=reason or "password changed")
     record(
         "identity.change_password",
         actor=actor,
@@ -111,32 +114,56 @@ def do_change_password(account, new_password: str, *, actor: str, reason: str = 
         object_id=row.user_id,
         reason=reason,
         before={"password": "old"},
-        after={"password": "new"},
+        after={"password": "new", "session_generation": generation},
         **_scope(row),
     )
     return account
 
 
+def end_every_session(account_id: int, *, reason: str) -> int:
+    """Whatever is signed in as the account stops: its sessions at Akun, full or half-way
+    (activation, reset, new terms, appeal: flow and the middleware compare the generation
+    this bumps), and every SSO grant (sso's revoke_account_grants), which ends its OpenID
+    Connect and SAML sign-ins at Akun too, since those ride on the Akun session.
+
+    The one entry point for every event that must end them: call it inside the event's
+    transaction (its audit row records the event). Returns the new generation."""
+    with transaction.atomic():
+        now = clock.now()
+        gen, _ = SessionGeneration.objects.select_for_update().get_or_create(
+            account_id=account_id, defaults={"changed_at": now}
+        )
+        gen.generation += 1
+        gen.changed_at = now
+        gen.save(update_fields=["generation", "changed_at"])
+        sso_api.revoke_account_grants(account_id, reason=reason)
+    return gen.generation
+
+
+# Account transitions after which nothing signed in before may go on: leaving `active` or
+# `issued`, coming back (a session or token the bulk path left would revive), a reissue.
+ENDS_SESSIONS = {"suspend", "unsuspend", "deactivate", "reactivate", "delete", "reissue"}
+
+
+def end_sessions_on_state_change(sender, account, verb, **kwargs):
+    """Receiver of accounts' state_changed (connected in IdentityConfig.ready)."""
+    if verb in ENDS_SESSIONS:
+        end_every_session(account.pk, reason=f"accounts.{verb}")
+
+
 @transaction.atomic
 def do_sign_out_everywhere(account, *, actor: str) -> int:
-    now = clock.now()
-    gen, _ = SessionGeneration.objects.select_for_update().get_or_create(
-        account=account, defaults={"changed_at": now}
-    )
-    before = gen.generation
-    gen.generation += 1
-    gen.changed_at = now
-    gen.save(update_fields=["generation", "changed_at"])
+    generation = end_every_session(account.pk, reason="sign out everywhere")
     record(
         "identity.sign_out_everywhere",
         actor=actor,
         object_type="account",
         object_id=account.user_id,
-        before={"session_generation": before},
-        after={"session_generation": gen.generation},
+        before={"session_generation": generation - 1},
+        after={"session_generation": generation},
         **_scope(account),
     )
-    return gen.generation
+    return generation
 
 
 @transaction.atomic
@@ -214,4 +241,5 @@ __all__ = [
     "do_request_account",
     "do_set_recovery_contact",
     "do_sign_out_everywhere",
+    "end_every_session",
 ]

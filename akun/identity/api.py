@@ -9,9 +9,16 @@
 - services signed in to (Akun Saya's list, for SSO): `do_record_service_sign_in(account,
   service_id, service_name)` and the `ServiceSignIn` model.
 - the terms of use: `current_terms()`, `TERMS`.
+- ending everything signed in as an account (its sessions at Akun, half-finished activations
+  and resets, its SSO tokens): `end_every_session(account_id, *, reason)`, inside the
+  transaction of the event that demands it.
 """
 
-from akun.identity.actions import do_record_service_sign_in, do_sign_out_everywhere
+from akun.identity.actions import (
+    do_record_service_sign_in,
+    do_sign_out_everywhere,
+    end_every_session,
+)
 from akun.identity.flow import safe_next
 from akun.identity.masking import mask_email, mask_phone, normalize_phone
 from akun.identity.models import ServiceSignIn
@@ -29,6 +36,7 @@ __all__ = [
     "current_terms",
     "do_record_service_sign_in",
     "do_sign_out_everywhere",
+    "end_every_session",
     "mask_email",
     "mask_phone",
     "normalize_phone",

@@ -2,7 +2,9 @@
 
 An issued account (activation), an account with outdated terms, or a reset in progress holds
 only a `pending` marker in its session: request.user stays anonymous, so no other page can be
-reached until the steps are done. The marker expires after PENDING_SECONDS.
+reached until the steps are done. The marker expires after PENDING_SECONDS, and dies with
+every other session of the account when its session generation moves on (a reset, a new
+password, sign out everywhere: actions.end_every_session).
 """
 
 from django.contrib.auth import get_user_model, login
@@ -38,6 +40,7 @@ def start(request, account, purpose: str, next_url: str = "") -> None:
         "purpose": purpose,
         "since": clock.now().timestamp(),
         "next": safe_next(request, next_url),
+        "generation": _generation(account),
     }
 
 
@@ -50,7 +53,8 @@ def pending(request):
         request.session.pop(PENDING, None)
         return None, None, ""
     account = get_user_model().objects.filter(pk=data["account"]).first()
-    if account is None:
+    if account is None or data.get("generation", 0) != current_generation(account):
+        request.session.pop(PENDING, None)  # ended since (a reset, sign out everywhere)
         return None, None, ""
     return account, data["purpose"], data.get("next", "")
 
@@ -66,14 +70,22 @@ def current_generation(account) -> int:
     return gen.first() or 0
 
 
+def _generation(account) -> int:
+    """The account's session generation: as sign-in loaded it with the account, else read."""
+    known = getattr(account, "session_generation_now", False)
+    return (known or 0) if known is not False else current_generation(account)
+
+
+def keep_session(request, account) -> None:
+    """This session survives the end of the account's others (a password change here)."""
+    request.session[GENERATION] = current_generation(account)
+
+
 def complete(request, account) -> None:
     """A full session: only for an active account with the current terms."""
     request.session.pop(PENDING, None)
     login(request, account, backend=BACKEND)
-    known = getattr(account, "session_generation_now", False)
-    request.session[GENERATION] = (
-        (known or 0) if known is not False else current_generation(account)
-    )
+    request.session[GENERATION] = _generation(account)
     codes = getattr(account, "school_codes", None)  # loaded with the account at sign-in
     if codes is None:
         school = account.sekolah if account.sekolah_id else None

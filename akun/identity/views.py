@@ -206,10 +206,10 @@ def new_password_view(request):
                 actions.do_activate_account(account, password, actor=account.user_id)
                 messages.success(request, _("Your account is active. Welcome!"))
             else:
+                # Ends every other session and SSO grant of the account, other resets too.
                 actions.do_change_password(
                     account, password, actor=account.user_id, reason="reset with a code"
                 )
-                actions.do_sign_out_everywhere(account, actor=account.user_id)
                 messages.success(request, _("Your password has been changed."))
         except ValidationError as e:
             form.add_error("new_password", e)
@@ -340,7 +340,10 @@ def reset_start_view(request):
                     no_contact = account.person_type
                 else:
                     request.session.cycle_key()
-                    request.session[RESET_SESSION] = {"account": account.pk}
+                    request.session[RESET_SESSION] = {
+                        "account": account.pk,
+                        "generation": flow.current_generation(account),
+                    }
                     return redirect("identity:reset_contact")
     return render(
         request,
@@ -350,12 +353,18 @@ def reset_start_view(request):
 
 
 def _reset_account(request):
+    """The account of the reset in progress, unless its sessions have ended since it began
+    (another reset, the operator's among them)."""
     data = request.session.get(RESET_SESSION) or {}
     if not data.get("account"):
         return None, data
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.filter(pk=data["account"]).first(), data
+    account = get_user_model().objects.filter(pk=data["account"]).first()
+    if account is None or data.get("generation", 0) != flow.current_generation(account):
+        request.session.pop(RESET_SESSION, None)
+        return None, {}
+    return account, data
 
 
 @never_cache
@@ -381,8 +390,7 @@ def reset_contact_view(request):
             throttle.fail(pairs)  # each code sent counts: no flooding someone's phone
             c = found[form.cleaned_data["contact"]]
             otc, _code = codes.issue(account, OneTimeCode.Purpose.RESET, c.channel, c.destination)
-            request.session[RESET_SESSION] = {"account": account.pk, "code": otc.pk,
-                                              "masked": c.masked}  # fmt: skip
+            request.session[RESET_SESSION] = {**data, "code": otc.pk, "masked": c.masked}
             return redirect("identity:reset_code")
     return render(request, "identity/reset_contact.html", {"form": form})
 
@@ -464,6 +472,7 @@ def change_password_view(request):
                 form.add_error("new_password", e)
             else:
                 update_session_auth_hash(request, account)
+                flow.keep_session(request, account)  # the others have ended
                 messages.success(request, _("Your password has been changed."))
                 return redirect("identity:akun_saya")
     return render(request, "identity/change_password.html", {"form": form})

@@ -1,6 +1,7 @@
 """State changes of single sign-on: services, consents, keys, tokens. Atomic and audited."""
 
 import datetime as dt
+import logging
 import secrets
 
 from django.db import transaction
@@ -18,6 +19,8 @@ from akun.core import clock
 from akun.sso import keys
 from akun.sso.conf import ID_TOKEN_SECONDS
 from akun.sso.models import PERSONAL_CLAIMS, Consent, Service, SigningKey
+
+log = logging.getLogger(__name__)
 
 OIDC_SCOPES = {"openid", "profile", "email", "akun", "introspection"}
 KINDS = {
@@ -262,7 +265,8 @@ def _revoke_tokens(access_tokens, refresh_filter=None) -> int:
 
 
 def revoke_account_tokens(account, application=None) -> int:
-    """Every token of an account (at one service, or all): refresh tokens stop at once."""
+    """Every token of an account (at one service, or all): refresh tokens stop at once.
+    `account` is an Account or its primary key."""
     from django.db.models import Q
 
     at = AccessToken.objects.filter(user=account)
@@ -275,6 +279,22 @@ def revoke_account_tokens(account, application=None) -> int:
             user=account, **({"application": application} if application else {})
         ).delete()
         return _revoke_tokens(at, refresh_filter=rq)
+
+
+def revoke_account_grants(account_id: int, *, reason: str) -> int:
+    """Everything a service holds of the account at Akun ends: authorization codes not yet
+    exchanged, access and ID tokens (deleted), refresh tokens (revoked: presented later, one
+    is refused as a replay). Consents stay: they are the person's choice, not a session.
+
+    Called by identity's end_every_session, inside the transaction of the event (sign out
+    everywhere, a new password, a reset, a state change), so the tokens are dead by the
+    time its response goes out. The event's own audit row records it."""
+    with transaction.atomic():
+        n = revoke_account_tokens(account_id)
+        n += IDToken.objects.filter(user_id=account_id).delete()[0]  # none left behind
+    if n:
+        log.info("SSO grants of account %s revoked (%d): %s", account_id, n, reason)
+    return n
 
 
 @transaction.atomic

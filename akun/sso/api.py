@@ -1,6 +1,10 @@
 """What other apps use of single sign-on (OEP-49)."""
 
-from akun.sso.actions import do_revoke_service_access, revoke_account_tokens
+from akun.sso.actions import (
+    do_revoke_service_access,
+    revoke_account_grants,
+    revoke_account_tokens,
+)
 from akun.sso.keys import do_reencrypt_signing_keys
 from akun.sso.models import Consent, Service
 
@@ -26,6 +30,7 @@ def revoke_service(account, service_id: str, *, actor: str) -> bool:
 
 __all__ = [
     "do_reencrypt_signing_keys",
+    "revoke_account_grants",
     "revoke_account_tokens",
     "revoke_service",
     "services_for",

@@ -11,4 +11,5 @@ class SsoConfig(AppConfig):
 
         # pysaml2 touches a cipher mode that cryptography deprecated; not ours to fix.
         warnings.filterwarnings("ignore", message="CFB has been moved")
-        from akun.sso import signals  # noqa: F401  (connects the account-state receiver)
+        # An account's tokens end with its sessions: akun.identity's end_every_session calls
+        # api.revoke_account_grants (for accounts' state changes too).

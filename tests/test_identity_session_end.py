@@ -1,0 +1,144 @@
+"""Issue 12, point 4: a reset ends every half-finished session of the account.
+
+A thief who signed in with the old slip (activation pending), or who is part-way through a
+reset by code, must not finish after the operator resets the account (or after the owner
+finishes a reset by code): the pending session is dead, the account keeps the state and the
+password the reset gave it, and the owner's new slip works."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from akun.accounts import crypto
+from akun.identity import codes
+from akun.portal.actions import do_reset_password
+from tests.identity_support import make_school, make_student
+
+pytestmark = pytest.mark.django_db
+
+SLIP = "Kt4mPq7rXa"
+PW = "teh manis di sore hari"
+THIEF = "kunci rumah si pencuri"
+OWNER = "sepeda biru ke pasar"
+
+
+@pytest.fixture(autouse=True)
+def _send_at_once(monkeypatch):
+    """Codes are sent on commit; inside a test's transaction, send them at once."""
+    from types import SimpleNamespace
+
+    from django.db import transaction
+
+    shim = SimpleNamespace(atomic=transaction.atomic, on_commit=lambda fn, **kw: fn())
+    monkeypatch.setattr(codes, "transaction", shim)
+
+
+@pytest.fixture
+def school():
+    return make_school()
+
+
+def sign_in(client, user_id, password):
+    return client.post(reverse("identity:signin"), {"user_id": user_id, "password": password})
+
+
+def new_password(client, password):
+    return client.post(
+        reverse("identity:new_password"), {"new_password": password, "new_password2": password}
+    )
+
+
+def assert_reset_holds(account, slip):
+    """The account is as the operator's reset left it: issued, the new slip its password."""
+    account.refresh_from_db()
+    assert account.state == "issued"
+    assert crypto.check_initial_password(account.initial_password_enc, slip)
+    assert not account.has_usable_password()
+
+
+def owner_activates(client_class, account, slip):
+    owner = client_class()
+    r = sign_in(owner, account.user_id, slip)
+    assert r["Location"] == reverse("identity:terms")
+    owner.post(reverse("identity:terms"), {"accept": "on"})
+    r = new_password(owner, OWNER)
+    assert r["Location"] == reverse("identity:akun_saya")
+    account.refresh_from_db()
+    assert account.state == "active" and account.check_password(OWNER)
+
+
+def test_activation_past_the_terms_cannot_finish_after_the_operator_reset(client, school):
+    s = make_student(school)
+    assert sign_in(client, s.user_id, SLIP)["Location"] == reverse("identity:terms")
+    assert client.post(reverse("identity:terms"), {"accept": "on"})["Location"] == reverse(
+        "identity:new_password"
+    )
+    slip = do_reset_password(s, actor="operator@sekolah")
+    r = new_password(client, THIEF)
+    assert r.status_code == 302 and r["Location"] == reverse("identity:signin")
+    assert_reset_holds(s, slip)
+    assert "_auth_user_id" not in client.session
+    # The session stays dead: no step of the flow answers it any more.
+    assert client.get(reverse("identity:terms"))["Location"] == reverse("identity:signin")
+    assert new_password(client, THIEF)["Location"] == reverse("identity:signin")
+    assert_reset_holds(s, slip)
+    owner_activates(type(client), s, slip)
+
+
+def test_activation_at_the_terms_cannot_go_on_after_the_operator_reset(client, school):
+    s = make_student(school)
+    sign_in(client, s.user_id, SLIP)
+    slip = do_reset_password(s, actor="operator@sekolah")
+    r = client.post(reverse("identity:terms"), {"accept": "on"})
+    assert r["Location"] == reverse("identity:signin")
+    s.refresh_from_db()
+    assert s.terms_accepted_at is None
+    assert_reset_holds(s, slip)
+
+
+def start_reset_with_code(client, account, tgl="2012-03-09"):
+    r = client.post(reverse("identity:reset"), {"user_id": account.user_id, "tanggal_lahir": tgl})
+    assert r["Location"] == reverse("identity:reset_contact")
+    r = client.post(reverse("identity:reset_contact"), {"contact": "e0"})
+    assert r["Location"] == reverse("identity:reset_code")
+    return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+
+
+def test_reset_by_code_with_a_code_sent_before_the_operator_reset_cannot_go_on(client, school):
+    s = make_student(school, state="active", password=PW, recovery_email="siti.n@gmail.com")
+    code = start_reset_with_code(client, s)
+    slip = do_reset_password(s, actor="operator@sekolah")
+    r = client.post(reverse("identity:reset_code"), {"code": code})
+    assert r["Location"] == reverse("identity:reset")
+    assert new_password(client, THIEF)["Location"] == reverse("identity:signin")
+    assert_reset_holds(s, slip)
+    owner_activates(type(client), s, slip)
+
+
+def test_reset_by_code_at_the_new_password_cannot_finish_after_operator_reset(client, school):
+    s = make_student(school, state="active", password=PW, recovery_email="siti.n@gmail.com")
+    code = start_reset_with_code(client, s)
+    r = client.post(reverse("identity:reset_code"), {"code": code})
+    assert r["Location"] == reverse("identity:new_password")
+    slip = do_reset_password(s, actor="operator@sekolah")
+    r = new_password(client, THIEF)
+    assert r.status_code == 302 and r["Location"] == reverse("identity:signin")
+    assert_reset_holds(s, slip)
+
+
+def test_a_finished_reset_by_code_ends_the_other_pending_resets(client, school):
+    s = make_student(school, state="active", password=PW, recovery_email="siti.n@gmail.com")
+    thief = type(client)()
+    thief_code = start_reset_with_code(thief, s)
+    r = thief.post(reverse("identity:reset_code"), {"code": thief_code})
+    assert r["Location"] == reverse("identity:new_password")
+    code = start_reset_with_code(client, s)
+    client.post(reverse("identity:reset_code"), {"code": code})
+    assert new_password(client, OWNER)["Location"] == reverse("identity:akun_saya")
+    r = new_password(thief, THIEF)
+    assert r["Location"] == reverse("identity:signin")
+    s.refresh_from_db()
+    assert s.check_password(OWNER) and not s.check_password(THIEF)
+    assert client.get(reverse("identity:akun_saya")).status_code == 200  # the owner stays in
