@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 import pytest
 from authlib.integrations.base_client.errors import OAuthError
+from django.contrib.auth.hashers import make_password
 from django.core import mail
 from saml2.metadata import create_metadata_string
 
@@ -23,9 +24,12 @@ from akun.accounts.api import (
     do_suspend_account,
     do_unsuspend_account,
 )
+from akun.core import clock
+from akun.identity import terms
 from akun.portal.actions import do_reset_password
 from akun.sso import actions, keys
 from tests.identity_support import make_school, make_student
+from tests.lifecycle_support import lifecycle_settings  # noqa: F401
 from tests.sso_support import PASSWORD, Browser, RelyingParty, form_fields
 from tests.test_sso_oidc import sign_in_flow
 from tests.test_sso_saml import sp_config
@@ -221,3 +225,39 @@ def test_state_changed_without_the_signal_then_reactivated(world):
     do_reactivate_account(world.student, actor="test", reason="came back")
     assert_tokens_dead(rp, token)
     world.assert_no_sso_session(browser)
+
+
+@pytest.mark.usefixtures("lifecycle_settings")
+def test_roster_departure_and_return(live_server):
+    """The roster pass suspends a departed pupil and restores the account when the pupil is
+    back, both in bulk (no accounts transition): the return revives nothing."""
+    from akun.lifecycle.api import roster_pass
+    from akun.roster.api import PesertaDidik
+    from tests import test_accounts_support as roster
+    from tests.lifecycle_support import account_of, freeze, issue
+
+    freeze("2021-07-01")
+    base = World(live_server.url)
+    pupil = roster.peserta_didik(roster.sekolah("SD"), 5)
+    issue()
+    acct = account_of(pupil)
+    Account.objects.filter(pk=acct.pk).update(
+        state="active",
+        password=make_password(PASSWORD),
+        initial_password_enc=None,
+        activated_at=clock.now(),
+        terms_version=terms.current().version,
+        terms_accepted_at=clock.now(),
+    )
+    base.student = Account.objects.get(pk=acct.pk)
+    browser, rp, token = base.device()
+    PesertaDidik.objects.filter(pk=pupil.pk).update(departed_at=clock.now())
+    assert roster_pass(actor="test").total("schedule_departed") == 1
+    assert_tokens_dead(rp, token)
+    freeze("2021-07-20")
+    PesertaDidik.objects.filter(pk=pupil.pk).update(departed_at=None)
+    assert roster_pass(actor="test").total("back") == 1
+    assert Account.objects.get(pk=acct.pk).state == "active"
+    assert_tokens_dead(rp, token)
+    base.assert_no_sso_session(browser)
+    base.device()

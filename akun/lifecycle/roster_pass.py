@@ -393,6 +393,13 @@ def _apply(cur, run_id: int, actor: str, result: RuleResult) -> None:
         "WHERE id IN (SELECT account_id FROM lc_b WHERE new_state <> old_state)",
         p,
     )
+    # Back from this pass's suspension: nothing signed in before it (a session, an SSO
+    # token) comes back with the account. The few who return, one at a time.
+    from akun.identity.api import end_every_session
+
+    cur.execute("SELECT account_id FROM lc_b WHERE new_state <> old_state ORDER BY 1")
+    for (account_id,) in cur.fetchall():
+        end_every_session(account_id, reason="lifecycle.roster_back")
     q.audit_from(
         cur,
         "lc_b",
