@@ -291,6 +291,10 @@ def revoke_account_grants(account_id: int, *, reason: str) -> int:
     time its response goes out. The event's own audit row records it."""
     with transaction.atomic():
         n = revoke_account_tokens(account_id)
+        # A refresh that was rotating one of these tokens held its row: the statement above
+        # waited for it, and the pair it made shows only to a statement begun after. Later
+        # rotations find every live token revoked by this transaction.
+        n += revoke_account_tokens(account_id)
         n += IDToken.objects.filter(user_id=account_id).delete()[0]  # none left behind
     if n:
         log.info("SSO grants of account %s revoked (%d): %s", account_id, n, reason)
