@@ -142,3 +142,62 @@ def test_a_finished_reset_by_code_ends_the_other_pending_resets(client, school):
     s.refresh_from_db()
     assert s.check_password(OWNER) and not s.check_password(THIEF)
     assert client.get(reverse("identity:akun_saya")).status_code == 200  # the owner stays in
+
+
+def test_an_operator_reset_landing_during_the_last_step_still_wins(client, school, monkeypatch):
+    """The reset commits after the page checked the pending session but before the new
+    password is written: the activation checks the session again under the account's lock."""
+    from akun.identity import actions
+
+    s = make_student(school)
+    sign_in(client, s.user_id, SLIP)
+    client.post(reverse("identity:terms"), {"accept": "on"})
+    real, slips = actions.do_activate_account, []
+
+    def reset_first(account, *args, **kwargs):
+        slips.append(do_reset_password(account, actor="operator@sekolah"))
+        return real(account, *args, **kwargs)
+
+    monkeypatch.setattr(actions, "do_activate_account", reset_first)
+    r = new_password(client, THIEF)
+    assert r.status_code == 302 and r["Location"] == reverse("identity:signin")
+    assert_reset_holds(s, slips[0])
+
+
+def test_an_operator_reset_landing_during_the_code_check_still_wins(client, school, monkeypatch):
+    """The reset commits between the reset session's check and the start of the password
+    step: the new pending session belongs to the generation the code was asked under."""
+    s = make_student(school, state="active", password=PW, recovery_email="siti.n@gmail.com")
+    code = start_reset_with_code(client, s)
+    real, slips = codes.check, []
+
+    def reset_meanwhile(*args, **kwargs):
+        result = real(*args, **kwargs)
+        slips.append(do_reset_password(s, actor="operator@sekolah"))
+        return result
+
+    monkeypatch.setattr(codes, "check", reset_meanwhile)
+    client.post(reverse("identity:reset_code"), {"code": code})
+    for step in ("identity:terms", "identity:new_password"):
+        assert client.get(reverse(step))["Location"] == reverse("identity:signin")
+    r = new_password(client, THIEF)
+    assert r.status_code == 302 and r["Location"] == reverse("identity:signin")
+    assert_reset_holds(s, slips[0])
+
+
+def test_an_operator_reset_landing_during_a_reset_by_code_still_wins(client, school, monkeypatch):
+    from akun.identity import actions
+
+    s = make_student(school, state="active", password=PW, recovery_email="siti.n@gmail.com")
+    code = start_reset_with_code(client, s)
+    client.post(reverse("identity:reset_code"), {"code": code})
+    real, slips = actions.do_change_password, []
+
+    def reset_first(account, *args, **kwargs):
+        slips.append(do_reset_password(account, actor="operator@sekolah"))
+        return real(account, *args, **kwargs)
+
+    monkeypatch.setattr(actions, "do_change_password", reset_first)
+    r = new_password(client, THIEF)
+    assert r.status_code == 302 and r["Location"] == reverse("identity:signin")
+    assert_reset_holds(s, slips[0])

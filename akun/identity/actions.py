@@ -17,6 +17,11 @@ class ActivationOrderError(Exception):
     """Activation steps out of order (a password before the terms, or not `issued`)."""
 
 
+class SessionEnded(ActivationOrderError):
+    """The half-finished session doing this step has been ended (a reset, a new password,
+    sign out everywhere) since it began."""
+
+
 def _iso(value):
     return value.isoformat() if value else None
 
@@ -28,8 +33,18 @@ def _scope(account) -> dict:
     return {"npsn": sekolah.npsn, "kode_wilayah": sekolah.kode_wilayah}
 
 
-def _locked(account):
-    return get_user_model().objects.select_for_update().get(pk=account.pk)
+def _locked(account, session_generation=None):
+    """The account's row, locked. With the session generation a pending session began
+    under: refused if its sessions were ended since. Under the lock, so an end that commits
+    after the page checked the pending session (a reset holds the same lock) still wins."""
+    row = get_user_model().objects.select_for_update().get(pk=account.pk)
+    if session_generation is not None:
+        now = SessionGeneration.objects.filter(account_id=row.pk).values_list(
+            "generation", flat=True
+        )
+        if session_generation != (now.first() or 0):
+            raise SessionEnded(f"the sessions of {row.user_id} were ended meanwhile")
+    return row
 
 
 @transaction.atomic
@@ -55,15 +70,16 @@ def do_accept_terms(account, version: str, *, actor: str):
 
 
 @transaction.atomic
-def do_activate_account(account, new_password: str, *, actor: str):
+def do_activate_account(account, new_password: str, *, actor: str, session_generation=None):
     """issued -> active with a password of the holder's choosing; the initial password dies.
 
     Identity's rules come first: the account must be issued and have accepted the current
     terms (else ActivationOrderError), and the password must pass every rule (else
     ValidationError). The state change itself -- password set, initial password destroyed,
     state and dates, the `accounts.activate` audit row -- is accounts' do_activate_account,
-    the one place it happens. Identity adds its own audit row with the terms accepted."""
-    row = _locked(account)
+    the one place it happens. Identity adds its own audit row with the terms accepted.
+    `session_generation`: that of the pending session (else SessionEnded)."""
+    row = _locked(account, session_generation)
     if row.state != "issued":
         raise ActivationOrderError(f"account is {row.state}, not issued")
     if terms.needs_acceptance(row):
@@ -95,11 +111,14 @@ def do_activate_account(account, new_password: str, *, actor: str):
 
 
 @transaction.atomic
-def do_change_password(account, new_password: str, *, actor: str, reason: str = ""):
+def do_change_password(
+    account, new_password: str, *, actor: str, reason: str = "", session_generation=None
+):
     """A new password for an active account (Akun Saya, or a reset with a code). Every
     session of the account ends, half-finished resets included, and every SSO grant; the
-    caller may keep its own session (flow.keep_session)."""
-    row = _locked(account)
+    caller may keep its own session (flow.keep_session). `session_generation`: that of a
+    reset's pending session (else SessionEnded)."""
+    row = _locked(account, session_generation)
     if row.state != "active":
         raise ActivationOrderError(f"account is {row.state}, not active")
     validate_password(new_password, user=row)
@@ -233,6 +252,7 @@ def do_record_service_sign_in(account, service_id: str, service_name: str):
 
 __all__ = [
     "ActivationOrderError",
+    "SessionEnded",
     "ValidationError",
     "do_accept_terms",
     "do_activate_account",

@@ -33,14 +33,16 @@ def safe_next(request, url: str | None) -> str:
     return ""
 
 
-def start(request, account, purpose: str, next_url: str = "") -> None:
+def start(request, account, purpose: str, next_url: str = "", generation=None) -> None:
+    """`generation`: the session generation the steps so far were checked under (a reset's
+    code), else the account's as sign-in read it."""
     request.session.cycle_key()  # no session fixation across the password step
     request.session[PENDING] = {
         "account": account.pk,
         "purpose": purpose,
         "since": clock.now().timestamp(),
         "next": safe_next(request, next_url),
-        "generation": _generation(account),
+        "generation": _generation(account) if generation is None else generation,
     }
 
 
@@ -57,6 +59,15 @@ def pending(request):
         request.session.pop(PENDING, None)  # ended since (a reset, sign out everywhere)
         return None, None, ""
     return account, data["purpose"], data.get("next", "")
+
+
+def pending_generation(request) -> int:
+    """The session generation the pending session began under (checked by pending())."""
+    return (request.session.get(PENDING) or {}).get("generation", 0)
+
+
+def end_pending(request) -> None:
+    request.session.pop(PENDING, None)
 
 
 def set_purpose(request, purpose: str) -> None:

@@ -201,18 +201,29 @@ def new_password_view(request):
     form = NewPasswordForm(request.POST or None, account=account)
     if request.method == "POST" and form.is_valid():
         password = form.cleaned_data["new_password"]
+        generation = flow.pending_generation(request)  # checked again under the row lock
         try:
             if purpose == flow.ACTIVATE:
-                actions.do_activate_account(account, password, actor=account.user_id)
+                actions.do_activate_account(
+                    account, password, actor=account.user_id, session_generation=generation
+                )
                 messages.success(request, _("Your account is active. Welcome!"))
             else:
                 # Ends every other session and SSO grant of the account, other resets too.
                 actions.do_change_password(
-                    account, password, actor=account.user_id, reason="reset with a code"
+                    account,
+                    password,
+                    actor=account.user_id,
+                    reason="reset with a code",
+                    session_generation=generation,
                 )
                 messages.success(request, _("Your password has been changed."))
         except ValidationError as e:
             form.add_error("new_password", e)
+        except actions.ActivationOrderError:
+            # Ended meanwhile (a reset, sign out everywhere) or no longer in the right state.
+            flow.end_pending(request)
+            return redirect("identity:signin")
         else:
             flow.complete(request, account)
             return redirect(next_url or reverse("identity:akun_saya"))
@@ -407,10 +418,12 @@ def reset_code_view(request):
         )
         if check is codes.Check.OK:
             request.session.pop(RESET_SESSION, None)
+            # Under the generation the reset began with: a reset landing meanwhile ends it.
+            generation = data.get("generation", 0)
             if account.state == "issued":
-                flow.start(request, account, flow.ACTIVATE)
+                flow.start(request, account, flow.ACTIVATE, generation=generation)
                 return redirect("identity:terms")
-            flow.start(request, account, flow.RESET)
+            flow.start(request, account, flow.RESET, generation=generation)
             return redirect("identity:new_password")
         form.add_error("code", _code_error(check, data["code"]))
     return render(
