@@ -186,7 +186,7 @@ def _env_count(name: str, default: int) -> int:
 # right (what the client itself sends is further left and never used).
 AKUN_TRUSTED_PROXY_COUNT = _env_count("AKUN_TRUSTED_PROXY_COUNT", 1)
 # Budgets of the lookups that answer whether personal data match (akun.identity.throttle):
-# Cek Akun lookups, and failed reset starts, over the whole platform and per school (NPSN).
+# Cek Akun lookups and reset starts, over the whole platform and per school (NPSN).
 AKUN_CEK_AKUN_PER_HOUR = _env_count("AKUN_CEK_AKUN_PER_HOUR", 10000)
 AKUN_CEK_AKUN_PER_SCHOOL_PER_DAY = _env_count("AKUN_CEK_AKUN_PER_SCHOOL_PER_DAY", 100)
 AKUN_RESET_PER_HOUR = _env_count("AKUN_RESET_PER_HOUR", 10000)

@@ -253,3 +253,28 @@ def test_ipv6_addresses_share_a_key_per_64_ipv4_per_address():
     assert key(throttle.CEK_AKUN, "203.0.113.1") != key(throttle.CEK_AKUN, "203.0.113.2")
     assert key(throttle.CEK_AKUN, "::ffff:203.0.113.1") == key(throttle.CEK_AKUN, "203.0.113.1")
     assert key(throttle.CEK_AKUN, "not an address") == "cek:ip:not an address"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_lookups_do_not_overrun_a_budget(store, settings):
+    """28 addresses at once against a budget of 5: five answers, however the tries interleave."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from django.db import connection
+
+    settings.AKUN_CEK_AKUN_PER_SCHOOL_PER_DAY = 5
+    barrier = Barrier(28)
+
+    def lookup(i):
+        try:
+            barrier.wait()
+            return throttle.spend(throttle.cek_akun_pairs("20104321", f"198.51.100.{i + 1}"))
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(28) as pool:
+        results = list(pool.map(lookup, range(28)))
+    answered = [r for r in results if r is None]
+    assert len(answered) == 5
+    assert all(r[0].name == throttle.cek_akun_school().name for r in results if r is not None)

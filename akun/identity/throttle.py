@@ -269,8 +269,9 @@ def _canonical_address(value: str) -> str:
 
 # --- Budgets: what an outsider may ask, whoever and wherever they are -------------------------
 # Cek Akun and the reset start answer whether a name, school and birth date (or a user ID and
-# birth date) match: an oracle. Limits per address do not stop many addresses, so each also
-# has a budget over the whole platform per hour and one per school (NPSN) per day.
+# birth date) match: an oracle. Limits per address do not stop many addresses, so every try of
+# either also counts against a budget over the whole platform per hour and one per school
+# (NPSN) per day.
 
 CEK_AKUN_ALL_KEY = "cekall:all"
 RESET_ALL_KEY = "resetall:all"
@@ -311,6 +312,16 @@ def cek_akun_pairs(npsn: str, address: str) -> list[tuple[str, Policy]]:
         (school_key(school, npsn), school),
         (address_key(CEK_AKUN, address), CEK_AKUN),
     ]
+
+
+def reset_budget_pairs(npsn: str) -> list[tuple[str, Policy]]:
+    """A reset start's budgets: the platform's, and the school's of the account (none for a
+    user ID that does not exist)."""
+    pairs = [(RESET_ALL_KEY, reset_all())]
+    if npsn:
+        school = reset_school()
+        pairs.append((school_key(school, npsn), school))
+    return pairs
 
 
 def refusal(pairs: list[tuple[str, Policy]]) -> tuple[Policy, Decision] | None:

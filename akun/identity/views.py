@@ -368,19 +368,17 @@ def reset_start_view(request):
     error, no_contact = "", None
     if request.method == "POST" and form.is_valid():
         uid = signin.normalize_user_id(form.cleaned_data["user_id"])
-        pairs = [(throttle.RESET_ALL_KEY, throttle.reset_all()), *_reset_pairs(request, uid)]
+        pairs = _reset_pairs(request, uid)
         refused = throttle.refusal(pairs)
         account = None
         if not refused:
             from django.contrib.auth import get_user_model
 
             account = get_user_model().objects.filter(user_id=uid).first()
-            if account is not None and account.sekolah_id:
-                # The school's budget, before the birth date is compared: no walking a
-                # school's accounts from many addresses.
-                school = throttle.reset_school()
-                pairs.append((throttle.school_key(school, account.sekolah.npsn), school))
-                refused = throttle.refusal(pairs[-1:])
+            # Every try counts against the platform's and the school's budgets, before the
+            # birth date is compared: no walking a school's accounts from many addresses.
+            npsn = account.sekolah.npsn if account is not None and account.sekolah_id else ""
+            refused = throttle.spend(throttle.reset_budget_pairs(npsn))
         if refused:
             error = _reset_refusal_text(*refused)
         else:
