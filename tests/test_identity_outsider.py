@@ -237,6 +237,9 @@ def test_spoofed_x_forwarded_for_is_still_throttled(store, client, settings):
         ("6.6.6.6, 203.0.113.9:51000", 1, "203.0.113.9"),
         ("6.6.6.6, ::ffff:203.0.113.9", 1, "203.0.113.9"),
         ("", 1, "10.0.0.2"),  # no header: the peer
+        (" , ,", 1, "10.0.0.2"),
+        ("6.6.6.6, bad\x00<b>\xff' or 1=1", 1, "bad??b????or?1?1"),  # never stored as sent
+        ("x" * 500, 1, "x" * 64),
     ],
 )
 def test_client_address_is_what_the_trusted_proxies_saw(settings, header, count, expected):

@@ -12,6 +12,7 @@ State lives in the database (model Throttle) unless AKUN_REDIS_URL is set.
 import datetime as dt
 import ipaddress
 import math
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -264,7 +265,7 @@ def _canonical_address(value: str) -> str:
         except ValueError:
             continue
         return str(getattr(ip, "ipv4_mapped", None) or ip)
-    return value[:64]
+    return re.sub(r"[^0-9A-Za-z.:%-]", "?", value[:64])  # not an address: nothing odd stored
 
 
 # --- Budgets: what an outsider may ask, whoever and wherever they are -------------------------
