@@ -173,6 +173,24 @@ SESSION_ENGINE = "akun.identity.sessions"
 AKUN_REDIS_URL = os.environ.get("AKUN_REDIS_URL", "")
 # The header a trusted reverse proxy sets to the client address (e.g. HTTP_X_REAL_IP).
 AKUN_TRUSTED_PROXY_HEADER = os.environ.get("AKUN_TRUSTED_PROXY_HEADER", "")
+
+
+def _env_count(name: str, default: int) -> int:
+    value = os.environ.get(name, str(default)).strip()
+    if not value.isdigit() or int(value) < 1:
+        raise ImproperlyConfigured(f"{name} must be a whole number of 1 or more, not {value!r}.")
+    return int(value)
+
+
+# How many trusted proxies append to X-Forwarded-For: the client is that many hops from the
+# right (what the client itself sends is further left and never used).
+AKUN_TRUSTED_PROXY_COUNT = _env_count("AKUN_TRUSTED_PROXY_COUNT", 1)
+# Budgets of the lookups that answer whether personal data match (akun.identity.throttle):
+# Cek Akun lookups and reset starts, over the whole platform and per school (NPSN).
+AKUN_CEK_AKUN_PER_HOUR = _env_count("AKUN_CEK_AKUN_PER_HOUR", 10000)
+AKUN_CEK_AKUN_PER_SCHOOL_PER_DAY = _env_count("AKUN_CEK_AKUN_PER_SCHOOL_PER_DAY", 100)
+AKUN_RESET_PER_HOUR = _env_count("AKUN_RESET_PER_HOUR", 10000)
+AKUN_RESET_PER_SCHOOL_PER_DAY = _env_count("AKUN_RESET_PER_SCHOOL_PER_DAY", 100)
 AKUN_SMS_SENDER = os.environ.get("AKUN_SMS_SENDER", "akun.identity.sms.FileSmsSender")
 EMAIL_BACKEND = os.environ.get(
     "AKUN_EMAIL_BACKEND",

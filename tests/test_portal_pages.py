@@ -74,12 +74,13 @@ def test_account_list_search_and_filters(opc, world):
         "Guru Satu",
         "Operator Sekolah",
     }
-    assert _names(opc.get(url, {"q": "siti"}).content.decode()) == ["Siti Nurhaliza"]
-    assert _names(opc.get(url, {"q": "0012345678"}).content.decode()) == ["Siti Nurhaliza"]
-    assert _names(opc.get(url, {"q": "budisantoso12"}).content.decode()) == ["Budi Santoso"]
-    assert _names(opc.get(url, {"q": "6543210987654321"}).content.decode()) == ["Guru Satu"]
-    assert _names(opc.get(url, {"q": "Dewi"}).content.decode()) == []  # school B's
-    assert _names(opc.get(url, {"q": "0099999999"}).content.decode()) == []
+    assert _names(opc.post(url, {"q": "siti"}).content.decode()) == ["Siti Nurhaliza"]
+    assert _names(opc.post(url, {"q": "0012345678"}).content.decode()) == ["Siti Nurhaliza"]
+    assert _names(opc.post(url, {"q": "budisantoso12"}).content.decode()) == ["Budi Santoso"]
+    assert _names(opc.post(url, {"q": "6543210987654321"}).content.decode()) == ["Guru Satu"]
+    assert _names(opc.post(url, {"q": "Dewi"}).content.decode()) == []  # school B's
+    assert _names(opc.post(url, {"q": "0099999999"}).content.decode()) == []
+    assert _names(opc.post(url, {"q": "ahmad", "rombel": "5A"}).content.decode()) == ["Ahmad Fauzi"]
     assert set(_names(opc.get(url, {"rombel": "5A"}).content.decode())) == {
         "Siti Nurhaliza",
         "Ahmad Fauzi",
@@ -98,6 +99,48 @@ def test_account_list_is_paginated(opc, world):
     assert "rombel=4C&amp;page=2" in body
     body = opc.get(f"/operator/sekolah/{NPSN}/akun", {"rombel": "4C", "page": 2}).content.decode()
     assert len(_names(body)) == 10
+
+
+def _forms(body):
+    """(method, the form's HTML) of every form of a page."""
+    return [
+        (m.lower(), f) for m, f in re.findall(r'<form[^>]*method="(\w+)"(.*?)</form>', body, re.S)
+    ]
+
+
+def test_searches_by_personal_identifiers_never_put_them_in_a_url(opc, world):
+    """A NISN, NIK or name in a query string lands in access logs, proxies and history: the
+    searches are POSTs, a query string is not searched, and no link carries one."""
+    for path in (f"/operator/sekolah/{NPSN}/akun", f"/operator/sekolah/{NPSN}/kenapa"):
+        body = opc.get(path).content.decode()
+        searches = [(m, f) for m, f in _forms(body) if 'name="q"' in f]
+        assert searches and all(m == "post" for m, _ in searches), path
+        assert all("csrfmiddlewaretoken" in f for _, f in searches)
+        # An old link or bookmark with ?q= is not searched, nor put in the search field.
+        body = opc.get(path, {"q": "0012345678"}).content.decode()
+        assert 'value="0012345678"' not in body and "Berhak" not in body
+    body = opc.get(f"/operator/sekolah/{NPSN}/akun", {"q": "0012345678"}).content.decode()
+    assert len(_names(body)) == 5  # the whole list, unfiltered
+    # The account page asks "why" with a POST of the NISN, not a link holding it.
+    body = opc.get(f"/operator/sekolah/{NPSN}/akun/{world['s1'].pk}").content.decode()
+    assert "NISN" in body or "0012345678" in body
+    assert not re.search(r'href="[^"]*\?[^"]*(0012345678|Siti|q=)', body)
+    why = re.search(rf'<form method="post" action="/operator/sekolah/{NPSN}/kenapa".*?</form>',
+                    body, re.S)  # fmt: skip
+    assert why and 'name="q" value="0012345678"' in why.group(0)
+
+
+def test_account_search_pages_by_post_keeping_the_search(opc, world):
+    for i in range(60):
+        ps.student(world["a"], f"Murid {i:02d}", f"murid{i}", rombel="4C")
+    url = f"/operator/sekolah/{NPSN}/akun"
+    body = opc.post(url, {"q": "murid"}).content.decode()
+    assert len(_names(body)) == 50 and "60 akun" in body
+    nav = re.search(r'<nav class="pages".*?</nav>', body, re.S).group(0)
+    assert 'method="post"' in nav and 'name="q" value="murid"' in nav
+    assert 'name="page" value="2"' in nav and "?" not in nav
+    body = opc.post(url, {"q": "murid", "page": "2"}).content.decode()
+    assert len(_names(body)) == 10 and all(n.startswith("Murid") for n in _names(body))
 
 
 def test_csv_is_the_accounts_export_and_can_be_one_class(opc, world):
@@ -209,17 +252,17 @@ def test_reset_refused_for_a_suspended_account(opc, world):
 
 def test_why_no_account_by_nisn_name_and_nuptk_at_this_school_only(opc, world):
     url = f"/operator/sekolah/{NPSN}/kenapa"
-    body = opc.get(url, {"q": "0012345678"}).content.decode()
+    body = opc.post(url, {"q": "0012345678"}).content.decode()
     assert "Siti Nurhaliza" in body and "sitinurhaliza7@sd.belajar.test" in body
     assert "Berhak" in body
-    body = opc.get(url, {"q": "fauzi"}).content.decode()
+    body = opc.post(url, {"q": "fauzi"}).content.decode()
     assert "Ahmad Fauzi" in body and "ahmadfauzi3" in body
-    body = opc.get(url, {"q": "6543210987654321"}).content.decode()
+    body = opc.post(url, {"q": "6543210987654321"}).content.decode()
     assert "Guru Satu" in body and "gurusatu" in body
-    body = opc.get(url, {"q": "0099999999"}).content.decode()  # school B's student
+    body = opc.post(url, {"q": "0099999999"}).content.decode()  # school B's student
     assert 'id="no-match"' in body and "Dewi" not in body
     opc.post("/i18n/setlang/", {"language": "en", "next": url})
-    body = opc.get(url, {"q": "0012345678"}).content.decode()
+    body = opc.post(url, {"q": "0012345678"}).content.decode()
     assert "Eligible" in body and "Why no account?" in body
 
 

@@ -10,7 +10,9 @@ State lives in the database (model Throttle) unless AKUN_REDIS_URL is set.
 """
 
 import datetime as dt
+import ipaddress
 import math
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -158,7 +160,8 @@ class RedisStore:
 
     def fail(self, key: str, policy: Policy) -> State:
         now = clock.now()
-        failures = self._fail(keys=[self._k(key)], args=[now.timestamp(), policy.window, _ttl()])
+        ttl = max(_ttl(), policy.window + policy.lock_seconds)  # a day-long budget lives a day
+        failures = self._fail(keys=[self._k(key)], args=[now.timestamp(), policy.window, ttl])
         return State(int(failures), now)
 
     def clear(self, key: str) -> None:
@@ -182,7 +185,19 @@ def account_key(user_id: str) -> str:
 
 
 def address_key(policy: Policy, address: str) -> str:
-    return f"{policy.name}:ip:{address}"
+    return f"{policy.name}:ip:{address_network(address)}"
+
+
+def address_network(address: str) -> str:
+    """What one client controls: an IPv4 address, or an IPv6 /64 (a home or a phone gets a
+    whole /64 and can pick any address in it)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6 and ip.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(getattr(ip, "ipv4_mapped", None) or ip)
 
 
 def check(pairs: list[tuple[str, Policy]]) -> Decision:
@@ -223,9 +238,113 @@ def clear(key: str) -> None:
 
 
 def client_address(request) -> str:
-    """The client's address. Behind a proxy, set AKUN_TRUSTED_PROXY_HEADER (e.g.
-    HTTP_X_REAL_IP) to the header the proxy sets; never trust X-Forwarded-For blindly."""
+    """The client's address. Behind proxies, AKUN_TRUSTED_PROXY_HEADER names the header they
+    set (HTTP_X_REAL_IP, or HTTP_X_FORWARDED_FOR) and AKUN_TRUSTED_PROXY_COUNT how many there
+    are. Each proxy appends the address it saw to X-Forwarded-For, after whatever the client
+    sent: the address is the COUNT-th from the right, never the client-supplied first hop."""
     header = getattr(settings, "AKUN_TRUSTED_PROXY_HEADER", "")
-    if header and request.META.get(header):
-        return request.META[header].split(",")[0].strip()[:64]
-    return request.META.get("REMOTE_ADDR", "")[:64]
+    hops = [h.strip() for h in request.META.get(header, "").split(",")] if header else []
+    hops = [h for h in hops if h]
+    if hops:
+        count = max(1, int(getattr(settings, "AKUN_TRUSTED_PROXY_COUNT", 1)))
+        # Fewer hops than proxies: every hop was written by a proxy; the first is the client.
+        return _canonical_address(hops[-count] if len(hops) >= count else hops[0])
+    return _canonical_address(request.META.get("REMOTE_ADDR", ""))
+
+
+def _canonical_address(value: str) -> str:
+    """One spelling per address (2001:DB8:0::1 is 2001:db8::1), without a port."""
+    candidates = [value]
+    if value.startswith("[") and "]" in value:  # [v6]:port
+        candidates.append(value[1 : value.index("]")])
+    elif value.count(":") == 1:  # v4:port
+        candidates.append(value.split(":")[0])
+    for candidate in candidates:
+        try:
+            ip = ipaddress.ip_address(candidate)
+        except ValueError:
+            continue
+        return str(getattr(ip, "ipv4_mapped", None) or ip)
+    return re.sub(r"[^0-9A-Za-z.:%-]", "?", value[:64])  # not an address: nothing odd stored
+
+
+# --- Budgets: what an outsider may ask, whoever and wherever they are -------------------------
+# Cek Akun and the reset start answer whether a name, school and birth date (or a user ID and
+# birth date) match: an oracle. Limits per address do not stop many addresses, so every try of
+# either also counts against a budget over the whole platform per hour and one per school
+# (NPSN) per day.
+
+CEK_AKUN_ALL_KEY = "cekall:all"
+RESET_ALL_KEY = "resetall:all"
+
+
+def budget(name: str, limit: int, seconds: int) -> Policy:
+    """`limit` tries, then closed until `seconds` after the last one."""
+    return Policy(name, free=limit, base_delay=0, max_delay=0, lock_after=limit,
+                  lock_seconds=seconds, window=seconds)  # fmt: skip
+
+
+def cek_akun_all() -> Policy:
+    return budget("cekall", settings.AKUN_CEK_AKUN_PER_HOUR, 3600)
+
+
+def cek_akun_school() -> Policy:
+    return budget("ceknpsn", settings.AKUN_CEK_AKUN_PER_SCHOOL_PER_DAY, 86400)
+
+
+def reset_all() -> Policy:
+    return budget("resetall", settings.AKUN_RESET_PER_HOUR, 3600)
+
+
+def reset_school() -> Policy:
+    return budget("resetnpsn", settings.AKUN_RESET_PER_SCHOOL_PER_DAY, 86400)
+
+
+def school_key(policy: Policy, npsn: str) -> str:
+    return f"{policy.name}:{npsn.strip()[:16]}"
+
+
+def cek_akun_pairs(npsn: str, address: str) -> list[tuple[str, Policy]]:
+    """A Cek Akun lookup's keys, in the order their refusals are told: the platform's budget,
+    the school's, the client's."""
+    school = cek_akun_school()
+    return [
+        (CEK_AKUN_ALL_KEY, cek_akun_all()),
+        (school_key(school, npsn), school),
+        (address_key(CEK_AKUN, address), CEK_AKUN),
+    ]
+
+
+def reset_budget_pairs(npsn: str) -> list[tuple[str, Policy]]:
+    """A reset start's budgets: the platform's, and the school's of the account (none for a
+    user ID that does not exist)."""
+    pairs = [(RESET_ALL_KEY, reset_all())]
+    if npsn:
+        school = reset_school()
+        pairs.append((school_key(school, npsn), school))
+    return pairs
+
+
+def refusal(pairs: list[tuple[str, Policy]]) -> tuple[Policy, Decision] | None:
+    """The first pair (in the given order) that refuses a try now, with its decision."""
+    states = store().get_many([k for k, _ in pairs])
+    now = clock.now()
+    for key, policy in pairs:
+        d = decide(states.get(key, State()), policy, now)
+        if not d.allowed:
+            return policy, d
+    return None
+
+
+def spend(pairs: list[tuple[str, Policy]]) -> tuple[Policy, Decision] | None:
+    """For tries that all count (Cek Akun): the first refusal, or else the try counted against
+    every pair. A try that raced others past a budget's last slot is refused as well."""
+    refused = refusal(pairs)
+    if refused:
+        return refused
+    s, now = store(), clock.now()
+    for key, policy in pairs:
+        state = s.fail(key, policy)
+        if state.failures > policy.lock_after:
+            return policy, decide(state, policy, now)
+    return None

@@ -237,6 +237,35 @@ def new_password_view(request):
 # --- Cek Akun -----------------------------------------------------------------------------
 
 
+def _minutes(wait: int) -> int:
+    return max(1, (wait + 59) // 60)
+
+
+def _cek_refusal_text(policy, decision) -> str:
+    if policy.name == throttle.cek_akun_all().name:
+        n = _minutes(decision.wait)
+        return ngettext(
+            "Cek Akun is receiving very many requests right now, so it is paused for a while to "
+            "protect students' data. Please try again in about %(n)d minute. Your school "
+            "operator can also tell you your user ID.",
+            "Cek Akun is receiving very many requests right now, so it is paused for a while to "
+            "protect students' data. Please try again in about %(n)d minutes. Your school "
+            "operator can also tell you your user ID.",
+            n,
+        ) % {"n": n}
+    if policy.name == throttle.cek_akun_school().name:
+        return _(
+            "There have been too many lookups for this school today, so Cek Akun is paused for "
+            "it to protect its students' data. Please try again tomorrow, or ask your school "
+            "operator: they can see your user ID."
+        )
+    return ngettext(
+        "Too many lookups from your connection. Wait %(n)d second and try again.",
+        "Too many lookups from your connection. Wait %(n)d seconds and try again.",
+        decision.wait,
+    ) % {"n": decision.wait}
+
+
 def _cek_pairs(request):
     addr = throttle.client_address(request)
     return [(throttle.address_key(throttle.CEK_AKUN, addr), throttle.CEK_AKUN)]
@@ -247,16 +276,14 @@ def cek_akun_view(request):
     form = CekAkunForm(request.POST or None)
     result, error = None, ""
     if request.method == "POST" and form.is_valid():
-        decision = throttle.check(_cek_pairs(request))
-        if not decision.allowed:
-            error = ngettext(
-                "Too many lookups from your connection. Wait %(n)d second and try again.",
-                "Too many lookups from your connection. Wait %(n)d seconds and try again.",
-                decision.wait,
-            ) % {"n": decision.wait}
+        d = form.cleaned_data
+        # Every lookup counts against harvesting: per client, per school and in all.
+        refused = throttle.spend(
+            throttle.cek_akun_pairs(d["npsn"], throttle.client_address(request))
+        )
+        if refused:
+            error = _cek_refusal_text(*refused)
         else:
-            throttle.fail(_cek_pairs(request))  # every lookup counts against harvesting
-            d = form.cleaned_data
             result = selfservice.cek_akun(d["role"], d["npsn"], d["nama"], d["tanggal_lahir"])
             if not result.accounts:
                 request.session[CEK_SESSION] = {
@@ -317,6 +344,27 @@ def request_account_view(request):
 # --- Reset password -----------------------------------------------------------------------
 
 
+def _reset_refusal_text(policy, decision) -> str:
+    if policy.name == throttle.reset_all().name:
+        n = _minutes(decision.wait)
+        return ngettext(
+            "Password reset is receiving very many requests right now, so it is paused for a "
+            "while. Please try again in about %(n)d minute, or ask your school operator to "
+            "reset your password.",
+            "Password reset is receiving very many requests right now, so it is paused for a "
+            "while. Please try again in about %(n)d minutes, or ask your school operator to "
+            "reset your password.",
+            n,
+        ) % {"n": n}
+    if policy.name == throttle.reset_school().name:
+        return _(
+            "There have been too many attempts for accounts of this school today, so password "
+            "reset is paused for them. Please try again tomorrow, or ask your school operator "
+            "to reset your password."
+        )
+    return _wait_text(decision.wait, decision.locked)
+
+
 def _reset_pairs(request, user_id=""):
     addr = throttle.client_address(request)
     pairs = [(throttle.address_key(throttle.RESET, addr), throttle.RESET)]
@@ -332,13 +380,19 @@ def reset_start_view(request):
     if request.method == "POST" and form.is_valid():
         uid = signin.normalize_user_id(form.cleaned_data["user_id"])
         pairs = _reset_pairs(request, uid)
-        decision = throttle.check(pairs)
-        if not decision.allowed:
-            error = _wait_text(decision.wait, decision.locked)
-        else:
+        refused = throttle.refusal(pairs)
+        account = None
+        if not refused:
             from django.contrib.auth import get_user_model
 
             account = get_user_model().objects.filter(user_id=uid).first()
+            # Every try counts against the platform's and the school's budgets, before the
+            # birth date is compared: no walking a school's accounts from many addresses.
+            npsn = account.sekolah.npsn if account is not None and account.sekolah_id else ""
+            refused = throttle.spend(throttle.reset_budget_pairs(npsn))
+        if refused:
+            error = _reset_refusal_text(*refused)
+        else:
             facts = people.facts(account) if account else None
             if not facts or facts.tanggal_lahir != form.cleaned_data["tanggal_lahir"]:
                 throttle.fail(pairs)

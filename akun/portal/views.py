@@ -230,7 +230,16 @@ def school_view(request, npsn):
 @admin_view
 def accounts_view(request, npsn):
     sekolah, ids = school_or_404(request, npsn)
-    form = AccountFilterForm(request.GET or None, rombels=queries.rombels(ids))
+    # A search by name, NISN or NUPTK is a POST: in a URL it would land in access logs,
+    # proxies and browser history. Links keep the other filters (?state=issued); a ?q= is
+    # not searched.
+    posted = request.method == "POST"
+    params = request.POST.copy() if posted else request.GET.copy()
+    params.pop("csrfmiddlewaretoken", None)
+    if not posted:
+        params.pop("q", None)
+    page_number = params.pop("page", [None])[-1]
+    form = AccountFilterForm(params or None, rombels=queries.rombels(ids))
     data = form.cleaned_data if form.is_valid() else {}
     qs = queries.account_list(
         ids,
@@ -239,9 +248,7 @@ def accounts_view(request, npsn):
         rombel=data.get("rombel", ""),
         state=data.get("state", ""),
     )
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    page = Paginator(qs, PAGE_SIZE).get_page(page_number)
     return render(
         request,
         "portal/accounts.html",
@@ -249,7 +256,8 @@ def accounts_view(request, npsn):
             **_nav(request, sekolah, "accounts"),
             "form": form,
             "page": page,
-            "query": params.urlencode(),
+            "query": "" if posted else params.urlencode(),
+            "post_fields": [(k, v) for k, v in data.items() if v] if posted else None,
         },
     )
 
@@ -373,7 +381,7 @@ def download_pdf_view(request, npsn):
 @admin_view
 def why_view(request, npsn):
     sekolah, ids = school_or_404(request, npsn)
-    form = WhyForm(request.GET or None)
+    form = WhyForm(request.POST or None)  # a NIK or NISN is never put in a URL
     answers = None
     if form.is_valid():
         answers = explain.at_school(form.cleaned_data["q"], sekolah, ids, lang=get_language())

@@ -228,6 +228,27 @@ ID = {
     "You have signed out of all sessions, on every device.": "Anda telah keluar dari semua "
     "sesi, di semua perangkat.",
     "The contact is confirmed and saved.": "Kontak sudah dikonfirmasi dan disimpan.",
+    "Cek Akun is receiving very many requests right now, so it is paused for a while to "
+    "protect students' data. Please try again in about %(n)d minute. Your school operator can "
+    "also tell you your user ID.": "Cek Akun sedang menerima sangat banyak permintaan, jadi "
+    "dihentikan sementara untuk melindungi data peserta didik. Silakan coba lagi dalam sekitar "
+    "%(n)d menit. Operator sekolah Anda juga dapat memberi tahu ID pengguna Anda.",
+    "There have been too many lookups for this school today, so Cek Akun is paused for it to "
+    "protect its students' data. Please try again tomorrow, or ask your school operator: they "
+    "can see your user ID.": "Sudah terlalu banyak pencarian untuk sekolah ini hari ini, jadi "
+    "Cek Akun dihentikan sementara untuk sekolah ini demi melindungi data peserta didiknya. "
+    "Silakan coba lagi besok, atau tanyakan kepada operator sekolah Anda: mereka dapat melihat "
+    "ID pengguna Anda.",
+    "Password reset is receiving very many requests right now, so it is paused for a while. "
+    "Please try again in about %(n)d minute, or ask your school operator to reset your "
+    "password.": "Reset kata sandi sedang menerima sangat banyak permintaan, jadi dihentikan "
+    "sementara. Silakan coba lagi dalam sekitar %(n)d menit, atau minta operator sekolah Anda "
+    "mengatur ulang kata sandi Anda.",
+    "There have been too many attempts for accounts of this school today, so password reset is "
+    "paused for them. Please try again tomorrow, or ask your school operator to reset your "
+    "password.": "Sudah terlalu banyak percobaan untuk akun sekolah ini hari ini, jadi reset "
+    "kata sandi dihentikan sementara untuk akun-akun tersebut. Silakan coba lagi besok, atau "
+    "minta operator sekolah Anda mengatur ulang kata sandi Anda.",
 }
 
 

@@ -7,6 +7,30 @@ put a TLS-terminating proxy in front in production.
 import os
 
 from django.core.management.base import BaseCommand
+from gunicorn.glogging import Logger
+
+
+def _without_query(url: str) -> str:
+    return url.split("?", 1)[0].split("#", 1)[0] if url else url
+
+
+class AccessLogWithoutQueries(Logger):
+    """gunicorn's access log with no query string, in the request line nor in the referer: a
+    NISN, NIK, name or birth date in an old link or a client's URL is never written down."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms["r"] = "{} {} {}".format(
+            environ.get("REQUEST_METHOD", "-"),
+            _without_query(environ.get("RAW_URI", "")),
+            environ.get("SERVER_PROTOCOL", "-"),
+        )
+        atoms["q"] = "-"
+        for key in ("f", "{referer}i", "{http_referer}e", "{raw_uri}e", "{request_uri}e"):
+            if key in atoms:
+                atoms[key] = _without_query(atoms[key])
+        atoms.pop("{query_string}e", None)
+        return atoms
 
 
 def default_workers() -> int:
@@ -41,6 +65,7 @@ class Command(BaseCommand):
             "timeout": opts["timeout"],
             "worker_class": "gthread" if opts["threads"] > 1 else "sync",
             "accesslog": "-" if opts["access_log"] else None,
+            "logger_class": AccessLogWithoutQueries,
             "errorlog": "-",
             "proc_name": "akun",
             # Forked workers must not share the parent's database connections.
