@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from django.contrib.sessions.models import Session
+from django.utils.timezone import localtime
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
@@ -450,6 +451,13 @@ def test_expiring_metadata_warned_expired_refused_and_listed(run_akun, tmp_path)
     assert r.returncode != 0 and "expired" in r.stderr
     assert not Service.objects.filter(saml_entity_id=f"{OL}/lain/metadata").exists()
 
+    # Past its validUntil, the list says so (the service cannot sign anyone in).
+    Service.objects.filter(pk=svc.pk).update(
+        saml_metadata_valid_until=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    )
+    r = run_akun("services", "list")
+    assert re.search(r"kelas-maya +saml +expired .*expired \d{4}-", r.stdout), r.stdout
+
     # New metadata for the service replaces the expiring one.
     md.write_text(OneLoginSp().metadata().replace(re.search(r'validUntil="[^"]+"',
                   sp.metadata()).group(0), ""))  # fmt: skip
@@ -457,6 +465,19 @@ def test_expiring_metadata_warned_expired_refused_and_listed(run_akun, tmp_path)
     assert r.returncode == 0, r.stderr
     svc.refresh_from_db()
     assert svc.saml_metadata_valid_until is None
+
+
+def test_admin_pages_warn_of_and_list_metadata_expiry(client):
+    from tests.test_sso_admin import admin
+    from tests.test_sso_admin import signed_in as admin_signed_in
+
+    c = admin_signed_in(client, admin("pusdatin", "national"))
+    data = {"name": "Kelas Maya", "protocol": "saml", "saml_metadata": OneLoginSp().metadata()}
+    page = c.post("/admin/layanan/baru", data).content.decode()
+    assert 'id="registered"' in page and 'id="expires"' in page
+    until = localtime(Service.objects.get(name="Kelas Maya").saml_metadata_valid_until)
+    assert until.strftime("%Y-%m-%d %H:%M") in page
+    assert until.strftime("%Y-%m-%d %H:%M") in c.get("/admin/layanan").content.decode()
 
 
 def test_expired_service_gets_an_error_page_and_an_audit_row(live_server, student):

@@ -4,6 +4,8 @@ that sign ID tokens and SAML assertions."""
 from django.conf import settings
 from django.db import models
 
+from akun.core import clock
+
 # Claims that identify a person outside Akun: released only to services allowed them.
 PERSONAL_CLAIMS = ("nisn", "nuptk", "birthdate")
 
@@ -66,8 +68,9 @@ class Service(models.Model):
     def __str__(self):
         return f"{self.name} ({self.protocol})"
 
-    def saml_metadata_expired(self, now) -> bool:
-        return self.saml_metadata_valid_until is not None and self.saml_metadata_valid_until <= now
+    def saml_metadata_expired(self, now=None) -> bool:
+        until = self.saml_metadata_valid_until
+        return until is not None and until <= (now or clock.now())
 
     @property
     def scopes(self) -> set[str]:
