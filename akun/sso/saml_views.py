@@ -117,7 +117,8 @@ def sso_view(request):
     sign-in page."""
     if request.method == "POST":
         # Refused before Django reads the body.
-        if int(request.META.get("CONTENT_LENGTH") or 0) > saml.MAX_BODY:
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if not length.isdigit() or int(length) > saml.MAX_BODY:
             return _refusal(request, saml.Refusal("too large", status=413, kind="size"))
         data, binding, query = request.POST, BINDING_HTTP_POST, ""
     else:
