@@ -6,7 +6,9 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/akun
 
 .PHONY: demo test test-sqlite test-postgres lint venv pg redis chromium debian-packages bench clean
 
+# The Debian packages first: the test extras' xmlsec binding may compile against them.
 $(BIN)/akun: pyproject.toml
+	bash scripts/ensure-debian-packages.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'

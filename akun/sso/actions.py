@@ -57,6 +57,12 @@ def _snapshot(svc: Service) -> dict:
         "redirect_uris": svc.application.redirect_uris if svc.application_id else "",
         "saml_entity_id": svc.saml_entity_id,
         "saml_attributes": svc.saml_attributes,
+        "saml_attribute_format": svc.saml_attribute_format,
+        "saml_requests_signed": svc.saml_requests_signed,
+        "saml_legacy_sha1": svc.saml_legacy_sha1,
+        "saml_metadata_valid_until": (
+            svc.saml_metadata_valid_until.isoformat() if svc.saml_metadata_valid_until else None
+        ),
         "active": svc.active,
     }
 
@@ -146,6 +152,19 @@ def _unique_slug(text: str) -> str:
     return slug
 
 
+def _read_saml_metadata(metadata_xml: str):
+    """The service provider's metadata, refused when it has expired already."""
+    from akun.sso import saml
+
+    md = saml.read_sp_metadata(metadata_xml)
+    if md.valid_until is not None and md.valid_until <= clock.now():
+        raise ServiceError(
+            f"the SAML metadata expired at {md.valid_until.isoformat()} (its validUntil): "
+            "ask the service for current metadata"
+        )
+    return md
+
+
 @transaction.atomic
 def do_add_saml_service(
     name: str,
@@ -155,18 +174,26 @@ def do_add_saml_service(
     first_party: bool = True,
     personal_claims: list[str] = (),
     slug: str = "",
+    requests_signed: bool | None = None,
+    legacy_sha1: bool = False,
+    attribute_format: str = "",
     actor: str,
 ) -> Service:
     """Register a SAML service provider from its metadata. `attributes` maps SAML attribute
-    names to Akun claims (default: email, name, role, school)."""
+    names to Akun claims (default: email, name, role, school). Its requests must be signed if
+    `requests_signed`, by default if its metadata says it signs them (AuthnRequestsSigned).
+    Expired metadata is refused; metadata that will expire is kept with its validUntil (the
+    caller warns: past it, the service cannot sign anyone in)."""
     from akun.sso import saml
 
-    entity_id = saml.entity_id_of(metadata_xml)
+    md = _read_saml_metadata(metadata_xml)
+    entity_id = md.entity_id
     if Service.objects.filter(saml_entity_id=entity_id).exists():
         raise ServiceError(f"a service with SAML entity ID {entity_id} exists already")
     attributes = attributes or dict(saml.DEFAULT_ATTRIBUTES)
     _check_policy(set(), list(personal_claims))
     saml.check_attributes(attributes)
+    saml.check_attribute_format(attribute_format)
     svc = _create_service(
         slug or name,
         name=name,
@@ -177,6 +204,12 @@ def do_add_saml_service(
         saml_entity_id=entity_id,
         saml_metadata=metadata_xml,
         saml_attributes=attributes,
+        saml_attribute_format=attribute_format,
+        saml_requests_signed=md.authn_requests_signed
+        if requests_signed is None
+        else requests_signed,
+        saml_legacy_sha1=legacy_sha1,
+        saml_metadata_valid_until=md.valid_until,
         actor=actor,
     )
     return svc
@@ -193,8 +226,14 @@ def do_update_service(
     first_party: bool | None = None,
     personal_claims: list[str] | None = None,
     saml_attributes: dict | None = None,
+    saml_metadata: str | None = None,
+    saml_requests_signed: bool | None = None,
+    saml_legacy_sha1: bool | None = None,
+    saml_attribute_format: str | None = None,
     active: bool | None = None,
 ) -> Service:
+    """Change a service. New SAML metadata must name the same entity; a service whose new
+    metadata says it signs its requests is held to it."""
     svc = (
         Service.objects.select_for_update(of=("self",)).select_related("application").get(pk=svc.pk)
     )
@@ -214,6 +253,24 @@ def do_update_service(
 
         saml.check_attributes(saml_attributes)
         svc.saml_attributes = saml_attributes
+    if saml_metadata is not None:
+        md = _read_saml_metadata(saml_metadata)
+        if md.entity_id != svc.saml_entity_id:
+            raise ServiceError(
+                f"the metadata is for {md.entity_id}, not this service ({svc.saml_entity_id})"
+            )
+        svc.saml_metadata = saml_metadata
+        svc.saml_metadata_valid_until = md.valid_until
+        svc.saml_requests_signed = svc.saml_requests_signed or md.authn_requests_signed
+    if saml_requests_signed is not None:
+        svc.saml_requests_signed = saml_requests_signed
+    if saml_legacy_sha1 is not None:
+        svc.saml_legacy_sha1 = saml_legacy_sha1
+    if saml_attribute_format is not None:
+        from akun.sso import saml
+
+        saml.check_attribute_format(saml_attribute_format)
+        svc.saml_attribute_format = saml_attribute_format
     if active is not None:
         svc.active = active
     svc.updated_at = clock.now()
@@ -357,6 +414,26 @@ def do_revoke_service_access(account, svc: Service, *, actor: str) -> int:
         after={"service": svc.slug, "tokens_revoked": n},
     )
     return n
+
+
+def note_expired_metadata(svc: Service) -> None:
+    """Someone tried to sign in to a service whose SAML metadata has expired: in the audit log,
+    for the helpdesk and the operator, once per service and worker every ten minutes (the
+    attempts come from anyone, signed in or not)."""
+    from django.core.cache import cache
+
+    if not cache.add(f"akun:sso:saml-expired:{svc.pk}:{svc.updated_at.timestamp()}", 1, 600):
+        return
+    record(
+        "sso.saml_metadata_expired",
+        actor="anonymous",
+        object_type="sso_service",
+        object_id=svc.slug,
+        after={
+            "entity_id": svc.saml_entity_id,
+            "valid_until": svc.saml_metadata_valid_until.isoformat(),
+        },
+    )
 
 
 def note_sign_in(account, svc: Service) -> None:

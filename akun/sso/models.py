@@ -4,6 +4,8 @@ that sign ID tokens and SAML assertions."""
 from django.conf import settings
 from django.db import models
 
+from akun.core import clock
+
 # Claims that identify a person outside Akun: released only to services allowed them.
 PERSONAL_CLAIMS = ("nisn", "nuptk", "birthdate")
 
@@ -39,6 +41,15 @@ class Service(models.Model):
     saml_entity_id = models.CharField(max_length=500, blank=True, db_index=True)
     saml_metadata = models.TextField(blank=True)
     saml_attributes = models.JSONField(default=dict, blank=True)
+    # The NameFormat of attributes the service's metadata does not request with one of its
+    # own: "" = basic for plain names, uri for URNs and URLs.
+    saml_attribute_format = models.CharField(max_length=12, blank=True, default="")
+    # Its AuthnRequests must be signed (default: what its metadata's AuthnRequestsSigned says).
+    saml_requests_signed = models.BooleanField(default=False)
+    # Legacy: its requests may be signed with SHA-1 (refused for every other service).
+    saml_legacy_sha1 = models.BooleanField(default=False)
+    # The metadata's validUntil: past it, the service cannot sign people in.
+    saml_metadata_valid_until = models.DateTimeField(null=True, blank=True)
 
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField()
@@ -56,6 +67,10 @@ class Service(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.protocol})"
+
+    def saml_metadata_expired(self, now=None) -> bool:
+        until = self.saml_metadata_valid_until
+        return until is not None and until <= (now or clock.now())
 
     @property
     def scopes(self) -> set[str]:

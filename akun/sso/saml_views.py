@@ -1,14 +1,20 @@
 """SAML endpoints: metadata, SP-initiated single sign-on (HTTP-Redirect and HTTP-POST
 bindings in, HTTP-POST out), IdP-initiated sign-on from Akun. A third-party service gets the
-consent screen first, as in OpenID Connect, remembered in sso.Consent."""
+consent screen first, as in OpenID Connect, remembered in sso.Consent.
+
+An AuthnRequest is checked when it arrives (size, signature, service, address); until the
+person has signed in, what the answer needs waits in a signed, short-lived cookie, never in a
+session: anonymous requests store nothing."""
 
 import secrets
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.core import signing
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
@@ -19,12 +25,17 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from oauth2_provider.settings import oauth2_settings
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
+from akun.core import clock
 from akun.sso import actions, saml
 from akun.sso.models import Consent, Service
 from akun.sso.validator import account_usable
 from akun.sso.views import PERSONAL_TEXT, SCOPE_TEXT
 
-PENDING = "akun_saml_request"
+PENDING = "akun_saml_request"  # in the session, once signed in (the consent screen)
+COOKIE = "akun_saml_request"  # before sign-in
+COOKIE_SALT = "akun.sso.saml.pending-request"
+COOKIE_SECONDS = 15 * 60
+COOKIE_MAX = 3800  # browsers keep 4 KB a cookie
 IDP_PENDING = "akun_saml_idp_consent"
 STALE_ANSWER = gettext_lazy(
     "This answer does not belong to the sign-in in progress. Start again from the service."
@@ -65,86 +76,153 @@ def _refuse(request, message: str, status=400):
     return render(request, "sso/error.html", {"message": message}, status=status)
 
 
+REFUSAL_TEXT = {
+    "size": gettext_lazy("This sign-in request is too large."),
+    "signature": gettext_lazy(
+        "The signature of this sign-in request is not valid. Start again from the service."
+    ),
+    "sha1": gettext_lazy(
+        "This service signs its sign-in requests with SHA-1, which Akun no longer accepts. "
+        "Its operator must switch to RSA-SHA256."
+    ),
+    "unsigned": gettext_lazy(
+        "This service must sign its sign-in requests, and this request is not signed."
+    ),
+    "unknown": gettext_lazy("This service is not registered with Akun."),
+    "acs": gettext_lazy("The service asked for an answer at an address it did not register."),
+    "unreadable": gettext_lazy("The service sent a sign-in request Akun cannot read."),
+}
+EXPIRED_TEXT = gettext_lazy(
+    "The sign-in settings (SAML metadata) Akun holds for %(name)s have expired, so Akun cannot "
+    "sign you in to it. Nothing was sent to it. Tell the service; its operator must give Akun "
+    "new metadata."
+)
+
+
+def _refusal(request, refusal: saml.Refusal):
+    if isinstance(refusal, saml.ExpiredMetadata):
+        return _expired(request, refusal.service)
+    return _refuse(request, REFUSAL_TEXT[refusal.kind], status=refusal.status)
+
+
+def _expired(request, svc: Service):
+    actions.note_expired_metadata(svc)
+    return _refuse(request, EXPIRED_TEXT % {"name": svc.name}, status=403)
+
+
 @csrf_exempt  # the SP's browser posts here from another site; the message carries no session
 @never_cache
 def sso_view(request):
-    """Receive an AuthnRequest; answer at once if signed in, else after the sign-in page."""
+    """Receive an AuthnRequest, check it, and answer at once if signed in, else after the
+    sign-in page."""
     if request.method == "POST":
-        data, binding = request.POST, BINDING_HTTP_POST
+        # Refused before Django reads the body.
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if not length.isdigit() or int(length) > saml.MAX_BODY:
+            return _refusal(request, saml.Refusal("too large", status=413, kind="size"))
+        data, binding, query = request.POST, BINDING_HTTP_POST, ""
     else:
         data, binding = request.GET, BINDING_HTTP_REDIRECT
-    message = data.get("SAMLRequest")
-    if not message:
-        return HttpResponseBadRequest("SAMLRequest missing")
-    request.session[PENDING] = {
-        "message": message,
-        "binding": binding,
-        "relay_state": data.get("RelayState", ""),
-    }
-    return _answer(request, None)
+        query = request.META.get("QUERY_STRING", "")
+        if len(query) > saml.MAX_BODY:
+            return _refusal(request, saml.Refusal("too large", status=413, kind="size"))
+    try:
+        pending = saml.read_authn_request(_base(request), binding, data, query)
+    except saml.Refusal as refusal:
+        return _refusal(request, refusal)
+    return _answer(request, pending, None)
 
 
 @csrf_protect  # the consent screen posts here
 @never_cache
 def continue_view(request):
-    """After the sign-in page (GET), or the person's answer on the consent screen (POST)."""
-    return _answer(request, request.POST if request.method == "POST" else None)
-
-
-def _answer(request, consent_answer):
-    pending = request.session.get(PENDING)
+    """After the sign-in page (GET: the request from the cookie), or the person's answer on
+    the consent screen (POST: the request from the session)."""
+    if request.method == "POST":
+        state = request.session.get(PENDING) or {}
+        pending = state.get("request")
+        answer = request.POST
+    else:
+        try:
+            pending = signing.loads(
+                request.COOKIES.get(COOKIE, ""), salt=COOKIE_SALT, max_age=COOKIE_SECONDS
+            )
+        except (signing.BadSignature, ValueError):
+            pending = None
+        answer = None
     if not pending:
         return _refuse(request, _("There is no sign-in request to continue."))
+    return _answer(request, saml.PendingRequest.from_dict(pending), answer)
+
+
+def _to_sign_in(pending: saml.PendingRequest):
+    response = redirect_to_login(reverse("sso:saml_continue"))
+    value = signing.dumps(pending.as_dict(), salt=COOKIE_SALT, compress=True)
+    if len(value) > COOKIE_MAX:
+        raise saml.Refusal("too large for the cookie", status=413, kind="size")
+    response.set_cookie(
+        COOKIE,
+        value,
+        max_age=COOKIE_SECONDS,
+        path=reverse("sso:saml_sso"),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _done(response):
+    response.delete_cookie(COOKIE, path=reverse("sso:saml_sso"), samesite="Lax")
+    return response
+
+
+def _answer(request, pending: saml.PendingRequest, consent_answer):
     if request.user.is_authenticated and not account_usable(request.user):
         logout(request)
     if not request.user.is_authenticated:
-        return redirect_to_login(reverse("sso:saml_continue"))
-    idp = saml.server(_base(request))
-    try:
-        req = idp.parse_authn_request(pending["message"], pending["binding"])
-    except Exception:  # pysaml2 raises many kinds for a bad message
-        request.session.pop(PENDING, None)
-        return _refuse(request, _("The service sent a sign-in request Akun cannot read."))
-    authn = req.message
-    entity_id = authn.issuer.text if authn.issuer is not None else ""
-    svc = saml.service_for(entity_id)
+        try:
+            return _to_sign_in(pending)
+        except saml.Refusal as refusal:
+            return _refusal(request, refusal)
+    # Checked again: the service may have been disabled, or its metadata expired, meanwhile.
+    svc = Service.objects.filter(
+        pk=pending.service, protocol=Service.Protocol.SAML, active=True
+    ).first()
     if svc is None:
         request.session.pop(PENDING, None)
-        return _refuse(request, _("This service is not registered with Akun."), status=403)
-    try:
-        args = idp.response_args(authn, [BINDING_HTTP_POST])
-    except Exception:
+        return _done(_refuse(request, REFUSAL_TEXT["unknown"], status=403))
+    if svc.saml_metadata_expired(clock.now()):
         request.session.pop(PENDING, None)
-        return _refuse(
-            request, _("The service asked for an answer at an address it did not register.")
-        )
-    relay_state = pending.get("relay_state", "")
+        return _done(_expired(request, svc))
+    idp = saml.server(_base(request))
+    relay_state = pending.relay_state
     if consent_answer is not None:
-        if not _answer_is_for(pending, consent_answer, request.user, svc):
+        if not _answer_is_for(request.session.get(PENDING), consent_answer, request.user, svc):
             return _refuse(request, STALE_ANSWER)
         request.session.pop(PENDING, None)
         if not consent_answer.get("allow"):
             _note_denied(request.user, svc)
             # The service hears "denied" (signed, no assertion), so it need not wait.
             body = saml.refusal_response(
-                idp, destination=args["destination"], in_response_to=args["in_response_to"]
+                idp, destination=pending.acs, in_response_to=pending.request_id
             )
-            return _post_form(request, args["destination"], body, relay_state)
+            return _post_form(request, pending.acs, body, relay_state)
         _remember_consent(request.user, svc)
     elif _needs_consent(request.user, svc):
-        return _ask(request, svc, PENDING, pending, reverse("sso:saml_continue"))
-    policy = authn.name_id_policy
+        state = {"request": pending.as_dict()}
+        return _done(_ask(request, svc, PENDING, state, reverse("sso:saml_continue")))
     body = saml.signed_response(
         idp,
         request.user,
         svc,
-        destination=args["destination"],
-        in_response_to=args["in_response_to"],
-        nameid_format=policy.format if policy is not None else None,
+        destination=pending.acs,
+        in_response_to=pending.request_id,
+        nameid_format=pending.name_id_format,
     )
     request.session.pop(PENDING, None)
     actions.note_sign_in(request.user, svc)
-    return _post_form(request, args["destination"], body, relay_state)
+    return _done(_post_form(request, pending.acs, body, relay_state))
 
 
 @login_required
@@ -156,6 +234,8 @@ def idp_initiated_view(request, slug):
         logout(request)
         return redirect_to_login(request.get_full_path())
     svc = get_object_or_404(Service, slug=slug, protocol=Service.Protocol.SAML, active=True)
+    if svc.saml_metadata_expired(clock.now()):
+        return _expired(request, svc)
     relay_state = request.GET.get("RelayState", "")
     if request.method == "POST":
         state = request.session.get(IDP_PENDING)

@@ -1,11 +1,13 @@
 """`akun services add|list|show|update|disable|enable`: the learning services that sign in
 with Akun (OpenID Connect clients and SAML service providers)."""
 
+import datetime as dt
 import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from akun.core import clock
 from akun.sso import actions
 from akun.sso.models import Service
 from akun.sso.saml import SamlError
@@ -49,6 +51,7 @@ class Command(BaseCommand):
         add.add_argument("--require-pkce", action="store_true")
         add.add_argument("--saml-metadata", help="file with the service provider's metadata")
         add.add_argument("--attributes", help='JSON {"SAML attribute": "claim"}')
+        self._saml_options(add)
         add.add_argument("--actor", default="cli")
         add.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -64,11 +67,47 @@ class Command(BaseCommand):
         upd.add_argument("--personal")
         upd.add_argument("--first-party", choices=["yes", "no"])
         upd.add_argument("--attributes")
+        upd.add_argument("--saml-metadata", help="new metadata of the same service provider")
+        self._saml_options(upd)
         upd.add_argument("--actor", default="cli")
         for verb in ("disable", "enable"):
             p = sub.add_parser(verb)
             p.add_argument("slug")
             p.add_argument("--actor", default="cli")
+
+    @staticmethod
+    def _saml_options(parser):
+        parser.add_argument(
+            "--signed-requests",
+            choices=["required", "optional"],
+            help="SAML: must its AuthnRequests be signed (default: what its metadata says)",
+        )
+        parser.add_argument(
+            "--legacy-sha1",
+            choices=["yes", "no"],
+            nargs="?",
+            const="yes",
+            help="SAML: accept its requests signed with SHA-1 (refused otherwise)",
+        )
+        parser.add_argument(
+            "--attribute-format",
+            choices=["basic", "uri", "unspecified"],
+            help="SAML: NameFormat of attributes its metadata requests none for "
+            "(default: basic, uri for URNs and URLs)",
+        )
+
+    @staticmethod
+    def _signed(o):
+        return None if o["signed_requests"] is None else o["signed_requests"] == "required"
+
+    def _warn_expiry(self, svc):
+        until = svc.saml_metadata_valid_until
+        if until is not None:
+            self.stderr.write(
+                f"WARNING: the SAML metadata of {svc.slug} expires at {_stamp(until)} (its "
+                "validUntil). After that nobody can sign in to it with Akun until new metadata "
+                f"is registered: akun services update {svc.slug} --saml-metadata FILE"
+            )
 
     def handle(self, *args, **o):
         try:
@@ -91,8 +130,12 @@ class Command(BaseCommand):
                 first_party=o["first_party"] is not False,
                 personal_claims=self._personal(o["personal"]),
                 slug=o["slug"],
+                requests_signed=self._signed(o),
+                legacy_sha1=o["legacy_sha1"] == "yes",
+                attribute_format=o["attribute_format"] or "",
                 actor=o["actor"],
             )
+            self._warn_expiry(svc)
             secret = ""
         else:
             svc, secret = actions.do_add_oidc_service(
@@ -120,13 +163,20 @@ class Command(BaseCommand):
             self.stdout.write(f"  client secret (shown once): {secret}")
 
     def do_list(self, o):
+        now = clock.now()
         for s in Service.objects.select_related("application").order_by("slug"):
             state = "active" if s.active else "disabled"
+            if s.active and s.saml_metadata_expired(now):
+                state = "expired"  # nobody can sign in to it until new metadata is registered
             party = "first-party" if s.first_party else "third-party"
             personal = " +" + ",".join(s.personal_claims) if s.personal_claims else ""
+            until = s.saml_metadata_valid_until
+            expiry = ""
+            if until is not None:
+                expiry = f"  {'expired' if until <= now else 'expires'} {_stamp(until)}"
             self.stdout.write(
                 f"{s.slug:<24} {s.protocol:<5} {state:<8} {party:<11} {s.service_id}  "
-                f"[{s.allowed_scopes}{personal}]"
+                f"[{s.allowed_scopes}{personal}]{expiry}"
             )
 
     def do_show(self, o):
@@ -146,7 +196,14 @@ class Command(BaseCommand):
             personal_claims=self._personal(o["personal"]) if o["personal"] is not None else None,
             first_party=None if o["first_party"] is None else o["first_party"] == "yes",
             saml_attributes=json.loads(o["attributes"]) if o["attributes"] else None,
+            saml_metadata=(Path(o["saml_metadata"]).read_text() if o["saml_metadata"] else None),
+            saml_requests_signed=self._signed(o),
+            saml_legacy_sha1=None if o["legacy_sha1"] is None else o["legacy_sha1"] == "yes",
+            saml_attribute_format=o["attribute_format"],
         )
+        s.refresh_from_db()
+        if o["saml_metadata"]:
+            self._warn_expiry(s)
         self.stdout.write(self.style.SUCCESS(f"Updated {s.slug}"))
 
     def do_disable(self, o):
@@ -158,3 +215,7 @@ class Command(BaseCommand):
         s = Service.objects.get(slug=o["slug"])
         actions.do_update_service(s, active=True, actor=o["actor"])
         self.stdout.write(self.style.SUCCESS(f"Enabled {s.slug}"))
+
+
+def _stamp(when) -> str:
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
