@@ -206,3 +206,43 @@ def test_cli_a_file_problem_found_while_reading_is_exit_2(tmp_path, run_akun):
     assert "peserta_didik.csv: line 4" in broken.stderr
     assert "The roster is unchanged" in broken.stderr
     assert not Sekolah.objects.exists()
+
+
+def test_an_error_while_staging_ends_the_copy_and_the_next_import_runs(tmp_path, monkeypatch):
+    # Left open, the COPY made the rollback wait for ever, holding the import lock.
+    from akun.roster import importer
+
+    d = Snapshot().write(tmp_path / "s")
+    make_parser = importer.PESERTA_DIDIK.make_parser
+
+    def failing_parser(ix, today):
+        parse = make_parser(ix, today)
+
+        def parse_or_fail(cells):
+            if cells[ix["nama"]] == "Siswa Nomor 20":
+                raise RuntimeError("a bug in a field check")
+            return parse(cells)
+
+        return parse_or_fail
+
+    monkeypatch.setattr(importer.PESERTA_DIDIK, "make_parser", failing_parser)
+    with pytest.raises(RuntimeError, match="a bug in a field check"):
+        do_import(d, workers=0)
+    monkeypatch.setattr(importer.PESERTA_DIDIK, "make_parser", make_parser)
+    result = do_import(d, workers=0)
+    assert result.counts["peserta_didik"].added == 30
+
+
+def test_a_20_mb_line_is_never_held_whole(tmp_path):
+    import tracemalloc
+
+    d = Snapshot().write(tmp_path / "s")
+    patch_line(d / "peserta_didik.csv", 4, b"Siswa Nomor 3", b"Siswa " + b"x" * (20 << 20))
+    tracemalloc.start()
+    try:
+        result = do_import(d, workers=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [r["line"] for r in rejects(result)] == ["4"]
+    assert peak < 12 << 20, f"{peak:,} bytes"  # the line is 20 MB
