@@ -149,14 +149,10 @@ def iter_records(
             columns=opened.columns,
             max_field=max_field,
             max_line=max_line,
+            counter=counter,
         )
         next(records, None)  # header, already checked
-        n = 0
-        for record in records:
-            yield record
-            n += 1
-            if counter is not None and not n & 0x3FFF:
-                counter[0] = text.buffer.tell()
+        yield from records
         if counter is not None:
             counter[0] = opened.size
 
@@ -174,8 +170,6 @@ class _Lines:
         self.max_line = max_line
         self.suspects: list[int] = []  # line numbers in the file
         self.too_long: dict[int, tuple[str, int]] = {}  # line -> (its start, its length)
-        self.count = line_offset  # the last line read
-        self.last = ""
 
     def __iter__(self):
         readline = self.text.readline
@@ -189,8 +183,6 @@ class _Lines:
                 suspects.append(n)
                 if len(line) == max_line and line[-1] not in "\r\n":
                     line = self._skip_rest(n, line, readline)
-            self.count = n
-            self.last = line
             yield line
 
     def _skip_rest(self, n: int, start: str, readline) -> str:
@@ -266,12 +258,14 @@ def read_records(
     max_field: int = MAX_FIELD_CHARS,
     max_line: int = MAX_LINE_CHARS,
     line_offset: int = 0,
+    counter: list | None = None,
 ) -> Iterator[tuple[int, list[str]]]:
     """(line where the record starts, cells) for every non-blank record of a text stream
     (decoded with errors=DECODE_ERRORS) whose first line is line `line_offset + 1` of the
     file. A record that cannot be taken as it is comes as a BadRecord; a quoted field longer
     than `max_line` over many lines is one (its field cannot be told) and reading goes on
-    after it."""
+    after it. `counter`, if given, is a one-item list updated now and then with the bytes read
+    so far."""
     csv.field_size_limit(max_line + 64)  # a field on one line is shorter: see _Lines
     lines = _Lines(text, delimiter, max_field, max_line, line_offset)
     source = iter(lines)
@@ -279,6 +273,7 @@ def read_records(
     suspects = lines.suspects
     skipped = line_offset  # lines that the CSV reader did not count
     end = line_offset
+    n = 0
     while True:
         try:
             for cells in reader:
@@ -290,6 +285,9 @@ def read_records(
                 if suspects or end != start:
                     cells = lines.check(cells, start, end, columns, encoding)
                 yield start, cells
+                n += 1
+                if counter is not None and not n & 0x3FFF:
+                    counter[0] = text.buffer.tell()
             return
         except csv.Error as e:
             if "field larger than field limit" not in str(e):
@@ -299,7 +297,7 @@ def read_records(
                 ) from e
         # A quoted field over many lines, too long: skip to where it ends.
         start = end + 1
-        line = lines.last
+        line = source.gi_frame.f_locals["line"]  # the line the CSV reader stopped in
         while _ends_in_quotes(line, delimiter):
             line = next(source, None)
             if line is None:
@@ -308,7 +306,7 @@ def read_records(
                     "closes (the rest of the file would be one field)"
                 )
             skipped += 1
-        end = lines.count
+        end = reader.line_num + skipped
         suspects.clear()
         lines.too_long.clear()
         yield (
