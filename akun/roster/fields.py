@@ -17,11 +17,29 @@ from akun.roster import vocab
 
 
 class Reject(Exception):
-    def __init__(self, field: str, value: str, reason: str):
+    def __init__(self, field: str, value: str, reason: str, length: int | None = None):
         super().__init__(reason)
         self.field = field
         self.value = value
         self.reason = reason
+        self.length = length  # of the whole value, where `value` is only its start
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def shown(value: str, length: int | None = None, limit: int = 100) -> str:
+    """A rejected value as the report shows it: its first `limit` characters, undecodable
+    bytes (read as U+DC80..U+DCFF, see reader.py) and control characters as \\xNN."""
+    length = len(value) if length is None else length
+    head = value[:limit]
+    if not head.isascii():
+        head = head.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if _CONTROL.search(head):
+        head = _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", head)
+    if length > limit:
+        head += f"… ({length:,} characters)"
+    return head
 
 
 PERSONAL_FIELDS = {"nik", "tanggal_lahir"}

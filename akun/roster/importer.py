@@ -30,7 +30,14 @@ from akun.core import clock
 from akun.roster import fields as F
 from akun.roster import parallel, vocab
 from akun.roster.models import ImportRun, PesertaDidik, Ptk, Sekolah
-from akun.roster.reader import FileProblem, iter_records, open_export
+from akun.roster.reader import (
+    MAX_FIELD_CHARS,
+    MAX_LINE_CHARS,
+    BadRecord,
+    FileProblem,
+    iter_records,
+    open_export,
+)
 from akun.roster.signals import roster_imported
 
 log = logging.getLogger("akun.roster.import")
@@ -448,6 +455,17 @@ class _PgCopy:
         self.flush()
         self.ctx.__exit__(None, None, None)
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        """Ends the COPY; on an error, aborts it (left open, it hangs the rollback)."""
+        if exc[0] is None:
+            self.close()
+        else:
+            self.lines = []
+            self.ctx.__exit__(*exc)
+
 
 class _SqliteInsert:
     def __init__(self, cursor, table, cols):
@@ -468,6 +486,13 @@ class _SqliteInsert:
     def close(self):
         self.flush()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            self.close()
+
 
 def check_records(width, parse, key_idx, records, write, reject, progress=None):
     """Check every field of each (line, cells) record: good rows go to `write`, bad ones to
@@ -478,14 +503,19 @@ def check_records(width, parse, key_idx, records, write, reject, progress=None):
         rows += 1
         try:
             if len(cells) != width:
+                if isinstance(cells, BadRecord):  # found by the reader (empty: never width)
+                    raise F.Reject(cells.field, cells.value, cells.reason, cells.length)
                 raise F.Reject(
                     "", "", f"expected {width} fields, found {len(cells)} (check quoting)"
                 )
             values = parse(cells)
         except F.Reject as r:
             rejected += 1
-            value = "(personal data, hidden)" if r.field in F.PERSONAL_FIELDS else r.value
-            reject(line, r.field, value, r.reason, _key_of(cells, key_idx))
+            if r.field in F.PERSONAL_FIELDS:
+                value = "(personal data, hidden)"
+            else:
+                value = F.shown(r.value, r.length)
+            reject(line, r.field, value, r.reason, _key_of(getattr(cells, "cells", cells), key_idx))
             continue
         write((*values, str(line)))
         if progress is not None and not rows & 0xFFF:
@@ -522,6 +552,8 @@ class RosterImport:
         progress: Progress | None = None,
         workers: int | None = None,
         chunk_bytes: int | None = None,
+        max_field_chars: int = MAX_FIELD_CHARS,
+        max_line_chars: int = MAX_LINE_CHARS,
     ):
         self.directory = Path(directory)
         self.actor = actor
@@ -552,6 +584,9 @@ class RosterImport:
         self.staged_in_workers: list[str] = []  # the files that went to the workers
         # A load of at least this many new rows that also doubles the table is a bulk load.
         self.bulk_min_rows = int(os.environ.get("AKUN_IMPORT_BULK_MIN_ROWS", 100_000))
+        # A longer field, or line, is a rejected row (a line that long is never read whole).
+        self.max_field_chars = max_field_chars
+        self.max_line_chars = max_line_chars
 
     # -- the whole import ------------------------------------------------------------------
 
@@ -624,8 +659,11 @@ class RosterImport:
         try:
             for spec in SPECS:
                 args = (cursor, staging, spec, opened[spec.kind], today, report, result)
-                if not self._stage_in_workers(*args, report_file):
-                    self._stage_file(*args)
+                try:
+                    if not self._stage_in_workers(*args, report_file):
+                        self._stage_file(*args)
+                except FileProblem as e:  # found part-way through the file
+                    raise ImportProblem(str(e)) from e
                 self._after_staging(cursor, spec)
                 phase.done(f"read and staged {spec.name}")
         finally:
@@ -702,16 +740,13 @@ class RosterImport:
         def progress(rows):
             self.progress.update(spec.name, progress_bytes[0], opened.size, rows)
 
-        rows, rejected = check_records(
-            len(opened.columns),
-            parse,
-            key_idx,
-            iter_records(opened, progress_bytes),
-            out.write,
-            reject,
-            progress,
+        records = iter_records(
+            opened, progress_bytes, max_field=self.max_field_chars, max_line=self.max_line_chars
         )
-        out.close()
+        with out:
+            rows, rejected = check_records(
+                len(opened.columns), parse, key_idx, records, out.write, reject, progress
+            )
         self.progress.update(spec.name, progress_bytes[0], opened.size, rows, final=True)
         self._staged(cursor, spec, counts, rows, rejected, keep)
 
@@ -733,6 +768,8 @@ class RosterImport:
             columns=tuple(opened.columns),
             table=staging.names[spec.kind],
             copy_columns=(*spec.columns, "line"),
+            max_field=self.max_field_chars,
+            max_line=self.max_line_chars,
         )
         report_file.flush()
         report_mark = report_file.tell()

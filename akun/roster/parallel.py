@@ -28,7 +28,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from akun.roster.reader import OpenedFile
+from akun.roster import reader as roster_reader
+from akun.roster.reader import FileProblem, OpenedFile, UnclosedQuote
 
 SENTINEL = "\x1eAKUNENDOFCHUNK\x1e"
 _SENTINEL_LINE = (SENTINEL + "\n").encode("ascii")
@@ -52,6 +53,8 @@ class Job:
     columns: tuple[str, ...]  # the file's header
     table: str  # the staging table
     copy_columns: tuple[str, ...]
+    max_field: int = roster_reader.MAX_FIELD_CHARS
+    max_line: int = roster_reader.MAX_LINE_CHARS
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,9 @@ def chunk_encoding(opened: OpenedFile) -> str:
 
 def _text(data: bytes, encoding: str):
     # The same decoding and line splitting as reader.iter_records.
-    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
+    return io.TextIOWrapper(
+        io.BytesIO(data), encoding=encoding, errors=roster_reader.DECODE_ERRORS, newline=""
+    )
 
 
 def records_start(opened: OpenedFile) -> int | None:
@@ -177,26 +182,31 @@ def _stage_chunk(cursor, parsers, job: Job, chunk: Chunk, today) -> ChunkResult:
         data = f.read(chunk.length)
     if not chunk.last:
         data += _SENTINEL_LINE
-    reader = csv.reader(_text(data, job.encoding), delimiter=job.delimiter)
     result = ChunkResult(chunk.seq, chunk.offset + chunk.length, aligned=chunk.last)
+    records_read = roster_reader.read_records(
+        _text(data, job.encoding),
+        name=job.path.name,
+        delimiter=job.delimiter,
+        encoding=job.encoding,
+        columns=job.columns,
+        max_field=job.max_field,
+        max_line=job.max_line,
+        line_offset=chunk.lines_before,
+    )
 
     def records():
-        base = previous_end = chunk.lines_before
         pending = None
         try:
-            for cells in reader:
-                start = previous_end + 1
-                previous_end = base + reader.line_num
-                if not cells or (len(cells) == 1 and not cells[0].strip()):
-                    continue
+            for record in records_read:
                 if pending is not None:
                     yield pending
-                pending = start, cells
-        except csv.Error as e:
-            result.error = (
-                f"{job.path.name}: line {base + reader.line_num}: the file cannot be read as "
-                f"CSV ({e})"
-            )
+                pending = record
+        except UnclosedQuote as e:
+            if chunk.last:
+                result.error = str(e)
+            return  # else the chunk ended inside a quoted field: not aligned
+        except FileProblem as e:
+            result.error = str(e)
             return
         if pending is not None:
             if not chunk.last and pending[1] == [SENTINEL]:
@@ -207,11 +217,10 @@ def _stage_chunk(cursor, parsers, job: Job, chunk: Chunk, today) -> ChunkResult:
     def reject(line, fld, value, reason, key):
         result.rejects.append((line, fld, value, reason, key))
 
-    out = importer._PgCopy(cursor, job.table, job.copy_columns)
-    result.rows, result.rejected = importer.check_records(
-        len(job.columns), parse, key_idx, records(), out.write, reject
-    )
-    out.close()
+    with importer._PgCopy(cursor, job.table, job.copy_columns) as out:
+        result.rows, result.rejected = importer.check_records(
+            len(job.columns), parse, key_idx, records(), out.write, reject
+        )
     return result
 
 
