@@ -9,6 +9,8 @@
 - services signed in to (Akun Saya's list, for SSO): `do_record_service_sign_in(account,
   service_id, service_name)` and the `ServiceSignIn` model.
 - the terms of use: `current_terms()`, `TERMS`.
+- throttling a second factor: `guarded(key, SECOND_FACTOR, attempt)` -> `Guarded(decision,
+  ok, failures)`: decides, makes the try and counts it as one locked step in the database.
 """
 
 from akun.identity.actions import do_record_service_sign_in, do_sign_out_everywhere
@@ -19,9 +21,12 @@ from akun.identity.signin import Outcome, Result, attempt, normalize_user_id
 from akun.identity.sms import send_sms, sms_outbox_path
 from akun.identity.terms import TERMS
 from akun.identity.terms import current as current_terms
+from akun.identity.throttle import SECOND_FACTOR, Guarded, guarded
 
 __all__ = [
+    "SECOND_FACTOR",
     "TERMS",
+    "Guarded",
     "Outcome",
     "Result",
     "ServiceSignIn",
@@ -29,6 +34,7 @@ __all__ = [
     "current_terms",
     "do_record_service_sign_in",
     "do_sign_out_everywhere",
+    "guarded",
     "mask_email",
     "mask_phone",
     "normalize_phone",

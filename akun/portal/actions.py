@@ -47,15 +47,27 @@ def record_sign_in(account, *, method: str) -> None:
     )
 
 
-def record_second_factor_failure(account, *, failures: int) -> None:
+def record_second_factor_failure(
+    account, *, failures: int, method: str, actor: str, locked: bool = False
+) -> None:
+    """A wrong code (failures: the account's count), and the lock when this one starts it."""
     audit.record(
         "portal.second_factor_failed",
-        actor=account.user_id,
+        actor=actor,
         object_type="account",
         object_id=account.user_id,
-        after={"failures": failures},
+        after={"failures": failures, "method": method},
         **_admin_scope_fields(account),
     )
+    if locked:
+        audit.record(
+            "portal.second_factor_locked",
+            actor=actor,
+            object_type="account",
+            object_id=account.user_id,
+            after={"failures": failures},
+            **_admin_scope_fields(account),
+        )
 
 
 def do_reset_password(account: Account, *, actor: str, reason: str = "") -> str:

@@ -165,13 +165,18 @@ ID = {
     "Nobody with that name or number in this school's roster. Check the spelling, or the data "
     "in Dapodik.": "Tidak ada orang dengan nama atau nomor itu di data sekolah ini. Periksa "
     "ejaannya, atau data di Dapodik.",
-    "Too many wrong codes. Sign in again.": "Terlalu banyak kode salah. Silakan masuk lagi.",
     "That code is not right. Check the time on your phone and try again.": "Kode itu tidak "
     "benar. Periksa jam di ponsel Anda lalu coba lagi.",
     "Tick the box to confirm the reset.": "Centang kotak untuk memastikan reset.",
     "This account is %(state)s: its password cannot be reset here.": "Akun ini berstatus "
     "%(state)s: kata sandinya tidak dapat direset di sini.",
     "Code": "Kode",
+    "Too many wrong codes. Wait %(n)d second and try again.": "Terlalu banyak kode salah. "
+    "Tunggu %(n)d detik lalu coba lagi.",
+    "Too many wrong codes: the second step of this account is locked for %(n)d minute. Try "
+    "again later, or ask your regional admin or the helpdesk.": "Terlalu banyak kode salah: "
+    "langkah kedua akun ini dikunci selama %(n)d menit. Coba lagi nanti, atau hubungi admin "
+    "dinas atau helpdesk.",
     "Activation rate": "Tingkat aktivasi",
 }
 
