@@ -5,6 +5,9 @@
   answer for unknown user IDs and wrong passwords. `normalize_user_id`, `safe_next`.
 - messages to people: `send_sms(to, text)` through the configured sender
   (AKUN_SMS_SENDER; a file outbox in development, `sms_outbox_path()`).
+- notices about an account to its holder: `send_account_notice(account, subject=, body=,
+  sms=)` to the account's mailbox and every contact on record (recovery, and the roster's
+  for PTK); call it on commit.
 - contacts shown masked: `mask_email`, `mask_phone`, `normalize_phone` (08… form).
 - services signed in to (Akun Saya's list, for SSO): `do_record_service_sign_in(account,
   service_id, service_name)` and the `ServiceSignIn` model.
@@ -17,6 +20,7 @@ from akun.identity.actions import do_record_service_sign_in, do_sign_out_everywh
 from akun.identity.flow import safe_next
 from akun.identity.masking import mask_email, mask_phone, normalize_phone
 from akun.identity.models import ServiceSignIn
+from akun.identity.notices import send_account_notice
 from akun.identity.signin import Outcome, Result, attempt, normalize_user_id
 from akun.identity.sms import send_sms, sms_outbox_path
 from akun.identity.terms import TERMS
@@ -40,6 +44,7 @@ __all__ = [
     "normalize_phone",
     "normalize_user_id",
     "safe_next",
+    "send_account_notice",
     "send_sms",
     "sms_outbox_path",
 ]

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from akun.accounts.api import Account, TransitionNotAllowed
 from akun.audit.api import AuditEvent
 from akun.identity.flow import safe_next
-from akun.portal import actions, explain, queries, totp
+from akun.portal import actions, explain, queries, reset_policy, totp
 from akun.portal import scope as scopes
 from akun.portal.forms import (
     AccountFilterForm,
@@ -278,10 +278,13 @@ def _account_or_404(ids, pk) -> Account:
     return account
 
 
-@admin_view
-def account_view(request, npsn, pk):
-    sekolah, ids = school_or_404(request, npsn)
-    account = _account_or_404(ids, pk)
+def _reset_rule(request, account):
+    sekolah = account.sekolah if account.sekolah_id else None
+    return reset_policy.rule_for(scopes.request_scope(request), account, sekolah)
+
+
+def _account_page(request, sekolah, ids, account, *, form=None, status=200):
+    rule = _reset_rule(request, account)
     row = queries.account_list(ids).filter(pk=account.pk).first()
     return render(
         request,
@@ -289,23 +292,42 @@ def account_view(request, npsn, pk):
         {
             **_nav(request, sekolah, "accounts"),
             "account": row,
-            "form": ResetForm(),
-            "can_reset": account.state in (Account.State.ISSUED, Account.State.ACTIVE),
+            "form": form or ResetForm(needs_reason=rule.needs_reason),
+            "state_allows_reset": account.state in (Account.State.ISSUED, Account.State.ACTIVE),
+            "rule": rule,
         },
+        status=status,
     )
+
+
+@admin_view
+def account_view(request, npsn, pk):
+    sekolah, ids = school_or_404(request, npsn)
+    return _account_page(request, sekolah, ids, _account_or_404(ids, pk))
 
 
 @admin_view
 @require_POST
 def reset_view(request, npsn, pk):
+    """Who may reset whom (reset_policy) is checked here and again in the action."""
     sekolah, ids = school_or_404(request, npsn)
     account = _account_or_404(ids, pk)
-    form = ResetForm(request.POST)
+    rule = _reset_rule(request, account)
+    if not rule.allowed:
+        return _account_page(request, sekolah, ids, account, status=403)
+    form = ResetForm(request.POST, needs_reason=rule.needs_reason)
     if not form.is_valid():
+        if "reason" in form.errors:
+            return _account_page(request, sekolah, ids, account, form=form, status=400)
         messages.error(request, _("Tick the box to confirm the reset."))
         return redirect("portal:account", npsn=npsn, pk=pk)
     try:
-        password = actions.do_reset_password(account, actor=request.user.user_id)
+        password = actions.do_reset_password(
+            account, by=request.user, reason=form.cleaned_data.get("reason", "")
+        )
+    except reset_policy.ResetRefused as e:
+        messages.error(request, str(e))
+        return _account_page(request, sekolah, ids, account, status=403)
     except TransitionNotAllowed:
         messages.error(
             request,
