@@ -4,7 +4,7 @@ the CLI (`akun admins reset-password`).
 - a student: the school operator (or head) may reset;
 - a teacher: the operator may reset; the teacher is told on their contacts, old sessions die;
 - the head and the operators: only a regional admin whose region covers the school, with a
-  reason, which the audit log keeps.
+  reason, which the audit log keeps; they are told too.
 """
 
 import json
@@ -177,6 +177,23 @@ def test_a_teacher_reset_notifies_the_teacher_on_their_contacts(
     body = mail.outbox[0].body
     assert "direset" in body and "was reset" in body  # Indonesian first, then English
     assert teacher.user_id in body and "SD NEGERI 1 CIBODAS" in body
+
+
+def test_a_head_reset_by_the_regional_admin_notifies_the_head(
+    world, django_capture_on_commit_callbacks
+):
+    head = world["head"]
+    Ptk.objects.filter(ptk_id=head.person_id).update(email="kepala1@sekolah.sch.id")
+    client = _signed_in(world, "dinas")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(_url(head) + "/reset", {"confirm": "on", "reason": REASON})
+    password = _password_of(r)
+    assert password
+    to = sorted(a for m in mail.outbox for a in m.to)
+    assert to == sorted(["kepala1@sekolah.sch.id", head.user_id])
+    body = mail.outbox[0].body
+    assert "Admin Dinas Bandung" in body and password not in body
 
 
 def test_a_student_reset_sends_no_notice(world, django_capture_on_commit_callbacks):

@@ -142,3 +142,16 @@ def test_at_most_ten_guesses_in_any_hour_across_sign_ins_and_bursts(op):
     before = len(_guess_times(op))
     _burst(_signed_in_session(op), [{"code": _wrong_code(op)}] * AT_ONCE)
     assert len(_guess_times(op)) == before + AT_ONCE
+
+
+def test_the_count_is_in_the_database_also_when_other_throttles_use_redis(op, settings):
+    """The check and the count must be one locked step: Redis is not used for it."""
+    from akun.identity.models import Throttle
+
+    settings.AKUN_REDIS_URL = "redis://127.0.0.1:6379/0"
+    settings.AKUN_REDIS_PREFIX = "akun-test-h1-mfa:"
+    wrong = _wrong_code(op)
+    for _ in range(2):
+        _burst(_signed_in_session(op), [{"code": wrong}] * 3)
+    assert len(_guess_times(op)) == AT_ONCE
+    assert Throttle.objects.get(key=f"mfa:{op.pk}").failures == AT_ONCE

@@ -80,7 +80,8 @@ def do_reset_password(account: Account, *, by: Account, reason: str = "", via="p
     come here). Raises ResetRefused, or TransitionNotAllowed for the account's state.
 
     The account returns to `issued`, which ends its sessions; accounts' reissue writes the
-    audit row, with the reason. A teacher is told on their contacts once it is done."""
+    audit row, with the reason. Staff (not students) are told on their contacts once it is
+    done."""
     sekolah = account.sekolah if account.sekolah_id else None
     rule = reset_policy.rule_for(scopes.scope_of(by), account, sekolah)
     if not rule.allowed:
@@ -110,9 +111,9 @@ def _notify_reset(account: Account, *, by: Account, sekolah) -> None:
             subjects.append(gettext("Your learning account password was reset"))
             bodies.append(
                 gettext(
-                    "The password of your learning account %(user_id)s was reset on %(date)s "
-                    "by %(by)s (%(school)s). The account is back to 'issued': it needs a new "
-                    "initial password, and every session on it has ended."
+                    "The password of your learning account %(user_id)s at %(school)s was "
+                    "reset on %(date)s by %(by)s. The account is back to 'issued': it needs a "
+                    "new initial password, and every session on it has ended."
                 )
                 % params
                 + "\n\n"

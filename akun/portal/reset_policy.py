@@ -4,9 +4,9 @@
 - a teacher: likewise; the teacher is told on their contacts, and their sessions end (the
   reset returns the account to `issued`);
 - the head and the operators of a school (role tenaga_kependidikan): only a regional (dinas or
-  national) admin whose region covers the school, with a reason that the audit log keeps.
-  A school operator could otherwise take over the head's or another operator's account, and
-  with it the school;
+  national) admin whose region covers the school, with a reason that the audit log keeps;
+  the person is told, as a teacher is. A school operator could otherwise take over the
+  head's or another operator's account, and with it the school;
 - anyone else (dinas and national admins, accounts without a school): not here.
 """
 
@@ -32,7 +32,7 @@ class BadReason(ResetRefused):
 class ResetRule:
     allowed: bool
     needs_reason: bool = False  # the head and operators: the regional admin says why
-    notify: bool = False  # teachers are told on their contacts
+    notify: bool = False  # told on their contacts: teachers, heads and operators
     refusal: str = ""
 
 
@@ -51,7 +51,7 @@ def rule_for(scope: Scope, account, sekolah) -> ResetRule:
         return ResetRule(True, notify=True)
     if account.role == Account.Role.TENAGA_KEPENDIDIKAN:
         if _regional_over(scope, sekolah):
-            return ResetRule(True, needs_reason=True)
+            return ResetRule(True, needs_reason=True, notify=True)
         return ResetRule(
             False,
             refusal=_(

@@ -189,16 +189,16 @@ ID = {
     "The reason contains a null character.": "Alasan berisi karakter null.",
     "The reason is longer than %(n)d characters.": "Alasan lebih panjang dari %(n)d karakter.",
     "Reason (kept in the audit log)": "Alasan (disimpan di log audit)",
-    "The teacher is told of the reset by e-mail and SMS on the contacts on record.": "Guru diberi "
-    "tahu tentang reset ini lewat e-mail dan SMS ke kontak yang tercatat.",
+    "The person is told of the reset by e-mail and SMS on the contacts on record.": "Orang ini "
+    "diberi tahu tentang reset ini lewat e-mail dan SMS ke kontak yang tercatat.",
     "A head of school or school operator: only the regional admin may reset, and the reason is "
     "kept in the audit log.": "Kepala sekolah atau operator sekolah: hanya admin dinas yang "
     "boleh mereset, dan alasannya disimpan di log audit.",
     "Your learning account password was reset": "Kata sandi akun belajar Anda direset",
-    "The password of your learning account %(user_id)s was reset on %(date)s by %(by)s "
-    "(%(school)s). The account is back to 'issued': it needs a new initial password, and every "
-    "session on it has ended.": "Kata sandi akun belajar %(user_id)s direset pada %(date)s oleh "
-    "%(by)s (%(school)s). Akun kembali berstatus 'diterbitkan': perlu kata sandi awal baru, dan "
+    "The password of your learning account %(user_id)s at %(school)s was reset on %(date)s by "
+    "%(by)s. The account is back to 'issued': it needs a new initial password, and every "
+    "session on it has ended.": "Kata sandi akun belajar %(user_id)s di %(school)s direset pada "
+    "%(date)s oleh %(by)s. Akun kembali berstatus 'diterbitkan': perlu kata sandi awal baru, dan "
     "semua sesinya telah berakhir.",
     "If you did not ask for this, tell your head of school or the regional education office "
     "(dinas) at once.": "Jika Anda tidak memintanya, segera beri tahu kepala sekolah atau dinas "
