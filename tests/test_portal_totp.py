@@ -1,6 +1,7 @@
 """The second factor for admin accounts: set-up at first sign-in, codes never twice, recovery
-codes once each and stored hashed, failures audited and limited, sessions that expire and a
-sign-out everywhere that ends them."""
+codes once each and stored hashed, failures audited and limited per account (the concurrent
+case: tests/test_portal_totp_limits.py), sessions that expire and a sign-out everywhere that
+ends them."""
 
 import datetime as dt
 import re
@@ -9,6 +10,7 @@ import pytest
 
 from akun.audit.models import AuditEvent
 from akun.core import clock
+from akun.identity import api as identity
 from akun.portal import totp
 from akun.portal.models import RecoveryCode, TotpDevice
 from tests import portal_support as ps
@@ -88,16 +90,44 @@ def test_recovery_code_works_once(client, op):
     assert totp.recovery_codes_left(op) == 9
 
 
-def test_five_wrong_codes_end_the_session(client, op):
+def _wrong(account) -> str:
+    right = {totp.current_code(account)}
+    for d in (-30, 30):
+        clock.freeze(clock.now() + dt.timedelta(seconds=d))
+        right.add(totp.current_code(account))
+    clock.freeze(clock.now() - dt.timedelta(seconds=30))
+    return next(c for c in ("123456", "654321", "111111", "222222") if c not in right)
+
+
+def test_wrong_codes_wait_then_lock_the_account_not_just_the_session(client, op):
+    policy = identity.SECOND_FACTOR
     ps.sign_in(client, op)
     client.logout()
     _password(client, op)
-    for _ in range(4):
-        assert client.post("/operator/verifikasi", {"code": "123456"}).status_code == 200
-    r = client.post("/operator/verifikasi", {"code": "123456"})
+    for _ in range(policy.free + 1):
+        r = client.post("/operator/verifikasi", {"code": _wrong(op)})
+        assert r.status_code == 200 and "tidak benar" in r.content.decode()
+    r = client.post("/operator/verifikasi", {"code": totp.current_code(op)})
+    assert r.status_code == 429 and "Tunggu 2 detik" in r.content.decode()
+    client.logout()  # a new sign-in gets no new tries
+    _password(client, op)
+    r = client.post("/operator/verifikasi", {"code": totp.current_code(op)})
+    assert r.status_code == 429
+    for _ in range(policy.lock_after - policy.free - 2):
+        clock.freeze(clock.now() + dt.timedelta(seconds=policy.max_delay + 1))
+        assert client.post("/operator/verifikasi", {"code": _wrong(op)}).status_code == 200
+    clock.freeze(clock.now() + dt.timedelta(seconds=policy.max_delay + 1))
+    r = client.post("/operator/verifikasi", {"code": _wrong(op)})
     assert r.status_code == 302 and r["Location"] == "/masuk"
+    assert "dikunci selama 60 menit" in client.get("/masuk").content.decode()
     assert client.get("/operator/verifikasi").status_code == 302  # signed out
-    assert AuditEvent.objects.filter(action="portal.second_factor_failed").count() == 5
+    _password(client, op)
+    _step()
+    r = client.post("/operator/verifikasi", {"code": totp.current_code(op)})
+    assert r.status_code == 302 and r["Location"] == "/masuk"  # locked: even the right code
+    failed = AuditEvent.objects.filter(action="portal.second_factor_failed")
+    assert failed.count() == policy.lock_after
+    assert AuditEvent.objects.filter(action="portal.second_factor_locked").count() == 1
 
 
 def test_idle_admin_session_expires(client, op):

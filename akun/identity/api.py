@@ -5,6 +5,9 @@
   answer for unknown user IDs and wrong passwords. `normalize_user_id`, `safe_next`.
 - messages to people: `send_sms(to, text)` through the configured sender
   (AKUN_SMS_SENDER; a file outbox in development, `sms_outbox_path()`).
+- notices about an account to its holder: `send_account_notice(account, subject=, body=,
+  sms=)` to the account's mailbox and every contact on record (recovery, and the roster's
+  for PTK); call it on commit.
 - contacts shown masked: `mask_email`, `mask_phone`, `normalize_phone` (08… form).
 - services signed in to (Akun Saya's list, for SSO): `do_record_service_sign_in(account,
   service_id, service_name)` and the `ServiceSignIn` model.
@@ -12,6 +15,8 @@
 - ending everything signed in as an account (its sessions at Akun, half-finished activations
   and resets, its SSO tokens): `end_every_session(account_id, *, reason)`, inside the
   transaction of the event that demands it.
+- throttling a second factor: `guarded(key, SECOND_FACTOR, attempt)` -> `Guarded(decision,
+  ok, failures)`: decides, makes the try and counts it as one locked step in the database.
 """
 
 from akun.identity.actions import (
@@ -22,13 +27,17 @@ from akun.identity.actions import (
 from akun.identity.flow import safe_next
 from akun.identity.masking import mask_email, mask_phone, normalize_phone
 from akun.identity.models import ServiceSignIn
+from akun.identity.notices import send_account_notice
 from akun.identity.signin import Outcome, Result, attempt, normalize_user_id
 from akun.identity.sms import send_sms, sms_outbox_path
 from akun.identity.terms import TERMS
 from akun.identity.terms import current as current_terms
+from akun.identity.throttle import SECOND_FACTOR, Guarded, guarded
 
 __all__ = [
+    "SECOND_FACTOR",
     "TERMS",
+    "Guarded",
     "Outcome",
     "Result",
     "ServiceSignIn",
@@ -37,11 +46,13 @@ __all__ = [
     "do_record_service_sign_in",
     "do_sign_out_everywhere",
     "end_every_session",
+    "guarded",
     "mask_email",
     "mask_phone",
     "normalize_phone",
     "normalize_user_id",
     "safe_next",
+    "send_account_notice",
     "send_sms",
     "sms_outbox_path",
 ]

@@ -6,13 +6,16 @@ after `lock_after` failures the key is locked for `lock_seconds`. Failures are f
 `window` seconds after the last one. Keys for unknown user IDs behave exactly like keys for
 real ones, so throttling does not reveal which user IDs exist.
 
-State lives in the database (model Throttle) unless AKUN_REDIS_URL is set.
+State lives in the database (model Throttle) unless AKUN_REDIS_URL is set. `guarded` (the
+second factor of admin accounts) always uses the database: there the decision, the try and its
+count are one step under a row lock, so concurrent tries cannot slip past the limit.
 """
 
 import datetime as dt
 import ipaddress
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -45,6 +48,10 @@ CEK_AKUN = Policy("cek", free=10, base_delay=2, max_delay=300, lock_after=40, lo
 # Code sends and reset attempts per account and per address.
 RESET = Policy("reset", free=5, base_delay=5, max_delay=300, lock_after=20, lock_seconds=3600,
                window=3600)  # fmt: skip
+# Second-factor codes (TOTP and recovery codes) per admin account, across sessions: at most 4
+# at once, 10 in the first hour, then one an hour while failures keep coming within a day.
+SECOND_FACTOR = Policy("mfa", free=3, base_delay=2, max_delay=300, lock_after=10,
+                       lock_seconds=3600, window=86400)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -93,7 +100,9 @@ def aware(value) -> dt.datetime:
 
 
 def _ttl() -> int:
-    return max(p.window + p.lock_seconds for p in (ACCOUNT, ADDRESS, CEK_AKUN, RESET))
+    return max(
+        p.window + p.lock_seconds for p in (ACCOUNT, ADDRESS, CEK_AKUN, RESET, SECOND_FACTOR)
+    )
 
 
 class DatabaseStore:
@@ -235,6 +244,36 @@ def fail(pairs: list[tuple[str, Policy]]) -> None:
 
 def clear(key: str) -> None:
     store().clear(key)
+
+
+@dataclass(frozen=True)
+class Guarded:
+    decision: Decision  # refused (not allowed) means the try was not made
+    ok: bool = False
+    failures: int = 0  # failures under the key after this try
+
+
+def guarded(key: str, policy: Policy, attempt: Callable[[], bool]) -> Guarded:
+    """Decide, make the try (`attempt()` -> right or wrong) and count it, as one step.
+
+    The key's row is locked for the whole step (in the database whatever the store), so
+    concurrent tries under one key take turns and each sees the failures of the ones before:
+    a burst gets no more tries than a patient sequence. A right try clears the failures."""
+    with transaction.atomic():
+        Throttle.objects.bulk_create(
+            [Throttle(key=key, failures=0, last_failure_at=clock.now())], ignore_conflicts=True
+        )
+        row = Throttle.objects.select_for_update().get(key=key)
+        now = clock.now()  # after the wait for the lock
+        decision = decide(State(row.failures, row.last_failure_at), policy, now)
+        if not decision.allowed:
+            return Guarded(decision, failures=row.failures)
+        ok = attempt()
+        expired = (now - row.last_failure_at).total_seconds() > policy.window
+        row.failures = 0 if ok else (1 if expired else row.failures + 1)
+        row.last_failure_at = now
+        row.save(update_fields=["failures", "last_failure_at"])
+        return Guarded(decision, ok=ok, failures=row.failures)
 
 
 def client_address(request) -> str:

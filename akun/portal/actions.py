@@ -6,6 +6,8 @@ import io
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from akun.accounts.api import (
     Account,
@@ -18,6 +20,8 @@ from akun.accounts.api import (
 )
 from akun.audit import api as audit
 from akun.core import clock
+from akun.identity import api as identity
+from akun.portal import reset_policy
 from akun.portal import scope as scopes
 from akun.portal.models import AdminScope
 from akun.portal.slips import Slip, render_slips
@@ -47,22 +51,89 @@ def record_sign_in(account, *, method: str) -> None:
     )
 
 
-def record_second_factor_failure(account, *, failures: int) -> None:
+def record_second_factor_failure(
+    account, *, failures: int, method: str, actor: str, locked: bool = False
+) -> None:
+    """A wrong code (failures: the account's count), and the lock when this one starts it."""
     audit.record(
         "portal.second_factor_failed",
-        actor=account.user_id,
+        actor=actor,
         object_type="account",
         object_id=account.user_id,
-        after={"failures": failures},
+        after={"failures": failures, "method": method},
         **_admin_scope_fields(account),
     )
+    if locked:
+        audit.record(
+            "portal.second_factor_locked",
+            actor=actor,
+            object_type="account",
+            object_id=account.user_id,
+            after={"failures": failures},
+            **_admin_scope_fields(account),
+        )
 
 
-def do_reset_password(account: Account, *, actor: str, reason: str = "") -> str:
-    """A new initial password for a person of the school (shown once; in the next download).
-    The account returns to `issued`; accounts' reissue writes the audit row."""
-    return do_reissue_account(
-        account, actor=actor, reason=reason or "password reset by the school operator (portal)"
+def do_reset_password(account: Account, *, by: Account, reason: str = "", via="portal") -> str:
+    """A new initial password for a person of a school (shown once; in the next download), if
+    the admin `by` may reset this account (reset_policy: the page, the POST and the CLI all
+    come here). Raises ResetRefused, or TransitionNotAllowed for the account's state.
+
+    The account returns to `issued`, which ends its sessions; accounts' reissue writes the
+    audit row, with the reason. Staff (not students) are told on their contacts once it is
+    done."""
+    sekolah = account.sekolah if account.sekolah_id else None
+    rule = reset_policy.rule_for(scopes.scope_of(by), account, sekolah)
+    if not rule.allowed:
+        raise reset_policy.ResetRefused(str(rule.refusal))
+    if rule.needs_reason or reason:
+        reason = reset_policy.clean_reason(reason)
+    who = "regional admin" if rule.needs_reason else "school operator"
+    recorded = f"password reset by the {who} ({via})" + (f": {reason}" if reason else "")
+    with transaction.atomic():
+        password = do_reissue_account(account, actor=by.user_id, reason=recorded)
+        if rule.notify:
+            transaction.on_commit(lambda: _notify_reset(account, by=by, sekolah=sekolah))
+    return password
+
+
+def _notify_reset(account: Account, *, by: Account, sekolah) -> None:
+    """The holder hears of the reset (Indonesian first, then English), never the password."""
+    params = {
+        "user_id": account.user_id,
+        "by": by.nama or by.user_id,
+        "school": sekolah.nama if sekolah else "",
+        "date": timezone.localtime(clock.now()).strftime("%d-%m-%Y %H:%M"),
+    }
+    subjects, bodies, sms = [], [], []
+    for lang in ("id", "en"):
+        with translation.override(lang):
+            subjects.append(gettext("Your learning account password was reset"))
+            bodies.append(
+                gettext(
+                    "The password of your learning account %(user_id)s at %(school)s was "
+                    "reset on %(date)s by %(by)s. The account is back to 'issued': it needs a "
+                    "new initial password, and every session on it has ended."
+                )
+                % params
+                + "\n\n"
+                + gettext(
+                    "If you did not ask for this, tell your head of school or the regional "
+                    "education office (dinas) at once."
+                )
+            )
+            sms.append(
+                gettext(
+                    "Learning account %(user_id)s: password reset on %(date)s by %(by)s. Not "
+                    "you? Tell your head of school or the dinas."
+                )
+                % params
+            )
+    identity.send_account_notice(
+        account,
+        subject=" / ".join(subjects),
+        body="\n\n-----\n\n".join(bodies) + "\n",
+        sms=" / ".join(sms),
     )
 
 

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from akun.accounts.api import Account
+from akun.portal.reset_policy import REASON_MAX
 
 ROLE_FILTER = [
     ("", _("All roles")),
@@ -63,6 +64,17 @@ class ResetForm(forms.Form):
     confirm = forms.BooleanField(
         label=_("Yes, give this person a new initial password"), required=True
     )
+    reason = forms.CharField(
+        label=_("Reason (kept in the audit log)"),
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Give the reason for this reset.")},
+    )
+
+    def __init__(self, *args, needs_reason=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not needs_reason:  # only the head's and operators' resets ask why
+            del self.fields["reason"]
 
 
 class WhyForm(forms.Form):

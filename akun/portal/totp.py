@@ -3,11 +3,15 @@
 Set up at the first sign-in: a secret (kept encrypted), shown as a QR code of its otpauth URI;
 confirmed by a first right code, which also creates ten recovery codes (only keyed hashes are
 stored). A code is never accepted twice: the last accepted 30-second step is remembered.
+
+Wrong codes (TOTP and recovery codes alike) count per account in the database, whatever the
+session, under identity's SECOND_FACTOR policy: growing delays, then a lock.
 """
 
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 
 import pyotp
 import segno
@@ -16,7 +20,8 @@ from django.db import transaction
 
 from akun.audit import api as audit
 from akun.core import clock
-from akun.portal import secrets_box
+from akun.identity import api as identity
+from akun.portal import actions, secrets_box
 from akun.portal.models import RecoveryCode, TotpDevice
 
 ISSUER = "Akun"
@@ -142,6 +147,62 @@ def do_confirm_totp(account, code: str, *, actor: str) -> list[str] | None:
 
 def verify_totp(account, code: str) -> bool:
     return _check_code(account, code, require_confirmed=True)
+
+
+@dataclass(frozen=True)
+class SecondFactor:
+    ok: bool = False
+    wait: int = 0  # seconds until the next try is looked at (0: now)
+    locked: bool = False  # the account's second step is locked (this try refused or wrong)
+    failures: int = 0
+    recovery_codes: tuple[str, ...] = ()  # made by the code that confirmed a new device
+
+    @property
+    def refused(self) -> bool:
+        return self.wait > 0
+
+
+def _throttle_key(account) -> str:
+    return f"{identity.SECOND_FACTOR.name}:{account.pk}"
+
+
+@transaction.atomic
+def do_check_second_factor(
+    account, *, code: str = "", recovery_code: str = "", actor: str
+) -> SecondFactor:
+    """The second step of a sign-in: a recovery code if given, else a TOTP code (which
+    confirms a new device). Throttled per account with identity's `guarded`: decided,
+    checked and counted under one row lock, so neither new sessions nor concurrent requests
+    get more tries. A wrong code is audited with the account's count, and the lock."""
+    made: list[str] = []
+
+    def attempt() -> bool:
+        if recovery_code:
+            return use_recovery_code(account, recovery_code)
+        if is_enrolled(account):
+            return verify_totp(account, code)
+        made.extend(do_confirm_totp(account, code, actor=actor) or [])
+        return bool(made)
+
+    policy = identity.SECOND_FACTOR
+    result = identity.guarded(_throttle_key(account), policy, attempt)
+    if not result.decision.allowed:
+        return SecondFactor(
+            wait=result.decision.wait, locked=result.decision.locked, failures=result.failures
+        )
+    if result.ok:
+        return SecondFactor(ok=True, recovery_codes=tuple(made))
+    locked = result.failures >= policy.lock_after
+    actions.record_second_factor_failure(
+        account,
+        failures=result.failures,
+        method="recovery_code" if recovery_code else "totp",
+        actor=actor,
+        locked=locked,
+    )
+    return SecondFactor(
+        wait=policy.lock_seconds if locked else 0, locked=locked, failures=result.failures
+    )
 
 
 def use_recovery_code(account, code: str) -> bool:

@@ -15,7 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from akun.accounts.api import Account, TransitionNotAllowed
 from akun.audit.api import AuditEvent
 from akun.identity.flow import safe_next
-from akun.portal import actions, explain, queries, totp
+from akun.portal import actions, explain, queries, reset_policy, totp
 from akun.portal import scope as scopes
 from akun.portal.forms import (
     AccountFilterForm,
@@ -37,8 +37,6 @@ from akun.portal.middleware import mark_passed, passed
 from akun.roster.api import Sekolah
 
 PAGE_SIZE = 50
-MAX_MFA_FAILURES = 5
-MFA_FAILURES = "akun_portal_mfa_failures"
 
 
 def _no_store(response):
@@ -110,42 +108,56 @@ def mfa_view(request):
     form = CodeForm(request.POST if "code" in request.POST else None)
     recovery = RecoveryForm(request.POST if "recovery_code" in request.POST else None)
     error = ""
+    status = 200
     if request.method == "POST":
-        ok, method, codes = False, "", None
+        check, method = None, "totp"
         if enrolled and recovery.is_valid():
-            ok = totp.use_recovery_code(account, recovery.cleaned_data["recovery_code"])
             method = "recovery_code"
-        elif form.is_valid():
-            if enrolled:
-                ok = totp.verify_totp(account, form.cleaned_data["code"])
-            elif device is not None:
-                codes = totp.do_confirm_totp(
-                    account, form.cleaned_data["code"], actor=account.user_id
-                )
-                ok = codes is not None
-            method = "totp"
-        if ok:
+            check = totp.do_check_second_factor(
+                account, recovery_code=recovery.cleaned_data["recovery_code"], actor=account.user_id
+            )
+        elif form.is_valid() and device is not None:
+            check = totp.do_check_second_factor(
+                account, code=form.cleaned_data["code"], actor=account.user_id
+            )
+        if check is not None and check.ok:
             request.session.cycle_key()
-            request.session.pop(MFA_FAILURES, None)
             mark_passed(request)
             actions.record_sign_in(account, method=method)
-            if codes:
+            if check.recovery_codes:
                 return _no_store(
                     render(
                         request,
                         "portal/recovery_codes.html",
-                        {"codes": codes, "next": next_url, "first": True},
+                        {"codes": list(check.recovery_codes), "next": next_url, "first": True},
                     )
                 )
             return redirect(next_url)
-        failures = request.session.get(MFA_FAILURES, 0) + 1
-        request.session[MFA_FAILURES] = failures
-        actions.record_second_factor_failure(account, failures=failures)
-        if failures >= MAX_MFA_FAILURES:
+        if check is not None and check.locked:
+            # Locked for the account, not the session: signing in again does not help.
             logout(request)
-            messages.error(request, _("Too many wrong codes. Sign in again."))
+            minutes = max(1, (check.wait + 59) // 60)
+            messages.error(
+                request,
+                ngettext(
+                    "Too many wrong codes: the second step of this account is locked for "
+                    "%(n)d minute. Try again later, or ask your regional admin or the helpdesk.",
+                    "Too many wrong codes: the second step of this account is locked for "
+                    "%(n)d minutes. Try again later, or ask your regional admin or the helpdesk.",
+                    minutes,
+                )
+                % {"n": minutes},
+            )
             return redirect("identity:signin")
-        error = _("That code is not right. Check the time on your phone and try again.")
+        if check is not None and check.refused:
+            status = 429
+            error = ngettext(
+                "Too many wrong codes. Wait %(n)d second and try again.",
+                "Too many wrong codes. Wait %(n)d seconds and try again.",
+                check.wait,
+            ) % {"n": check.wait}
+        else:
+            error = _("That code is not right. Check the time on your phone and try again.")
     secret = uri = qr = ""
     if not enrolled:
         if device is None or request.method == "GET" and "new" in request.GET:
@@ -168,6 +180,7 @@ def mfa_view(request):
                 "uri": uri,
                 "qr": qr,
             },
+            status=status,
         )
     )
 
@@ -273,10 +286,13 @@ def _account_or_404(ids, pk) -> Account:
     return account
 
 
-@admin_view
-def account_view(request, npsn, pk):
-    sekolah, ids = school_or_404(request, npsn)
-    account = _account_or_404(ids, pk)
+def _reset_rule(request, account):
+    sekolah = account.sekolah if account.sekolah_id else None
+    return reset_policy.rule_for(scopes.request_scope(request), account, sekolah)
+
+
+def _account_page(request, sekolah, ids, account, *, form=None, status=200):
+    rule = _reset_rule(request, account)
     row = queries.account_list(ids).filter(pk=account.pk).first()
     return render(
         request,
@@ -284,23 +300,42 @@ def account_view(request, npsn, pk):
         {
             **_nav(request, sekolah, "accounts"),
             "account": row,
-            "form": ResetForm(),
-            "can_reset": account.state in (Account.State.ISSUED, Account.State.ACTIVE),
+            "form": form or ResetForm(needs_reason=rule.needs_reason),
+            "state_allows_reset": account.state in (Account.State.ISSUED, Account.State.ACTIVE),
+            "rule": rule,
         },
+        status=status,
     )
+
+
+@admin_view
+def account_view(request, npsn, pk):
+    sekolah, ids = school_or_404(request, npsn)
+    return _account_page(request, sekolah, ids, _account_or_404(ids, pk))
 
 
 @admin_view
 @require_POST
 def reset_view(request, npsn, pk):
+    """Who may reset whom (reset_policy) is checked here and again in the action."""
     sekolah, ids = school_or_404(request, npsn)
     account = _account_or_404(ids, pk)
-    form = ResetForm(request.POST)
+    rule = _reset_rule(request, account)
+    if not rule.allowed:
+        return _account_page(request, sekolah, ids, account, status=403)
+    form = ResetForm(request.POST, needs_reason=rule.needs_reason)
     if not form.is_valid():
+        if "reason" in form.errors:
+            return _account_page(request, sekolah, ids, account, form=form, status=400)
         messages.error(request, _("Tick the box to confirm the reset."))
         return redirect("portal:account", npsn=npsn, pk=pk)
     try:
-        password = actions.do_reset_password(account, actor=request.user.user_id)
+        password = actions.do_reset_password(
+            account, by=request.user, reason=form.cleaned_data.get("reason", "")
+        )
+    except reset_policy.ResetRefused as e:
+        messages.error(request, str(e))
+        return _account_page(request, sekolah, ids, account, status=403)
     except TransitionNotAllowed:
         messages.error(
             request,

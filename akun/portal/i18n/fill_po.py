@@ -165,14 +165,47 @@ ID = {
     "Nobody with that name or number in this school's roster. Check the spelling, or the data "
     "in Dapodik.": "Tidak ada orang dengan nama atau nomor itu di data sekolah ini. Periksa "
     "ejaannya, atau data di Dapodik.",
-    "Too many wrong codes. Sign in again.": "Terlalu banyak kode salah. Silakan masuk lagi.",
     "That code is not right. Check the time on your phone and try again.": "Kode itu tidak "
     "benar. Periksa jam di ponsel Anda lalu coba lagi.",
     "Tick the box to confirm the reset.": "Centang kotak untuk memastikan reset.",
     "This account is %(state)s: its password cannot be reset here.": "Akun ini berstatus "
     "%(state)s: kata sandinya tidak dapat direset di sini.",
     "Code": "Kode",
+    "Too many wrong codes. Wait %(n)d second and try again.": "Terlalu banyak kode salah. "
+    "Tunggu %(n)d detik lalu coba lagi.",
+    "Too many wrong codes: the second step of this account is locked for %(n)d minute. Try "
+    "again later, or ask your regional admin or the helpdesk.": "Terlalu banyak kode salah: "
+    "langkah kedua akun ini dikunci selama %(n)d menit. Coba lagi nanti, atau hubungi admin "
+    "dinas atau helpdesk.",
     "Activation rate": "Tingkat aktivasi",
+    "This account is outside your schools and regions.": "Akun ini berada di luar sekolah dan "
+    "wilayah Anda.",
+    "Only the regional admin (dinas) can reset the password of a head of school or a school "
+    "operator.": "Hanya admin dinas yang dapat mereset kata sandi kepala sekolah atau operator "
+    "sekolah.",
+    "This account's password cannot be reset here.": "Kata sandi akun ini tidak dapat direset di "
+    "sini.",
+    "Give the reason for this reset.": "Tuliskan alasan reset ini.",
+    "The reason contains a null character.": "Alasan berisi karakter null.",
+    "The reason is longer than %(n)d characters.": "Alasan lebih panjang dari %(n)d karakter.",
+    "Reason (kept in the audit log)": "Alasan (disimpan di log audit)",
+    "The person is told of the reset by e-mail and SMS on the contacts on record.": "Orang ini "
+    "diberi tahu tentang reset ini lewat e-mail dan SMS ke kontak yang tercatat.",
+    "A head of school or school operator: only the regional admin may reset, and the reason is "
+    "kept in the audit log.": "Kepala sekolah atau operator sekolah: hanya admin dinas yang "
+    "boleh mereset, dan alasannya disimpan di log audit.",
+    "Your learning account password was reset": "Kata sandi akun belajar Anda direset",
+    "The password of your learning account %(user_id)s at %(school)s was reset on %(date)s by "
+    "%(by)s. The account is back to 'issued': it needs a new initial password, and every "
+    "session on it has ended.": "Kata sandi akun belajar %(user_id)s di %(school)s direset pada "
+    "%(date)s oleh %(by)s. Akun kembali berstatus 'diterbitkan': perlu kata sandi awal baru, dan "
+    "semua sesinya telah berakhir.",
+    "If you did not ask for this, tell your head of school or the regional education office "
+    "(dinas) at once.": "Jika Anda tidak memintanya, segera beri tahu kepala sekolah atau dinas "
+    "pendidikan.",
+    "Learning account %(user_id)s: password reset on %(date)s by %(by)s. Not you? Tell your head "
+    "of school or the dinas.": "Akun belajar %(user_id)s: kata sandi direset pada %(date)s oleh "
+    "%(by)s. Bukan Anda? Beri tahu kepala sekolah atau dinas.",
 }
 
 

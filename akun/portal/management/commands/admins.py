@@ -3,15 +3,18 @@
 akun admins create --region 3204 --name "Dinas Pendidikan Kab. Bandung" [--by USER_ID]
 akun admins list
 akun admins reset-2fa USER_ID --reason "lost phone"
+akun admins reset-password USER_ID --by ADMIN_USER_ID [--reason "..."]
+                                (the portal's reset and its rules: who may reset whom)
 akun admins totp USER_ID        (development/demo only: the current 6-digit code)
 """
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
-from akun.accounts.api import Account
-from akun.portal import actions, totp
+from akun.accounts.api import Account, TransitionNotAllowed
+from akun.portal import actions, reset_policy, totp
 from akun.portal.models import AdminScope
+from akun.portal.scope import is_admin
 
 
 def _account(user_id: str) -> Account:
@@ -43,9 +46,19 @@ class Command(BaseCommand):
         r.add_argument("user_id")
         r.add_argument("--reason", required=True)
         r.add_argument("--actor", default="cli")
+        p = sub.add_parser(
+            "reset-password",
+            help="a new initial password, as the admin --by may in the portal (printed once)",
+        )
+        p.add_argument("user_id")
+        p.add_argument("--by", required=True, help="user ID of the admin who resets")
+        p.add_argument(
+            "--reason", default="", help="why (required for a head of school or an operator)"
+        )
         t = sub.add_parser("totp", help="the current TOTP code of an admin (demo only)")
         t.add_argument("user_id")
 
+    @no_translations  # operator output in English, like the rest of the CLI
     def handle(self, *args, **opts):
         getattr(self, "do_" + opts["action"].replace("-", "_"))(opts)
 
@@ -81,6 +94,23 @@ class Command(BaseCommand):
         account = _account(opts["user_id"])
         totp.do_reset_totp(account, actor=opts["actor"], reason=opts["reason"])
         self.stdout.write(f"{account.user_id}: sets up a new authenticator at the next sign-in")
+
+    def do_reset_password(self, opts):
+        by = _account(opts["by"])
+        if not is_admin(by):
+            raise CommandError(f"{by.user_id} is not an admin of the operator portal")
+        account = _account(opts["user_id"])
+        try:
+            password = actions.do_reset_password(account, by=by, reason=opts["reason"], via="cli")
+        except reset_policy.BadReason as e:
+            raise CommandError(f"--reason: {e}") from e
+        except reset_policy.ResetRefused as e:
+            raise CommandError(f"{by.user_id} may not reset {account.user_id}: {e}") from e
+        except TransitionNotAllowed as e:
+            raise CommandError(f"{account.user_id}: {e}") from e
+        self.stdout.write(f"user ID           {account.user_id}")
+        self.stdout.write(f"initial password  {password}")
+        self.stdout.write("Shown once (and in the school's next download until activation).")
 
     def do_totp(self, opts):
         if settings.PRODUCTION:
