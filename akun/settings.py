@@ -1,6 +1,6 @@
 """Settings, all from the environment.
 
-AKUN_ENV=production refuses to start with the development secret or DEBUG on.
+AKUN_ENV=production refuses to start with development or weak secrets, or DEBUG on.
 """
 
 import os
@@ -34,12 +34,20 @@ AKUN_ENCRYPTION_KEYS = [
 ]
 
 if PRODUCTION:
-    if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 32:
+    from akun.core import keys as _keys
+
+    if _problem := _keys.secret_key_problem(SECRET_KEY, development=DEV_SECRET_KEY):
         raise ImproperlyConfigured(
-            "AKUN_ENV=production needs AKUN_SECRET_KEY set to a secret of 32+ characters."
+            f"AKUN_ENV=production refuses AKUN_SECRET_KEY: it {_problem}. {_keys.GENERATE_HINT}"
         )
-    if DEV_ENCRYPTION_KEY in AKUN_ENCRYPTION_KEYS:
-        raise ImproperlyConfigured("AKUN_ENV=production needs AKUN_ENCRYPTION_KEYS of your own.")
+    if not AKUN_ENCRYPTION_KEYS:
+        raise ImproperlyConfigured(f"AKUN_ENCRYPTION_KEYS is empty. {_keys.GENERATE_HINT}")
+    for _n, _key in enumerate(AKUN_ENCRYPTION_KEYS, 1):
+        if _problem := _keys.encryption_key_problem(_key, development=DEV_ENCRYPTION_KEY):
+            raise ImproperlyConfigured(
+                f"AKUN_ENV=production refuses AKUN_ENCRYPTION_KEYS: key {_n} {_problem}. "
+                + _keys.GENERATE_HINT
+            )
     if DEBUG:
         raise ImproperlyConfigured("AKUN_DEBUG=1 is not allowed with AKUN_ENV=production.")
 
