@@ -201,3 +201,10 @@ def test_logout_with_an_unknown_client_id_is_a_400(client):
     assert client.get("/o/logout/?client_id=no-such-client").status_code == 400
     r = client.post("/o/logout/", {"client_id": "no-such-client", "allow": "on"})
     assert r.status_code == 400
+
+
+def test_the_refusal_is_in_indonesian_first_and_english_on_request(client):
+    r = client.get("/cek-akun/npsn?q=%00")
+    assert r.content.decode() == "Parameter “q” berisi karakter NUL."
+    r = client.get("/cek-akun/npsn?q=%00", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.content.decode() == "The parameter “q” contains a NUL character."

@@ -228,6 +228,12 @@ ID = {
     "You have signed out of all sessions, on every device.": "Anda telah keluar dari semua "
     "sesi, di semua perangkat.",
     "The contact is confirmed and saved.": "Kontak sudah dikonfirmasi dan disimpan.",
+    # akun.core.middleware: refused request parameters
+    "The parameter “%(name)s” contains a NUL character.": "Parameter “%(name)s” berisi "
+    "karakter NUL.",
+    "The parameter “%(name)s” is not valid UTF-8.": "Parameter “%(name)s” bukan UTF-8 yang sah.",
+    "The parameter “%(name)s” is longer than %(limit)d characters.": "Parameter “%(name)s” "
+    "lebih panjang dari %(limit)d karakter.",
 }
 
 
