@@ -13,6 +13,12 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     args = sys.argv[1:] if argv is None else argv
+    if args[:2] == ["secrets", "generate"] and len(args) == 2:
+        # Before Django: production settings refuse to load with the weak keys it replaces.
+        from akun.core.management.commands.secrets import generated_lines
+
+        sys.stdout.write(generated_lines())
+        return
     execute_from_command_line(["akun", *args])
 
 

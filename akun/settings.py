@@ -1,6 +1,6 @@
 """Settings, all from the environment.
 
-AKUN_ENV=production refuses to start with the development secret or DEBUG on.
+AKUN_ENV=production refuses to start with development or weak secrets, or DEBUG on.
 """
 
 import os
@@ -34,12 +34,20 @@ AKUN_ENCRYPTION_KEYS = [
 ]
 
 if PRODUCTION:
-    if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 32:
+    from akun.core import keys as _keys
+
+    if _problem := _keys.secret_key_problem(SECRET_KEY, development=DEV_SECRET_KEY):
         raise ImproperlyConfigured(
-            "AKUN_ENV=production needs AKUN_SECRET_KEY set to a secret of 32+ characters."
+            f"AKUN_ENV=production refuses AKUN_SECRET_KEY: it {_problem}. {_keys.GENERATE_HINT}"
         )
-    if DEV_ENCRYPTION_KEY in AKUN_ENCRYPTION_KEYS:
-        raise ImproperlyConfigured("AKUN_ENV=production needs AKUN_ENCRYPTION_KEYS of your own.")
+    if not AKUN_ENCRYPTION_KEYS:
+        raise ImproperlyConfigured(f"AKUN_ENCRYPTION_KEYS is empty. {_keys.GENERATE_HINT}")
+    for _n, _key in enumerate(AKUN_ENCRYPTION_KEYS, 1):
+        if _problem := _keys.encryption_key_problem(_key, development=DEV_ENCRYPTION_KEY):
+            raise ImproperlyConfigured(
+                f"AKUN_ENV=production refuses AKUN_ENCRYPTION_KEYS: key {_n} {_problem}. "
+                + _keys.GENERATE_HINT
+            )
     if DEBUG:
         raise ImproperlyConfigured("AKUN_DEBUG=1 is not allowed with AKUN_ENV=production.")
 
@@ -71,9 +79,12 @@ INSTALLED_APPS = [
 AUTH_USER_MODEL = "accounts.Account"
 
 MIDDLEWARE = [
+    "akun.core.log.RequestIdMiddleware",  # first: every log line of the request has the id
+    "akun.core.health.HealthCheckMiddleware",  # /healthz, /readyz: before host check, redirect
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "akun.core.middleware.ContentSecurityPolicyMiddleware",
+    "akun.core.middleware.ParameterCheckMiddleware",  # 400 for NUL, non-UTF-8, over-long
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -211,14 +222,36 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = int(os.environ.get("AKUN_HSTS_SECONDS", "31536000"))
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = os.environ.get("AKUN_SSL_REDIRECT", "1") == "1"
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
+# Logs go to stderr; AKUN_LOG_FORMAT=json (the production default) writes one JSON object per
+# line with the request id, and for unhandled errors the path and exception type, never
+# parameter values or exception messages (akun.core.log).
+AKUN_LOG_FORMAT = os.environ.get("AKUN_LOG_FORMAT", "json" if PRODUCTION else "plain")
+if AKUN_LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("AKUN_LOG_FORMAT must be json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {"akun": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "filters": {"request_id": {"()": "akun.core.log.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {"()": "akun.core.log.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": AKUN_LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
+    "loggers": {
+        "akun": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Unhandled errors (500s) and security events; Django's own handlers for these
+        # print only with DEBUG on.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
 }
 
 # Single sign-on (akun.sso): django-oauth-toolkit's settings live with the app.

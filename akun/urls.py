@@ -1,13 +1,7 @@
-from django.http import HttpResponse
 from django.urls import include, path
 
-
-def healthz(request):
-    return HttpResponse("ok", content_type="text/plain")
-
-
+# /healthz and /readyz are answered by akun.core.health.HealthCheckMiddleware.
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("operator/", include("akun.portal.urls")),
     path("", include("akun.identity.urls")),

@@ -10,6 +10,7 @@ import urllib.request
 import pytest
 from django.urls import reverse
 
+from akun.core import keys
 from tests.conftest import database_url_for_subprocess
 from tests.identity_support import make_school, make_student
 
@@ -37,8 +38,8 @@ def test_production_cookies_are_secure():
         "from django.conf import settings as s;"
         "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY)"
     )
-    env = dict(os.environ, AKUN_ENV="production", AKUN_SECRET_KEY="s" * 40,
-               AKUN_ENCRYPTION_KEYS="YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY=",
+    env = dict(os.environ, AKUN_ENV="production", AKUN_SECRET_KEY=keys.generate_secret_key(),
+               AKUN_ENCRYPTION_KEYS=keys.generate_encryption_key(),
                AKUN_ALLOWED_HOSTS="akun.example")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.split() == ["True", "True", "True"], out.stderr

@@ -10,6 +10,7 @@ import pytest
 
 from akun.accounts.models import Account
 from akun.audit.models import AuditEvent
+from akun.core import keys
 from akun.portal import actions, scope, totp
 from akun.portal.api import demo_operator_sign_in
 from akun.portal.models import AdminScope
@@ -115,8 +116,8 @@ def test_totp_command_prints_the_current_code_for_the_demo(run_akun, client):
     assert r.returncode == 0 and r.stdout.strip() in near
     production = {
         "AKUN_ENV": "production",
-        "AKUN_SECRET_KEY": "x" * 40,
-        "AKUN_ENCRYPTION_KEYS": "c2VjcmV0LWtleS1mb3ItdGVzdHMtMDEyMzQ1Njc4OTA=",
+        "AKUN_SECRET_KEY": keys.generate_secret_key(),
+        "AKUN_ENCRYPTION_KEYS": keys.generate_encryption_key(),
         "AKUN_ALLOWED_HOSTS": "x",
     }
     r = run_akun("admins", "totp", op.user_id, env=production)

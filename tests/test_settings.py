@@ -1,6 +1,14 @@
+import base64
 import os
 import subprocess
 import sys
+
+import pytest
+
+# Strong values, made the way `akun secrets generate` makes them.
+GOOD_SECRET = "q8R-2vYk_Lw7ZpT0sNcXe4HbJm9UdFa1Gi6Ko3Vr5Ct-Py_Ex8Wn2Qj7Mh0Bz4Su"
+GOOD_KEY = "lB7xQm2Zr9T0vN4kWc1Yh8Jp3Ds6Ga5Ef-Ui_Ko7Rt0="
+ZERO_KEY = base64.urlsafe_b64encode(bytes(32)).decode()
 
 
 def _settings_import(env):
@@ -13,6 +21,17 @@ def _settings_import(env):
     )
 
 
+def _production(**env):
+    return {
+        "AKUN_ENV": "production",
+        "AKUN_DEBUG": "0",
+        "AKUN_SECRET_KEY": GOOD_SECRET,
+        "AKUN_ENCRYPTION_KEYS": GOOD_KEY,
+        "AKUN_ALLOWED_HOSTS": "akun.example",
+        **env,
+    }
+
+
 def test_production_refuses_default_secret():
     result = _settings_import({"AKUN_ENV": "production", "AKUN_DEBUG": "0", "AKUN_SECRET_KEY": ""})
     assert result.returncode != 0
@@ -22,18 +41,15 @@ def test_production_refuses_default_secret():
 def test_production_starts_with_own_secrets():
     from cryptography.fernet import Fernet
 
-    env = {
-        "AKUN_ENV": "production",
-        "AKUN_SECRET_KEY": "x" * 50,
-        "AKUN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "AKUN_ALLOWED_HOSTS": "akun.example",
-    }
+    env = _production(AKUN_ENCRYPTION_KEYS=Fernet.generate_key().decode())
     result = _settings_import(env)
     assert result.returncode == 0, result.stderr
 
 
 def test_production_refuses_development_encryption_key():
-    result = _settings_import({"AKUN_ENV": "production", "AKUN_SECRET_KEY": "y" * 50})
+    env = _production()
+    del env["AKUN_ENCRYPTION_KEYS"]
+    result = _settings_import(env)
     assert result.returncode != 0
     assert "AKUN_ENCRYPTION_KEYS" in result.stderr
 
@@ -57,3 +73,71 @@ def test_throttle_budgets_and_proxy_count_defaults():
     assert settings.AKUN_CEK_AKUN_PER_SCHOOL_PER_DAY == 100
     assert settings.AKUN_RESET_PER_HOUR == 10000
     assert settings.AKUN_RESET_PER_SCHOOL_PER_DAY == 100
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "akun-development-secret-do-not-use-in-production ",  # the dev secret, padded
+        " akun-development-secret-do-not-use-in-production",
+        "AKUN-DEVELOPMENT-SECRET-DO-NOT-USE-IN-PRODUCTION",
+        "a" * 32,
+        "x" * 50,
+        "ab" * 40,  # long, but one short pattern repeated
+        "0123456789abcdef" * 4,
+        GOOD_SECRET + " ",  # surrounding space: a copy-paste slip
+    ],
+)
+def test_production_refuses_weak_secret_keys(secret):
+    result = _settings_import(_production(AKUN_SECRET_KEY=secret))
+    assert result.returncode != 0, secret
+    assert "AKUN_SECRET_KEY" in result.stderr
+    assert "akun secrets generate" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        ZERO_KEY,
+        base64.urlsafe_b64encode(b"\xff" * 32).decode(),
+        base64.urlsafe_b64encode(b"0123456789abcdef" * 2).decode(),  # text, not random bytes
+        base64.urlsafe_b64encode(b"correct horse battery staple!!!!").decode(),
+        base64.urlsafe_b64encode(os.urandom(16)).decode(),  # too short
+        "not base64 at all!",
+        f"{GOOD_KEY},{ZERO_KEY}",  # every listed key counts, old ones too
+    ],
+)
+def test_production_refuses_weak_encryption_keys(key):
+    result = _settings_import(_production(AKUN_ENCRYPTION_KEYS=key))
+    assert result.returncode != 0, key
+    assert "AKUN_ENCRYPTION_KEYS" in result.stderr
+    assert "akun secrets generate" in result.stderr
+
+
+def test_secrets_generate_prints_keys_that_production_accepts():
+    def generate():
+        # Works with a production environment whose keys are refused: that is when it is needed.
+        env = {**os.environ, **_production(AKUN_SECRET_KEY="a" * 32)}
+        out = subprocess.run(
+            [sys.executable, "-m", "akun", "secrets", "generate"],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert out.returncode == 0, out.stderr
+        lines = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
+        return lines["AKUN_SECRET_KEY"], lines["AKUN_ENCRYPTION_KEYS"]
+
+    secret, key = generate()
+    assert len(base64.urlsafe_b64decode(key)) == 32
+    assert generate() != (secret, key)  # fresh each time
+    result = _settings_import(_production(AKUN_SECRET_KEY=secret, AKUN_ENCRYPTION_KEYS=key))
+    assert result.returncode == 0, result.stderr
+
+
+def test_secrets_generate_is_listed_by_the_management_command():
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("secrets", "generate", stdout=out)
+    assert "AKUN_SECRET_KEY=" in out.getvalue() and "AKUN_ENCRYPTION_KEYS=" in out.getvalue()

@@ -18,6 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from oauth2_provider import views as dot
+from oauth2_provider.exceptions import InvalidOIDCClientError
+from oauth2_provider.models import get_application_model
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.signals import app_authorized
 
@@ -147,6 +149,13 @@ def jwks_view(request):
 
 class LogoutView(dot.RPInitiatedLogoutView):
     template_name = "sso/logout_confirm.html"
+
+    def get_request_application(self, id_token, client_id):
+        # The toolkit lets an unknown client_id escape as a 500.
+        try:
+            return super().get_request_application(id_token, client_id)
+        except get_application_model().DoesNotExist as e:
+            raise InvalidOIDCClientError() from e
 
 
 # --- Akun Saya: my services ------------------------------------------------------------------

@@ -249,6 +249,12 @@ ID = {
     "password.": "Sudah terlalu banyak percobaan untuk akun sekolah ini hari ini, jadi reset "
     "kata sandi dihentikan sementara untuk akun-akun tersebut. Silakan coba lagi besok, atau "
     "minta operator sekolah Anda mengatur ulang kata sandi Anda.",
+    # akun.core.middleware: refused request parameters
+    "The parameter “%(name)s” contains a NUL character.": "Parameter “%(name)s” berisi "
+    "karakter NUL.",
+    "The parameter “%(name)s” is not valid UTF-8.": "Parameter “%(name)s” bukan UTF-8 yang sah.",
+    "The parameter “%(name)s” is longer than %(limit)d characters.": "Parameter “%(name)s” "
+    "lebih panjang dari %(limit)d karakter.",
 }
 
 

@@ -1,22 +1,39 @@
-"""`akun secrets reencrypt`: after a new key was put first in AKUN_ENCRYPTION_KEYS, move
+"""`akun secrets generate`: a fresh AKUN_SECRET_KEY and encryption key.
+
+`akun secrets reencrypt`: after a new key was put first in AKUN_ENCRYPTION_KEYS, move
 every secret at rest under it -- initial passwords, TOTP secrets, SSO signing keys -- so
 that the older keys can be removed from the list."""
 
 from django.core.management.base import BaseCommand
 
-from akun.core import crypto
+from akun.core import crypto, keys
+
+
+def generated_lines() -> str:
+    """Also printed by akun.cli before Django starts: settings refusing weak keys would
+    otherwise stop the very command that makes good ones."""
+    return (
+        "# Fresh secrets (to rotate the encryption key, put the new one first in the list,\n"
+        "# keep the old ones after it and run `akun secrets reencrypt`).\n"
+        f"AKUN_SECRET_KEY={keys.generate_secret_key()}\n"
+        f"AKUN_ENCRYPTION_KEYS={keys.generate_encryption_key()}\n"
+    )
 
 
 class Command(BaseCommand):
-    help = "Secrets at rest: reencrypt (under the first of AKUN_ENCRYPTION_KEYS)."
+    help = "Secrets: generate (fresh keys), reencrypt (under the first of AKUN_ENCRYPTION_KEYS)."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("generate", help="print a fresh secret key and encryption key")
         enc = sub.add_parser("reencrypt", help="move every secret under the first key")
         enc.add_argument("--actor", default="cli")
         enc.add_argument("--batch", type=int, default=20_000, help="accounts per transaction")
 
     def handle(self, *args, **o):
+        if o["action"] == "generate":
+            self.stdout.write(generated_lines(), ending="")
+            return
         from akun.accounts.api import do_reencrypt_initial_passwords
         from akun.portal.api import do_reencrypt_totp_secrets
         from akun.sso.api import do_reencrypt_signing_keys
