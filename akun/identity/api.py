@@ -9,10 +9,12 @@
 - services signed in to (Akun Saya's list, for SSO): `do_record_service_sign_in(account,
   service_id, service_name)` and the `ServiceSignIn` model.
 - the terms of use: `current_terms()`, `TERMS`.
+- re-authentication (SSO's prompt=login, max_age): `authenticated_at(request)` (when this
+  session last signed in with a password), `ask_password_again(request)`.
 """
 
 from akun.identity.actions import do_record_service_sign_in, do_sign_out_everywhere
-from akun.identity.flow import safe_next
+from akun.identity.flow import ask_password_again, authenticated_at, safe_next
 from akun.identity.masking import mask_email, mask_phone, normalize_phone
 from akun.identity.models import ServiceSignIn
 from akun.identity.signin import Outcome, Result, attempt, normalize_user_id
@@ -25,6 +27,8 @@ __all__ = [
     "Outcome",
     "Result",
     "ServiceSignIn",
+    "ask_password_again",
+    "authenticated_at",
     "attempt",
     "current_terms",
     "do_record_service_sign_in",

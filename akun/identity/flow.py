@@ -14,6 +14,8 @@ from akun.identity.models import SessionGeneration
 
 PENDING = "akun_pending"
 GENERATION = "akun_session_generation"
+AUTH_TIME = "akun_auth_time"  # when this session last entered a password (a timestamp)
+REAUTH = "akun_reauthenticate"  # the sign-in page asks again although signed in
 PENDING_SECONDS = 30 * 60
 BACKEND = "akun.identity.signin.AkunBackend"
 
@@ -66,10 +68,23 @@ def current_generation(account) -> int:
     return gen.first() or 0
 
 
+def ask_password_again(request) -> None:
+    """The next visit to the sign-in page shows the form even to a signed-in person (SSO's
+    prompt=login and max_age); signing in there moves authenticated_at()."""
+    request.session[REAUTH] = True
+
+
+def authenticated_at(request) -> float | None:
+    """When this session's person last signed in with a password (None: unknown)."""
+    return request.session.get(AUTH_TIME)
+
+
 def complete(request, account) -> None:
     """A full session: only for an active account with the current terms."""
     request.session.pop(PENDING, None)
+    request.session.pop(REAUTH, None)
     login(request, account, backend=BACKEND)
+    request.session[AUTH_TIME] = clock.now().timestamp()
     known = getattr(account, "session_generation_now", False)
     request.session[GENERATION] = (
         (known or 0) if known is not False else current_generation(account)

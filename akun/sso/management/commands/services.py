@@ -47,6 +47,11 @@ class Command(BaseCommand):
             help="consent screen, remembered and revocable (the default for OpenID Connect)",
         )
         add.add_argument("--require-pkce", action="store_true")
+        add.add_argument(
+            "--introspect",
+            action="store_true",
+            help="a resource server: may ask the introspection endpoint about any token",
+        )
         add.add_argument("--saml-metadata", help="file with the service provider's metadata")
         add.add_argument("--attributes", help='JSON {"SAML attribute": "claim"}')
         add.add_argument("--actor", default="cli")
@@ -64,6 +69,7 @@ class Command(BaseCommand):
         upd.add_argument("--personal")
         upd.add_argument("--first-party", choices=["yes", "no"])
         upd.add_argument("--attributes")
+        upd.add_argument("--introspect", choices=["yes", "no"])
         upd.add_argument("--actor", default="cli")
         for verb in ("disable", "enable"):
             p = sub.add_parser(verb)
@@ -104,6 +110,7 @@ class Command(BaseCommand):
                 first_party=bool(o["first_party"]),
                 personal_claims=self._personal(o["personal"]),
                 require_pkce=o["require_pkce"],
+                may_introspect=o["introspect"],
                 slug=o["slug"],
                 actor=o["actor"],
             )
@@ -124,6 +131,7 @@ class Command(BaseCommand):
             state = "active" if s.active else "disabled"
             party = "first-party" if s.first_party else "third-party"
             personal = " +" + ",".join(s.personal_claims) if s.personal_claims else ""
+            personal += " introspect" if s.may_introspect else ""
             self.stdout.write(
                 f"{s.slug:<24} {s.protocol:<5} {state:<8} {party:<11} {s.service_id}  "
                 f"[{s.allowed_scopes}{personal}]"
@@ -146,6 +154,7 @@ class Command(BaseCommand):
             personal_claims=self._personal(o["personal"]) if o["personal"] is not None else None,
             first_party=None if o["first_party"] is None else o["first_party"] == "yes",
             saml_attributes=json.loads(o["attributes"]) if o["attributes"] else None,
+            may_introspect=None if o["introspect"] is None else o["introspect"] == "yes",
         )
         self.stdout.write(self.style.SUCCESS(f"Updated {s.slug}"))
 
