@@ -14,6 +14,7 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from django.utils import timezone
 
+from akun.audit.api import AuditEvent
 from akun.core import clock
 from akun.sso import actions, keys, validator
 from akun.sso.models import Service
@@ -148,6 +149,8 @@ def test_replayed_code_revokes_the_tokens_it_gave(live_server, student, web):
     with pytest.raises(OAuthError) as e:
         rp.refresh(rotated["refresh_token"])
     assert e.value.error == "invalid_grant"
+    event = AuditEvent.objects.get(action="sso.revoke_replayed_code")
+    assert event.object_id == student.user_id and event.after["service"] == svc.slug
 
 
 def test_an_unknown_code_revokes_nothing(live_server, student, web):
@@ -262,6 +265,7 @@ def test_userinfo_refuses_a_client_credentials_token(live_server):
     )
     assert r.status_code in (401, 403), r.status_code
     assert r.headers["WWW-Authenticate"].startswith("Bearer ")
+    is_json_error(r, r.status_code, "invalid_token")
 
 
 # --- issue 19.1: prompt=none ----------------------------------------------------------------
@@ -340,6 +344,18 @@ def test_prompt_login_and_max_age_ask_for_the_password_again(live_server, studen
     kind, callback = browser.sign_in(page, student.user_id)
     assert kind == "callback"
     assert rp.verify_id_token(rp.finish(callback))["auth_time"] == int(t3.timestamp())
+
+
+def test_max_age_when_not_signed_in_asks_for_the_password_once(live_server, student, web):
+    svc, secret = web
+    rp = rp_for(live_server.url, svc, secret)
+    browser = Browser(live_server.url)
+    kind, page = browser.go(authorize_url(rp, max_age="0"))
+    assert kind == "page" and 'name="password"' in page.text
+    kind, page = browser.sign_in(page, student.user_id)
+    assert kind == "page" and 'id="consent"' in page.text, page.url  # not the password again
+    kind, callback = browser.consent(page)
+    assert kind == "callback" and rp.verify_id_token(rp.finish(callback))["auth_time"]
 
 
 def test_a_session_signed_in_elsewhere_is_not_fresh(live_server, student, web):

@@ -87,6 +87,13 @@ class AuthorizeView(dot.AuthorizationView):
                 return self.handle_prompt_login()
         return super().get(request, *args, **kwargs)
 
+    def handle_no_permission(self):
+        # Not signed in, with max_age: the sign-in about to happen satisfies it (as for
+        # prompt=login), so it is not checked again on the way back.
+        if "none" not in _prompt(self.request) and "max_age" in self.request.GET:
+            return self.handle_prompt_login()
+        return super().handle_no_permission()
+
     def handle_prompt_login(self):
         """To the sign-in page, which asks for the password although signed in; back here
         without prompt=login and max_age (satisfied by then), any other prompt kept."""
@@ -213,6 +220,14 @@ class TokenView(dot.TokenView):
         response = HttpResponse(content=body, status=status)
         for k, v in headers.items():
             response[k] = v
+        return response
+
+
+class UserInfoView(dot.UserInfoView):
+    def _create_userinfo_response(self, request):
+        response = super()._create_userinfo_response(request)
+        if response.status_code >= 400:  # oauthlib's JSON error, without its content type
+            response["Content-Type"] = "application/json"
         return response
 
 
