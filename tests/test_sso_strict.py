@@ -538,10 +538,32 @@ def test_discovery_matches_what_the_endpoints_do(live_server, student, web, spa)
     assert kind == "page" and 'id="consent"' in page.text
     # client_credentials
     machine, msecret = actions.do_add_oidc_service(
-        "Pusat Data", kind="machine", scopes="introspection", actor="t"
+        "Pusat Data", kind="machine", scopes="introspection", may_introspect=True, actor="t"
     )
     m = OAuth2Session(machine.application.client_id, msecret, scope="introspection")
-    assert m.fetch_token(meta["token_endpoint"], grant_type="client_credentials")["access_token"]
+    cc = m.fetch_token(meta["token_endpoint"], grant_type="client_credentials")
+    # Introspection with client_secret_post (client_secret_basic: test above).
+    assert set(meta["introspection_endpoint_auth_methods_supported"]) == {
+        "client_secret_basic",
+        "client_secret_post",
+    }
+    r = requests.post(
+        meta["introspection_endpoint"],
+        data={
+            "token": cc["access_token"],
+            "client_id": machine.application.client_id,
+            "client_secret": msecret,
+        },
+    )
+    assert r.status_code == 200 and r.json()["active"] is True
+    # Revocation by a public client ("none").
+    assert "none" in meta["revocation_endpoint_auth_methods_supported"]
+    rp = rp_for(base, spa)
+    _, callback = signed_in_flow(base, rp, student.user_id, browser=browser)
+    public_token = rp.finish(callback)
+    r = rp.client.revoke_token(meta["revocation_endpoint"], public_token["access_token"])
+    assert r.status_code == 200 and rp.userinfo(public_token).status_code == 401
+    assert meta["claims_parameter_supported"] is False
     # Every advertised scope can be given to a service; nothing else can.
     actions.do_add_oidc_service(
         "Semua", redirect_uris=[CALLBACK], scopes=" ".join(meta["scopes_supported"]), actor="t"
