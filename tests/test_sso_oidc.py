@@ -204,7 +204,7 @@ def test_expired_tokens_are_refused(live_server, student, web_service, settings)
 def test_client_credentials_introspection_and_revocation(live_server, student, web_service):
     svc, secret = web_service
     machine, msecret = actions.do_add_oidc_service(
-        "Pusat Data", kind="machine", scopes="introspection", actor="t"
+        "Pusat Data", kind="machine", scopes="introspection", may_introspect=True, actor="t"
     )
     base = live_server.url
     meta = requests.get(f"{base}/.well-known/openid-configuration", timeout=30).json()

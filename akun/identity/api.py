@@ -17,6 +17,8 @@
   transaction of the event that demands it.
 - throttling a second factor: `guarded(key, SECOND_FACTOR, attempt)` -> `Guarded(decision,
   ok, failures)`: decides, makes the try and counts it as one locked step in the database.
+- re-authentication (SSO's prompt=login, max_age): `authenticated_at(request)` (when this
+  session last signed in with a password), `ask_password_again(request)`.
 """
 
 from akun.identity.actions import (
@@ -24,7 +26,7 @@ from akun.identity.actions import (
     do_sign_out_everywhere,
     end_every_session,
 )
-from akun.identity.flow import safe_next
+from akun.identity.flow import ask_password_again, authenticated_at, safe_next
 from akun.identity.masking import mask_email, mask_phone, normalize_phone
 from akun.identity.models import ServiceSignIn
 from akun.identity.notices import send_account_notice
@@ -41,6 +43,8 @@ __all__ = [
     "Outcome",
     "Result",
     "ServiceSignIn",
+    "ask_password_again",
+    "authenticated_at",
     "attempt",
     "current_terms",
     "do_record_service_sign_in",

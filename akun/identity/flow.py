@@ -16,6 +16,8 @@ from akun.identity.models import SessionGeneration
 
 PENDING = "akun_pending"
 GENERATION = "akun_session_generation"
+AUTH_TIME = "akun_auth_time"  # when this session last entered a password (a timestamp)
+REAUTH = "akun_reauthenticate"  # the sign-in page asks again although signed in
 PENDING_SECONDS = 30 * 60
 BACKEND = "akun.identity.signin.AkunBackend"
 
@@ -90,12 +92,23 @@ def _generation(account) -> int:
 def keep_session(request, account) -> None:
     """This session survives the end of the account's others (a password change here)."""
     request.session[GENERATION] = current_generation(account)
+def ask_password_again(request) -> None:
+    """The next visit to the sign-in page shows the form even to a signed-in person (SSO's
+    prompt=login and max_age); signing in there moves authenticated_at()."""
+    request.session[REAUTH] = True
+
+
+def authenticated_at(request) -> float | None:
+    """When this session's person last signed in with a password (None: unknown)."""
+    return request.session.get(AUTH_TIME)
 
 
 def complete(request, account) -> None:
     """A full session: only for an active account with the current terms."""
     request.session.pop(PENDING, None)
+    request.session.pop(REAUTH, None)
     login(request, account, backend=BACKEND)
+    request.session[AUTH_TIME] = clock.now().timestamp()
     request.session[GENERATION] = _generation(account)
     codes = getattr(account, "school_codes", None)  # loaded with the account at sign-in
     if codes is None:

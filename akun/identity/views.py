@@ -101,7 +101,8 @@ def home(request):
 @never_cache
 def signin_view(request):
     next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if request.user.is_authenticated and request.method == "GET":
+    reauth = request.session.get(flow.REAUTH)
+    if request.user.is_authenticated and request.method == "GET" and not reauth:
         return redirect(flow.safe_next(request, next_url) or reverse("identity:akun_saya"))
     form = SignInForm(request.POST or None)
     error = ""

@@ -63,6 +63,7 @@ def _snapshot(svc: Service) -> dict:
         "saml_metadata_valid_until": (
             svc.saml_metadata_valid_until.isoformat() if svc.saml_metadata_valid_until else None
         ),
+        "may_introspect": svc.may_introspect,
         "active": svc.active,
     }
 
@@ -78,13 +79,17 @@ def do_add_oidc_service(
     first_party: bool = False,
     personal_claims: list[str] = (),
     require_pkce: bool = False,
+    may_introspect: bool = False,
     slug: str = "",
     actor: str,
 ) -> tuple[Service, str]:
     """Register an OpenID Connect client. Returns the service and its client secret (shown
-    once; only its hash is kept), or "" for a public client."""
+    once; only its hash is kept), or "" for a public client. `may_introspect`: the service
+    may ask the introspection endpoint about any token (resource servers)."""
     if kind not in KINDS:
         raise ServiceError(f"kind must be one of {', '.join(KINDS)}")
+    if may_introspect and KINDS[kind][0] != Application.CLIENT_CONFIDENTIAL:
+        raise ServiceError("only a service with a client secret may introspect tokens")
     scope_set = set(scopes.split())
     _check_policy(scope_set, list(personal_claims))
     client_type, grant = KINDS[kind]
@@ -116,6 +121,7 @@ def do_add_oidc_service(
         allowed_scopes=" ".join(sorted(scope_set)),
         personal_claims=personal_claims,
         require_pkce=require_pkce,
+        may_introspect=may_introspect,
         actor=actor,
         audit_extra={"client_id": app.client_id, "kind": kind},
     )
@@ -230,6 +236,7 @@ def do_update_service(
     saml_requests_signed: bool | None = None,
     saml_legacy_sha1: bool | None = None,
     saml_attribute_format: str | None = None,
+    may_introspect: bool | None = None,
     active: bool | None = None,
 ) -> Service:
     """Change a service. New SAML metadata must name the same entity; a service whose new
@@ -271,6 +278,13 @@ def do_update_service(
 
         saml.check_attribute_format(saml_attribute_format)
         svc.saml_attribute_format = saml_attribute_format
+    if may_introspect is not None:
+        if may_introspect and (
+            svc.application is None
+            or svc.application.client_type != Application.CLIENT_CONFIDENTIAL
+        ):
+            raise ServiceError("only a service with a client secret may introspect tokens")
+        svc.may_introspect = may_introspect
     if active is not None:
         svc.active = active
     svc.updated_at = clock.now()
@@ -319,6 +333,33 @@ def _revoke_tokens(access_tokens, refresh_filter=None) -> int:
     AccessToken.objects.filter(pk__in=at_ids).delete()
     IDToken.objects.filter(pk__in=id_ids).delete()
     return n + len(at_ids)
+
+
+@transaction.atomic
+def do_revoke_code_tokens(family, *, actor: str) -> int:
+    """An authorization code came back after it was used: the tokens issued from it (its
+    token family, rotations included) are revoked (RFC 6749 4.1.2). Audited only when there
+    was something to revoke, so unknown codes write nothing."""
+    from django.db.models import Q
+
+    rts = RefreshToken.objects.filter(token_family=family)
+    first = rts.select_related("application", "user").order_by("pk").first()
+    if first is None:
+        return 0
+    at_ids = rts.filter(access_token__isnull=False).values_list("access_token_id", flat=True)
+    n = _revoke_tokens(
+        AccessToken.objects.filter(pk__in=list(at_ids)), refresh_filter=Q(token_family=family)
+    )
+    if n:
+        svc = Service.objects.filter(application=first.application_id).first()
+        record(
+            "sso.revoke_replayed_code",
+            actor=actor,
+            object_type="account",
+            object_id=first.user.user_id if first.user_id else "",
+            after={"service": svc.slug if svc else "", "tokens_revoked": n},
+        )
+    return n
 
 
 def revoke_account_tokens(account, application=None) -> int:

@@ -19,6 +19,8 @@ JWKS_MAX_AGE_SECONDS = _seconds("AKUN_SSO_JWKS_MAX_AGE_SECONDS", 600)
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OAUTH2_VALIDATOR_CLASS": "akun.sso.validator.AkunOAuth2Validator",
+    # oauthlib's server with only the grants, response types and PKCE method Akun offers.
+    "OIDC_SERVER_CLASS": "akun.sso.server.AkunServer",
     "SCOPES": {
         "openid": "OpenID Connect",
         "profile": "Name and user ID",
@@ -33,6 +35,12 @@ OAUTH2_PROVIDER = {
     "OIDC_RSA_PRIVATE_KEY": "",
     "OIDC_JWKS_MAX_AGE_SECONDS": JWKS_MAX_AGE_SECONDS,
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    # Public clients redeem their codes with PKCE and no secret ("none").
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    ],
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
     "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,

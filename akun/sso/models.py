@@ -35,6 +35,8 @@ class Service(models.Model):
     personal_claims = models.JSONField(default=list, blank=True)
     # PKCE is always required of public clients; confidential ones may be held to it too.
     require_pkce = models.BooleanField(default=False)
+    # A resource server that may ask the introspection endpoint about any token.
+    may_introspect = models.BooleanField(default=False)
 
     # SAML: the service provider's entity ID, its metadata, and which claims go out as
     # which SAML attributes ({"attribute name": "claim"}).

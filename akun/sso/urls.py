@@ -1,5 +1,4 @@
 from django.urls import include, path, re_path
-from oauth2_provider import views as dot
 
 from akun.sso import saml_views, views
 
@@ -14,9 +13,9 @@ oauth_patterns = [
     path("o/jwks.json", views.jwks_view, name="jwks-info"),
     path("o/authorize/", views.AuthorizeView.as_view(), name="authorize"),
     path("o/token/", views.TokenView.as_view(), name="token"),
-    path("o/revoke_token/", dot.RevokeTokenView.as_view(), name="revoke-token"),
-    path("o/introspect/", dot.IntrospectTokenView.as_view(), name="introspect"),
-    path("o/userinfo/", dot.UserInfoView.as_view(), name="user-info"),
+    path("o/revoke_token/", views.RevokeTokenView.as_view(), name="revoke-token"),
+    path("o/introspect/", views.IntrospectView.as_view(), name="introspect"),
+    path("o/userinfo/", views.UserInfoView.as_view(), name="user-info"),
     path("o/logout/", views.LogoutView.as_view(), name="rp-initiated-logout"),
 ]
 

@@ -111,6 +111,21 @@ def _sign_rs256(ks, header: dict, claims_: dict) -> str:
     return signing_input + "." + _b64(signature)
 
 
+def code_family(code: str) -> uuid.UUID:
+    """The token family of the tokens issued from an authorization code: derived from the
+    code (one-way), so that a replayed code finds them without a table of used codes."""
+    digest = hashlib.sha256(b"akun.sso.code-family:" + code.encode("utf-8")).digest()
+    return uuid.UUID(bytes=digest[:16], version=4)
+
+
+def _revoke_code_family(code, client_id) -> None:
+    if not code:
+        return
+    from akun.sso import actions
+
+    actions.do_revoke_code_tokens(code_family(code), actor=f"client:{client_id}")
+
+
 def account_usable(user) -> bool:
     return user is not None and getattr(user, "state", None) == "active"
 
@@ -160,7 +175,49 @@ class AkunOAuth2Validator(OAuth2Validator):
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
         ok = super().validate_code(client_id, code, client, request, *args, **kwargs)
+        if not ok:
+            # Used already (or expired): whatever was issued from it is revoked (RFC 6749
+            # 4.1.2), since someone else may hold the code too.
+            _revoke_code_family(code, client_id)
         return ok and account_usable(request.user)
+
+    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
+        try:
+            super().invalidate_authorization_code(client_id, code, request, *args, **kwargs)
+        except errors.InvalidGrantError:
+            # Two redemptions of one code at once: this one lost; both pairs are revoked.
+            _revoke_code_family(code, client_id)
+            raise
+
+    def get_code_challenge(self, code, request):
+        challenge = super().get_code_challenge(code, request)
+        if challenge is None and request.code_verifier is not None:
+            # A verifier for a code issued without a challenge: the client and the
+            # authorization request disagree (RFC 9700 2.1.1), so the code may be injected.
+            raise errors.InvalidGrantError(
+                description="code_verifier sent for a code issued without code_challenge.",
+                request=request,
+            )
+        return challenge
+
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, *args, **kwargs):
+        if not super().confirm_redirect_uri(client_id, code, redirect_uri, client, *args, **kwargs):
+            # oauthlib says invalid_request; a code bound to another URI is invalid_grant
+            # (RFC 6749 5.2).
+            request = args[0] if args else kwargs.get("request")
+            raise errors.InvalidGrantError(
+                description="redirect_uri differs from the authorization request's.",
+                request=request,
+            )
+        return True
+
+    # --- prompt=none: AuthorizeView decides, it sees the session and the consents ----------
+
+    def validate_silent_login(self, request):
+        return True
+
+    def validate_silent_authorization(self, request):
+        return True
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
         ok = self._live_refresh_token(refresh_token, client, request)
@@ -394,8 +451,14 @@ class AkunOAuth2Validator(OAuth2Validator):
         return access_token
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous):
-        # The library's method with the INSERT on a cursor (akun.core.rows).
-        family = previous.token_family if previous else uuid.uuid4()
+        # The library's method with the INSERT on a cursor (akun.core.rows). A code's first
+        # refresh token starts the family named after the code, so a replay finds it.
+        if previous:
+            family = previous.token_family
+        elif request.grant_type == "authorization_code" and request.code:
+            family = code_family(request.code)
+        else:
+            family = uuid.uuid4()
         refresh_token = self._new_refresh_token(request, refresh_token_code, access_token, family)
         rows.insert(refresh_token)
         return refresh_token
@@ -423,6 +486,14 @@ class AkunOAuth2Validator(OAuth2Validator):
         svc = service_of(request.client)
         personal = svc.personal_claims if svc else ()
         return claims.claims_for(request.user, request.scopes, personal=personal)
+
+    def get_userinfo_claims(self, request):
+        if request.user is None:  # a client-credentials token: nobody to describe
+            raise errors.InvalidTokenError(
+                description="This access token belongs to a service, not to a person.",
+                request=request,
+            )
+        return super().get_userinfo_claims(request)
 
     def get_discovery_claims(self, request):
         return list(claims.CLAIM_SCOPE)

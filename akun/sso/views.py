@@ -2,29 +2,36 @@
 the person's own list of services, and the national admins' service pages."""
 
 import json
+from urllib.parse import urlencode
 
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from oauth2_provider import views as dot
-from oauth2_provider.exceptions import InvalidOIDCClientError
+from oauth2_provider.exceptions import InvalidOIDCClientError, OAuthToolkitError
 from oauth2_provider.models import get_application_model
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.signals import app_authorized
+from oauth2_provider.views import mixins as dot_mixins
+from oauthlib.common import Request as OauthlibRequest
 
 from akun.accounts.api import Account
-from akun.sso import actions, keys
+from akun.core import clock
+from akun.identity import api as identity_api
+from akun.sso import actions, keys, server
 from akun.sso.models import PERSONAL_CLAIMS, Consent, Service
 from akun.sso.validator import account_usable, service_of
 
@@ -44,9 +51,18 @@ PERSONAL_TEXT = {
 }
 
 
+def _prompt(request) -> set[str]:
+    return set(request.GET.get("prompt", "").split())
+
+
 class AuthorizeView(dot.AuthorizationView):
     """The authorization endpoint: only active accounts; a consent screen for third-party
-    services, remembered (sso.Consent) and revocable from Akun Saya."""
+    services, remembered (sso.Consent) and revocable from Akun Saya.
+
+    prompt=none never shows a page: a code, or login_required / consent_required back to
+    the client. prompt=login, and a max_age older than this session's sign-in, ask for the
+    password again. prompt=consent shows a third-party service's consent screen although
+    remembered."""
 
     template_name = "sso/consent.html"
 
@@ -55,6 +71,60 @@ class AuthorizeView(dot.AuthorizationView):
         if user.is_authenticated and not account_usable(user):
             logout(request)
         return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        prompt = _prompt(request)
+        max_age = request.GET.get("max_age")
+        if max_age is not None and "login" not in prompt:
+            try:
+                max_age = int(max_age)
+            except ValueError:
+                return self._error_to_client("invalid_request", "max_age is not a number")
+            signed_in = identity_api.authenticated_at(request)
+            if signed_in is None or clock.now().timestamp() - signed_in > max_age:
+                if "none" in prompt:
+                    return self._error_to_client("login_required")
+                return self.handle_prompt_login()
+        return super().get(request, *args, **kwargs)
+
+    def handle_no_permission(self):
+        # Not signed in, with max_age: the sign-in about to happen satisfies it (as for
+        # prompt=login), so it is not checked again on the way back.
+        if "none" not in _prompt(self.request) and "max_age" in self.request.GET:
+            return self.handle_prompt_login()
+        return super().handle_no_permission()
+
+    def handle_prompt_login(self):
+        """To the sign-in page, which asks for the password although signed in; back here
+        without prompt=login and max_age (satisfied by then), any other prompt kept."""
+        identity_api.ask_password_again(self.request)
+        params = self.request.GET.copy()
+        rest = [p for p in params.get("prompt", "").split() if p != "login"]
+        params.pop("prompt", None)
+        params.pop("max_age", None)
+        if rest:
+            params["prompt"] = " ".join(rest)
+        return redirect_to_login(
+            f"{self.request.path}?{params.urlencode()}",
+            resolve_url(self.get_login_url()),
+            self.get_redirect_field_name(),
+        )
+
+    def _error_to_client(self, error: str, description: str = ""):
+        """An OpenID Connect error to the client's redirect URI, once the request is known to
+        come from that client (never to an unregistered URI: then an error page)."""
+        try:
+            _scopes, credentials = self.validate_authorization_request(self.request)
+        except OAuthToolkitError as e:
+            return self.error_response(e, application=None)
+        params = {"error": error}
+        if description:
+            params["error_description"] = description
+        if credentials.get("state"):
+            params["state"] = credentials["state"]
+        uri = credentials["redirect_uri"]
+        application = get_application_model().objects.get(client_id=credentials["client_id"])
+        return self.redirect(uri + ("&" if "?" in uri else "?") + urlencode(params), application)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -73,14 +143,18 @@ class AuthorizeView(dot.AuthorizationView):
         app = context.get("application")
         form = context.get("form")
         svc = service_of(app) if app else None
+        prompt = _prompt(self.request) if self.request.method == "GET" else set()
         if svc is not None and form is not None and not context.get("error"):
             consent = Consent.objects.filter(account=self.request.user, service=svc).first()
-            if consent is not None and consent.covers(context.get("scopes") or []):
+            remembered = consent is not None and consent.covers(context.get("scopes") or [])
+            if remembered and "consent" not in prompt:
                 data = {k: v for k, v in form.initial.items() if v is not None}
                 data["allow"] = "1"
                 bound = self.get_form_class()(data=data)
                 if bound.is_valid():
                     return super().form_valid(bound)
+            if "none" in prompt:  # the consent screen would show: not with prompt=none
+                return self._error_to_client("consent_required")
         return super().render_to_response(context, **kwargs)
 
     def form_valid(self, form):
@@ -99,9 +173,44 @@ class AuthorizeView(dot.AuthorizationView):
         return response
 
 
+def _as_oauth_error(response):
+    """An error from oauthlib as RFC 6749 5.2 has it: a JSON body (oauthlib leaves errors
+    raised before a grant's handler without a content type), and a 401 from client
+    authentication naming the scheme clients authenticate with (oauthlib writes Bearer)."""
+    if response.status_code >= 400:
+        response["Content-Type"] = "application/json"
+        response["Cache-Control"] = "no-store"
+    if response.status_code == 401:
+        response["WWW-Authenticate"] = 'Basic realm="Akun", error="invalid_client"'
+    return response
+
+
+def _oauth_error(status: int, error: str, description: str = "", challenge: str = ""):
+    body = {"error": error}
+    if description:
+        body["error_description"] = description
+    response = JsonResponse(body, status=status)
+    response["Cache-Control"] = "no-store"
+    if challenge:
+        response["WWW-Authenticate"] = challenge
+    return response
+
+
 class TokenView(dot.TokenView):
     """The library's token endpoint. After a grant it reads the new access token back only to
-    send `app_authorized`; with nobody listening that is a wasted statement per grant."""
+    send `app_authorized`; with nobody listening that is a wasted statement per grant.
+
+    Every grant goes to oauthlib (akun.sso.server.AkunServer), which refuses the ones Akun
+    does not offer: the library's own device-code branch (a 500 without `device_code`) is
+    not taken."""
+
+    def post(self, request, *args, **kwargs):
+        return _as_oauth_error(self.authorization_flow_token_response(request))
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        response = _oauth_error(405, "invalid_request", "The token endpoint takes POST.")
+        response["Allow"] = "POST"
+        return response
 
     @method_decorator(sensitive_post_parameters("password", "client_secret"))
     def authorization_flow_token_response(self, request, *args, **kwargs):
@@ -112,6 +221,64 @@ class TokenView(dot.TokenView):
         for k, v in headers.items():
             response[k] = v
         return response
+
+
+class UserInfoView(dot.UserInfoView):
+    def _create_userinfo_response(self, request):
+        response = super()._create_userinfo_response(request)
+        if response.status_code >= 400:  # oauthlib's JSON error, without its content type
+            response["Content-Type"] = "application/json"
+        return response
+
+
+class RevokeTokenView(dot.RevokeTokenView):
+    def post(self, request, *args, **kwargs):
+        return _as_oauth_error(super().post(request, *args, **kwargs))
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class IntrospectView(dot.IntrospectTokenView):
+    """RFC 7662, for services registered with may_introspect only (`akun services add
+    --introspect`): by their client credentials, or by their token with the introspection
+    scope. Errors are OAuth errors in JSON: 401 invalid_client / invalid_token, 403
+    unauthorized_client."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method.upper() == "OPTIONS":
+            return super().dispatch(request, *args, **kwargs)
+        client = self._authenticated_client(request)
+        if client is None:
+            bearer = request.META.get("HTTP_AUTHORIZATION", "").startswith("Bearer ")
+            if not bearer or request.POST.get("client_id"):
+                return _as_oauth_error(
+                    _oauth_error(401, "invalid_client", "Client authentication failed.")
+                )
+            valid, r = self.verify_request(request)
+            if not valid:
+                error = (getattr(r, "oauth2_error", None) or {}).get("error", "invalid_token")
+                return _oauth_error(401, error, challenge=f'Bearer error="{error}"')
+            client = r.client
+        svc = service_of(client)
+        if svc is None or not svc.may_introspect:
+            return _oauth_error(
+                403, "unauthorized_client", "This service may not introspect tokens."
+            )
+        # Authenticated and allowed: the library's view without its own client check.
+        return super(dot_mixins.ClientProtectedResourceMixin, self).dispatch(
+            request, *args, **kwargs
+        )
+
+    def _authenticated_client(self, request):
+        core = self.get_oauthlib_core()
+        oauth_request = OauthlibRequest(
+            request.get_full_path(),
+            request.method,
+            urlencode(core.extract_body(request)),
+            core.extract_headers(request),
+        )
+        if core.server.request_validator.authenticate_client(oauth_request):
+            return oauth_request.client
+        return None
 
 
 class DiscoveryView(dot.ConnectDiscoveryInfoView):
@@ -125,13 +292,24 @@ class DiscoveryView(dot.ConnectDiscoveryInfoView):
         data["introspection_endpoint"] = request.build_absolute_uri(
             reverse("oauth2_provider:introspect")
         )
-        data["grant_types_supported"] = [
-            "authorization_code",
-            "refresh_token",
-            "client_credentials",
-        ]
+        # What akun.sso.server.AkunServer and AuthorizeView do (tests/test_sso_strict.py
+        # holds every item to it).
+        data["grant_types_supported"] = list(server.GRANT_TYPES)
+        data["response_types_supported"] = list(server.RESPONSE_TYPES)
+        data["response_modes_supported"] = list(server.RESPONSE_MODES)
+        data["code_challenge_methods_supported"] = list(server.CODE_CHALLENGE_METHODS)
+        data["prompt_values_supported"] = ["none", "login", "consent"]
+        data["request_parameter_supported"] = False
+        data["request_uri_parameter_supported"] = False
+        data["claims_parameter_supported"] = False
         data["id_token_signing_alg_values_supported"] = ["RS256"]
-        data["code_challenge_methods_supported"] = ["S256"]
+        data["introspection_endpoint_auth_methods_supported"] = [
+            "client_secret_basic",
+            "client_secret_post",
+        ]
+        data["revocation_endpoint_auth_methods_supported"] = data[
+            "token_endpoint_auth_methods_supported"
+        ]
         out = JsonResponse(data)
         out["Access-Control-Allow-Origin"] = "*"
         return out

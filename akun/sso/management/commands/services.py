@@ -49,6 +49,11 @@ class Command(BaseCommand):
             help="consent screen, remembered and revocable (the default for OpenID Connect)",
         )
         add.add_argument("--require-pkce", action="store_true")
+        add.add_argument(
+            "--introspect",
+            action="store_true",
+            help="a resource server: may ask the introspection endpoint about any token",
+        )
         add.add_argument("--saml-metadata", help="file with the service provider's metadata")
         add.add_argument("--attributes", help='JSON {"SAML attribute": "claim"}')
         self._saml_options(add)
@@ -69,6 +74,7 @@ class Command(BaseCommand):
         upd.add_argument("--attributes")
         upd.add_argument("--saml-metadata", help="new metadata of the same service provider")
         self._saml_options(upd)
+        upd.add_argument("--introspect", choices=["yes", "no"])
         upd.add_argument("--actor", default="cli")
         for verb in ("disable", "enable"):
             p = sub.add_parser(verb)
@@ -147,6 +153,7 @@ class Command(BaseCommand):
                 first_party=bool(o["first_party"]),
                 personal_claims=self._personal(o["personal"]),
                 require_pkce=o["require_pkce"],
+                may_introspect=o["introspect"],
                 slug=o["slug"],
                 actor=o["actor"],
             )
@@ -174,6 +181,7 @@ class Command(BaseCommand):
             expiry = ""
             if until is not None:
                 expiry = f"  {'expired' if until <= now else 'expires'} {_stamp(until)}"
+            personal += " introspect" if s.may_introspect else ""
             self.stdout.write(
                 f"{s.slug:<24} {s.protocol:<5} {state:<8} {party:<11} {s.service_id}  "
                 f"[{s.allowed_scopes}{personal}]{expiry}"
@@ -200,6 +208,7 @@ class Command(BaseCommand):
             saml_requests_signed=self._signed(o),
             saml_legacy_sha1=None if o["legacy_sha1"] is None else o["legacy_sha1"] == "yes",
             saml_attribute_format=o["attribute_format"],
+            may_introspect=None if o["introspect"] is None else o["introspect"] == "yes",
         )
         s.refresh_from_db()
         if o["saml_metadata"]:
