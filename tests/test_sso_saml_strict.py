@@ -540,3 +540,15 @@ def test_services_show_lists_the_strictness_settings(run_akun, tmp_path):
     shown = json.loads(run_akun("services", "show", slug).stdout)
     assert shown["saml_requests_signed"] is True and shown["saml_legacy_sha1"] is True
     assert shown["saml_attribute_format"] == "uri" and shown["saml_metadata_valid_until"]
+
+
+@pytest.mark.parametrize("length", ["abc", "-1", "99999999"])
+def test_a_bad_or_huge_content_length_is_refused_before_the_body_is_read(client, length):
+    r = client.generic(
+        "POST",
+        "/saml/sso",
+        b"SAMLRequest=x",
+        content_type="application/x-www-form-urlencoded",
+        CONTENT_LENGTH=length,
+    )
+    assert r.status_code == 413 and Session.objects.count() == 0
