@@ -348,7 +348,7 @@ def test_unsigned_request_is_refused_when_the_service_signs_its_requests(live_se
     assert response.name_id.text == student.user_id
 
 
-def _signed_post_request(live_server, *, corrupt="") -> dict:
+def _signed_post_request(live_server, *, corrupt="", sha1=False) -> dict:
     """An AuthnRequest signed inside the XML (HTTP-POST binding), by the python3-saml SP's key."""
     from onelogin.saml2.authn_request import OneLogin_Saml2_Authn_Request
     from onelogin.saml2.utils import OneLogin_Saml2_Utils
@@ -357,7 +357,11 @@ def _signed_post_request(live_server, *, corrupt="") -> dict:
     settings = OneLogin_Saml2_Settings(sp.settings)
     xml = OneLogin_Saml2_Authn_Request(settings).get_xml()
     signed = OneLogin_Saml2_Utils.add_sign(
-        xml, SP_KEY, SP_CERT, sign_algorithm=C.RSA_SHA256, digest_algorithm=C.SHA256
+        xml,
+        SP_KEY,
+        SP_CERT,
+        sign_algorithm=C.RSA_SHA1 if sha1 else C.RSA_SHA256,
+        digest_algorithm=C.SHA1 if sha1 else C.SHA256,
     )
     signed = signed.decode() if isinstance(signed, bytes) else signed
     original = signed
@@ -387,6 +391,10 @@ def test_post_binding_signature_is_verified(live_server, student):
         data = _signed_post_request(live_server, corrupt=corrupt)
         kind, page = browser.go(f"{live_server.url}/saml/sso", method="POST", data=data)
         assert refused(page), corrupt
+    # Signed in the XML with SHA-1, by a service not marked legacy.
+    data = _signed_post_request(live_server, sha1=True)
+    kind, page = browser.go(f"{live_server.url}/saml/sso", method="POST", data=data)
+    assert refused(page) and "SHA-1" in page.text
     # A signature beside the message (the SimpleSign binding) is not checked by Akun: refused.
     data = {**_signed_post_request(live_server), "Signature": "AAAA", "SigAlg": C.RSA_SHA256}
     kind, page = browser.go(f"{live_server.url}/saml/sso", method="POST", data=data)
@@ -532,3 +540,15 @@ def test_services_show_lists_the_strictness_settings(run_akun, tmp_path):
     shown = json.loads(run_akun("services", "show", slug).stdout)
     assert shown["saml_requests_signed"] is True and shown["saml_legacy_sha1"] is True
     assert shown["saml_attribute_format"] == "uri" and shown["saml_metadata_valid_until"]
+
+
+@pytest.mark.parametrize("length", ["abc", "-1", "99999999"])
+def test_a_bad_or_huge_content_length_is_refused_before_the_body_is_read(client, length):
+    r = client.generic(
+        "POST",
+        "/saml/sso",
+        b"SAMLRequest=x",
+        content_type="application/x-www-form-urlencoded",
+        CONTENT_LENGTH=length,
+    )
+    assert r.status_code == 413 and Session.objects.count() == 0
