@@ -83,12 +83,13 @@ def do_reset_password(account: Account, *, by: Account, reason: str = "", via="p
     audit row, with the reason. Staff (not students) are told on their contacts once it is
     done."""
     sekolah = account.sekolah if account.sekolah_id else None
-    rule = reset_policy.rule_for(scopes.scope_of(by), account, sekolah)
+    scope = scopes.scope_of(by)
+    rule = reset_policy.rule_for(scope, account, sekolah)
     if not rule.allowed:
         raise reset_policy.ResetRefused(str(rule.refusal))
     if rule.needs_reason or reason:
         reason = reset_policy.clean_reason(reason)
-    who = "regional admin" if rule.needs_reason else "school operator"
+    who = "regional admin" if reset_policy.regional_over(scope, sekolah) else "school operator"
     recorded = f"password reset by the {who} ({via})" + (f": {reason}" if reason else "")
     with transaction.atomic():
         password = do_reissue_account(account, actor=by.user_id, reason=recorded)

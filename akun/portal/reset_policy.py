@@ -36,7 +36,7 @@ class ResetRule:
     refusal: str = ""
 
 
-def _regional_over(scope: Scope, sekolah) -> bool:
+def regional_over(scope: Scope, sekolah) -> bool:
     """Covers the school through a region (nation, province, regency), not as its operator."""
     return scope.national or any(sekolah.kode_wilayah.startswith(p) for p in scope.prefixes)
 
@@ -50,7 +50,7 @@ def rule_for(scope: Scope, account, sekolah) -> ResetRule:
     if account.role == Account.Role.PENDIDIK:
         return ResetRule(True, notify=True)
     if account.role == Account.Role.TENAGA_KEPENDIDIKAN:
-        if _regional_over(scope, sekolah):
+        if regional_over(scope, sekolah):
             return ResetRule(True, needs_reason=True, notify=True)
         return ResetRule(
             False,
