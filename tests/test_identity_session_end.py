@@ -13,8 +13,15 @@ from django.urls import reverse
 
 from akun.accounts import crypto
 from akun.identity import codes
-from akun.portal.actions import do_reset_password
+from akun.portal.actions import do_create_admin, do_reset_password
 from tests.identity_support import make_school, make_student
+
+
+def operator_reset(account):
+    """The reset an admin gives in the portal (a national admin may reset anyone)."""
+    admin, _ = do_create_admin(nama="Admin Nasional", region="nasional", actor="test")
+    return do_reset_password(account, by=admin)
+
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +82,7 @@ def test_activation_past_the_terms_cannot_finish_after_the_operator_reset(client
     assert client.post(reverse("identity:terms"), {"accept": "on"})["Location"] == reverse(
         "identity:new_password"
     )
-    slip = do_reset_password(s, actor="operator@sekolah")
+    slip = operator_reset(s)
     r = new_password(client, THIEF)
     assert r.status_code == 302 and r["Location"] == reverse("identity:signin")
     assert_reset_holds(s, slip)
@@ -90,7 +97,7 @@ def test_activation_past_the_terms_cannot_finish_after_the_operator_reset(client
 def test_activation_at_the_terms_cannot_go_on_after_the_operator_reset(client, school):
     s = make_student(school)
     sign_in(client, s.user_id, SLIP)
-    slip = do_reset_password(s, actor="operator@sekolah")
+    slip = operator_reset(s)
     r = client.post(reverse("identity:terms"), {"accept": "on"})
     assert r["Location"] == reverse("identity:signin")
     s.refresh_from_db()
@@ -109,7 +116,7 @@ def start_reset_with_code(client, account, tgl="2012-03-09"):
 def test_reset_by_code_with_a_code_sent_before_the_operator_reset_cannot_go_on(client, school):
     s = make_student(school, state="active", password=PW, recovery_email="siti.n@gmail.com")
     code = start_reset_with_code(client, s)
-    slip = do_reset_password(s, actor="operator@sekolah")
+    slip = operator_reset(s)
     r = client.post(reverse("identity:reset_code"), {"code": code})
     assert r["Location"] == reverse("identity:reset")
     assert new_password(client, THIEF)["Location"] == reverse("identity:signin")
@@ -122,7 +129,7 @@ def test_reset_by_code_at_the_new_password_cannot_finish_after_operator_reset(cl
     code = start_reset_with_code(client, s)
     r = client.post(reverse("identity:reset_code"), {"code": code})
     assert r["Location"] == reverse("identity:new_password")
-    slip = do_reset_password(s, actor="operator@sekolah")
+    slip = operator_reset(s)
     r = new_password(client, THIEF)
     assert r.status_code == 302 and r["Location"] == reverse("identity:signin")
     assert_reset_holds(s, slip)
@@ -155,7 +162,7 @@ def test_an_operator_reset_landing_during_the_last_step_still_wins(client, schoo
     real, slips = actions.do_activate_account, []
 
     def reset_first(account, *args, **kwargs):
-        slips.append(do_reset_password(account, actor="operator@sekolah"))
+        slips.append(operator_reset(account))
         return real(account, *args, **kwargs)
 
     monkeypatch.setattr(actions, "do_activate_account", reset_first)
@@ -173,7 +180,7 @@ def test_an_operator_reset_landing_during_the_code_check_still_wins(client, scho
 
     def reset_meanwhile(*args, **kwargs):
         result = real(*args, **kwargs)
-        slips.append(do_reset_password(s, actor="operator@sekolah"))
+        slips.append(operator_reset(s))
         return result
 
     monkeypatch.setattr(codes, "check", reset_meanwhile)
@@ -194,7 +201,7 @@ def test_an_operator_reset_landing_during_a_reset_by_code_still_wins(client, sch
     real, slips = actions.do_change_password, []
 
     def reset_first(account, *args, **kwargs):
-        slips.append(do_reset_password(account, actor="operator@sekolah"))
+        slips.append(operator_reset(account))
         return real(account, *args, **kwargs)
 
     monkeypatch.setattr(actions, "do_change_password", reset_first)
