@@ -15,7 +15,7 @@ def keep_resource_servers(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sso", "0002_signingkey_private_key_enc"),
+        ("sso", "0003_saml_strictness"),
     ]
 
     operations = [
