@@ -309,6 +309,48 @@ def test_killed_run_loses_nothing_and_the_next_run_finishes(run_akun):
     ]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_run_is_recorded_as_interrupted_by_the_very_next_run(run_akun):
+    total = _make_school_roster(600, 60)
+    killed = run_akun("accounts", "issue", "--batch-rows", "200", env={KILL_HOOK_ENV: "1"})
+    assert killed.returncode == -9, (killed.returncode, killed.stderr)
+    dead = IssueRun.objects.get()
+    assert dead.status == "running"
+    # Its heartbeat is fresh, but its process is gone: the next run knows it is dead.
+    rerun = run_akun("accounts", "issue", "--batch-rows", "200")
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"interrupted runs recorded: #{dead.pk}" in rerun.stdout
+    assert dict(IssueRun.objects.values_list("pk", "status")) == {
+        dead.pk: "interrupted",
+        dead.pk + 1: "finished",
+    }
+    assert IssueRun.objects.get(pk=dead.pk).finished_at is not None
+    assert _counts_by_person() == (total, total)
+    audit = AuditEvent.objects.filter(action="accounts.issue").order_by("id")
+    assert [(e.object_id, e.after["status"]) for e in audit] == [
+        (str(dead.pk), "interrupted"),
+        (str(dead.pk + 1), "finished"),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_process_lives_is_never_taken_for_dead(run_akun):
+    from akun.accounts.issue import run_alive
+
+    _make_school_roster(50, 10)
+    long_ago = clock.now() - timedelta(hours=3)
+    slow = IssueRun.objects.create(started_at=long_ago, heartbeat_at=long_ago, actor="slow")
+    with run_alive(slow.pk):  # as its process holds it while it runs (a batch taking hours)
+        other = run_akun("accounts", "issue")
+    assert other.returncode == 0, other.stderr
+    assert "interrupted runs recorded" not in other.stdout
+    assert IssueRun.objects.get(pk=slow.pk).status == "running"
+    # Once its process is gone, it is dead.
+    again = run_akun("accounts", "issue")
+    assert f"interrupted runs recorded: #{slow.pk}" in again.stdout
+    assert IssueRun.objects.get(pk=slow.pk).status == "interrupted"
+
+
 @pytest.mark.django_db
 def test_user_id_lookups_go_through_the_local_part_and_stay_exact():
     from django.contrib.auth import get_user_model

@@ -246,3 +246,16 @@ def test_a_20_mb_line_is_never_held_whole(tmp_path):
         tracemalloc.stop()
     assert [r["line"] for r in rejects(result)] == ["4"]
     assert peak < 12 << 20, f"{peak:,} bytes"  # the line is 20 MB
+
+
+def test_the_records_of_hostile_rows_are_kept_not_departed(tmp_path):
+    snap = Snapshot()
+    do_import(snap.write(tmp_path / "v1"))
+    d = snap.write(tmp_path / "v2")
+    patch_line(d / "peserta_didik.csv", 4, b"Siswa Nomor 3", b"Siswa\x00Nomor 3")
+    patch_line(d / "peserta_didik.csv", 7, b"Siswa Nomor 6", b"Siswa " + b"x" * 5000)
+    result = do_import(d, **LIMITS)
+    assert [r["line"] for r in rejects(result)] == ["4", "7"]
+    assert result.counts["peserta_didik"].departed == 0
+    kept = PesertaDidik.objects.filter(nama__in=["Siswa Nomor 3", "Siswa Nomor 6"])
+    assert [p.departed_at for p in kept] == [None, None]

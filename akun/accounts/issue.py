@@ -34,6 +34,8 @@ and issued_at) and would double the cost of issuance; the run row says who, when
 many.
 """
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -48,6 +50,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from operator import itemgetter
+from pathlib import Path
 from typing import NamedTuple
 
 from django.conf import settings
@@ -61,9 +64,11 @@ from akun.core import clock
 log = logging.getLogger("akun.accounts.issue")
 
 BATCH_ROWS = 50_000
-# A run with no committed batch for this long is taken to be dead (killed, crashed).
+# Where a run's liveness cannot be seen (an in-memory SQLite database), a run with no
+# committed batch for this long is taken to be dead (killed, crashed).
 STALE_AFTER = timedelta(minutes=30)
 ISSUE_LOCK_KEY = 0x616B756E69737375  # "akunissu"
+RUN_ALIVE_LOCK = 0x616B7572  # "akur": pg_advisory_lock(RUN_ALIVE_LOCK, run id), see run_alive
 KILL_HOOK_ENV = "AKUN_TEST_KILL_AFTER_BATCHES"  # tests: SIGKILL self after N commits
 
 PERSON_CONSTRAINT = "one_account_per_person_per_jenjang"
@@ -114,16 +119,83 @@ def key_ranges(table: str, column: str, batch_rows: int) -> list[tuple]:
     return list(zip(edges[:-1], edges[1:], strict=True))
 
 
-def _mark_stale_runs(actor: str) -> list[int]:
-    stale = list(
-        IssueRun.objects.filter(
-            status=IssueRun.Status.RUNNING, heartbeat_at__lt=clock.now() - STALE_AFTER
-        )
-    )
-    for run in stale:
+@contextlib.contextmanager
+def run_alive(run_id: int):
+    """Held by a run's process from before its row is visible to its end. The database server
+    (PostgreSQL: a session advisory lock) or the kernel (SQLite: an flock on a file beside the
+    database) lets it go when the process dies, so a later run that can take it knows the run
+    is dead, at once, whatever its heartbeat says."""
+    if _pg():
+        key = [RUN_ALIVE_LOCK, run_id % (1 << 31)]
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s, %s)", key)
+        try:
+            yield
+        finally:
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+        return
+    path = _alive_file(run_id)
+    if path is None:
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        os.close(fd)
+
+
+def _alive_file(run_id: int) -> Path | None:
+    """SQLite: the liveness file of a run, beside the database; None for a database in memory
+    (no other process can see it)."""
+    name = str(connection.settings_dict["NAME"])
+    if not name or name == ":memory:" or "mode=memory" in name:
+        return None
+    return Path(f"{name}.issue-run-{run_id}.alive")
+
+
+def _is_dead(run: IssueRun) -> bool:
+    if _pg():
+        key = [RUN_ALIVE_LOCK, run.pk % (1 << 31)]
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+            if not cur.fetchone()[0]:
+                return False
+            cur.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+        return True
+    path = _alive_file(run.pk)
+    if path is None:
+        return run.heartbeat_at < clock.now() - STALE_AFTER
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    with contextlib.suppress(OSError):
+        path.unlink()
+    return True
+
+
+def _mark_dead_runs(actor: str) -> list[int]:
+    """Runs left 'running' by a process that died (killed, crashed) are marked interrupted,
+    as the roster import marks its dead runs failed; their committed batches stay."""
+    dead = []
+    for run in IssueRun.objects.filter(status=IssueRun.Status.RUNNING).order_by("pk"):
+        if not _is_dead(run):
+            continue
         run.status = IssueRun.Status.INTERRUPTED
         run.finished_at = clock.now()
-        run.save(update_fields=["status", "finished_at"])
+        marked = IssueRun.objects.filter(pk=run.pk, status=IssueRun.Status.RUNNING).update(
+            status=run.status, finished_at=run.finished_at
+        )
+        if not marked:  # it finished between the two looks
+            continue
         audit.record(
             "accounts.issue",
             actor=run.actor,
@@ -132,7 +204,8 @@ def _mark_stale_runs(actor: str) -> list[int]:
             reason=f"interrupted; found by a later run started by {actor}",
             after={"run": run.pk, "status": run.status, "counts": run.counts},
         )
-    return [r.pk for r in stale]
+        dead.append(run.pk)
+    return dead
 
 
 # --- Secondary indexes during a big run (PostgreSQL) -----------------------------------
@@ -612,10 +685,21 @@ def issue_accounts(
     """Issue what is missing: for the whole roster, or (`people`: {"peserta_didik": [ids],
     "ptk": [ids]}, UUIDs as text) only for those people, e.g. the ones a roster pass saw
     change. The eligibility rules and the anti-join are the same either way."""
-    with transaction.atomic():
-        interrupted = _mark_stale_runs(actor)
-        now = clock.now()
-        run = IssueRun.objects.create(started_at=now, heartbeat_at=now, actor=actor)
+    alive = contextlib.ExitStack()
+    try:
+        with transaction.atomic():
+            interrupted = _mark_dead_runs(actor)
+            now = clock.now()
+            run = IssueRun.objects.create(started_at=now, heartbeat_at=now, actor=actor)
+            alive.enter_context(run_alive(run.pk))  # before the row is seen, till the end
+    except BaseException:
+        alive.close()
+        raise
+    with alive:
+        return _issue_in_run(run, actor, batch_rows, progress, people, interrupted)
+
+
+def _issue_in_run(run, actor, batch_rows, progress, people, interrupted) -> IssueResult:
     result = IssueResult(run_id=run.pk, interrupted_runs=interrupted)
     if _pg():
         if people is None and _bulk_run():

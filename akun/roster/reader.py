@@ -204,10 +204,8 @@ class _Lines:
             index = next((i for i, c in enumerate(cells) if _TOO_LONG in c), len(cells))
             if line == start:  # it starts the record: its fields are those of its start
                 head = next(csv.reader([text.rstrip("\r\n")], delimiter=self.delimiter), [])
-                index = next(
-                    (i for i, c in enumerate(head) if len(c) > self.max_field), len(head) - 1
-                )
-                cells, value = head, head[index] if head else ""
+                index = next((i for i, c in enumerate(head) if len(c) > self.max_field), -1)
+                cells, value = head, head[index] if index >= 0 else text
             else:
                 value = cells[index].split(_TOO_LONG)[0] if index < len(cells) else ""
             return BadRecord(_column(columns, index), value, reason, cells, length)
@@ -226,7 +224,9 @@ class _Lines:
 
 
 def _column(columns, index: int) -> str:
-    return columns[index] if 0 <= index < len(columns) else f"field {index + 1}"
+    if index < 0:
+        return ""
+    return columns[index] if index < len(columns) else f"field {index + 1}"
 
 
 def _undecodable(chars: str, encoding: str) -> str:
@@ -267,6 +267,7 @@ def read_records(
     after it. `counter`, if given, is a one-item list updated now and then with the bytes read
     so far."""
     csv.field_size_limit(max_line + 64)  # a field on one line is shorter: see _Lines
+    max_field = min(max_field, max_line - 1)  # a line over max_line is over max_field too
     lines = _Lines(text, delimiter, max_field, max_line, line_offset)
     source = iter(lines)
     reader = csv.reader(source, delimiter=delimiter)
