@@ -192,6 +192,11 @@ def test_bad_query_values_are_refused_naming_the_parameter(client, query, words)
             assert word in r.content.decode()
 
 
+def test_a_nul_in_a_multipart_form_is_refused_too(client):
+    r = client.post("/cek-akun", {"nama": "Siti\x00", "role": "peserta_didik"})  # multipart
+    assert r.status_code == 400 and "nama" in r.content.decode()
+
+
 def test_a_long_saml_request_is_not_cut_off_by_the_length_limit(client):
     r = client.get("/saml/sso?SAMLRequest=" + "x" * 10_240)
     assert r.status_code == 302 and "/masuk" in r["Location"]  # on to sign-in, not refused
