@@ -57,12 +57,12 @@ def _all_subclasses(cls):
 
 
 def parameters() -> set[str]:
-    """Every parameter name the project reads."""
+    """Every parameter name the project (and the OpenID Connect pages it serves) reads."""
     import akun.urls  # noqa: F401 - imports every view, so every form class is defined
 
     names = set(PROTOCOL_PARAMETERS)
     for form in _all_subclasses(forms.BaseForm):
-        if form.__module__.startswith("akun."):
+        if form.__module__.startswith(("akun.", "oauth2_provider.")):  # ours and the OIDC pages
             names.update(form.base_fields)
     for source in Path(akun.__file__).parent.rglob("*.py"):
         for groups in _READ.findall(source.read_text(encoding="utf-8")):
