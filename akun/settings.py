@@ -222,7 +222,7 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = int(os.environ.get("AKUN_HSTS_SECONDS", "31536000"))
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = os.environ.get("AKUN_SSL_REDIRECT", "1") == "1"
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # Logs go to stderr; AKUN_LOG_FORMAT=json (the production default) writes one JSON object per
 # line with the request id, and for unhandled errors the path and exception type, never

@@ -57,12 +57,12 @@ def _all_subclasses(cls):
 
 
 def parameters() -> set[str]:
-    """Every parameter name the project reads."""
+    """Every parameter name the project (and the OpenID Connect pages it serves) reads."""
     import akun.urls  # noqa: F401 - imports every view, so every form class is defined
 
     names = set(PROTOCOL_PARAMETERS)
     for form in _all_subclasses(forms.BaseForm):
-        if form.__module__.startswith("akun."):
+        if form.__module__.startswith(("akun.", "oauth2_provider.")):  # ours and the OIDC pages
             names.update(form.base_fields)
     for source in Path(akun.__file__).parent.rglob("*.py"):
         for groups in _READ.findall(source.read_text(encoding="utf-8")):
@@ -190,6 +190,11 @@ def test_bad_query_values_are_refused_naming_the_parameter(client, query, words)
         assert r["Content-Type"].startswith("text/plain")
         for word in words:
             assert word in r.content.decode()
+
+
+def test_a_nul_in_a_multipart_form_is_refused_too(client):
+    r = client.post("/cek-akun", {"nama": "Siti\x00", "role": "peserta_didik"})  # multipart
+    assert r.status_code == 400 and "nama" in r.content.decode()
 
 
 def test_a_long_saml_request_is_not_cut_off_by_the_length_limit(client):

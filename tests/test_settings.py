@@ -141,3 +141,25 @@ def test_secrets_generate_is_listed_by_the_management_command():
     out = io.StringIO()
     call_command("secrets", "generate", stdout=out)
     assert "AKUN_SECRET_KEY=" in out.getvalue() and "AKUN_ENCRYPTION_KEYS=" in out.getvalue()
+
+
+def test_production_accepts_a_key_in_standard_base64_too():
+    # akun.core.crypto decodes "+" and "/" as well as "-" and "_".
+    key = base64.b64encode(bytes(range(250, 256)) + bytes(range(0xC0, 0xDA))).decode()
+    assert "+" in key and "/" in key
+    result = _settings_import(_production(AKUN_ENCRYPTION_KEYS=key))
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_logs_json_lines_and_the_format_is_checked():
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='akun.settings'; django.setup();"
+        "from django.conf import settings; print(settings.LOGGING['handlers']['console']"
+        "['formatter'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, **_production()}, capture_output=True
+    )
+    assert out.stdout.decode().strip() == "json", out.stderr
+    result = _settings_import({"AKUN_LOG_FORMAT": "xml"})
+    assert result.returncode != 0 and "AKUN_LOG_FORMAT" in result.stderr

@@ -54,7 +54,9 @@ def decode_encryption_key(text: str) -> bytes:
         raw = base64.urlsafe_b64decode(text.encode("ascii"))
     except (UnicodeEncodeError, binascii.Error) as e:
         raise ValueError("is not base64") from e
-    if base64.urlsafe_b64encode(raw).decode().rstrip("=") != text.rstrip("="):
+    # The decoder skips stray characters; a key must be nothing but base64 (either alphabet).
+    canonical = text.rstrip("=").replace("+", "-").replace("/", "_")
+    if base64.urlsafe_b64encode(raw).decode().rstrip("=") != canonical:
         raise ValueError("is not base64")
     if len(raw) != 32:
         raise ValueError(f"is {len(raw)} bytes, not 32")
