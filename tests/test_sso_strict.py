@@ -302,10 +302,12 @@ def test_prompt_none_signed_in_and_consented_gives_a_code(live_server, student, 
         assert kind == "callback", dest.text[:300] if kind == "page" else dest
         token = rp.finish(dest)
         assert rp.verify_id_token(token)["sub"] == student.user_id
-    # prompt=none with another value is a request error, still sent to the client.
-    rp = rp_for(base, svc, secret)
-    kind, dest = browser.go(authorize_url(rp, prompt="none login"))
-    assert kind == "callback" and query(dest)["error"] == "invalid_request"
+    # prompt=none with another value is a request error, still sent to the client (OAuth
+    # requests without openid too).
+    for scope in ("openid profile", "profile"):
+        rp = rp_for(base, svc, secret, scope=scope)
+        kind, dest = browser.go(authorize_url(rp, prompt="none login"))
+        assert kind == "callback" and query(dest)["error"] == "invalid_request"
 
 
 # --- issue 19.2: prompt=login and max_age re-authenticate -------------------------------------

@@ -74,6 +74,8 @@ class AuthorizeView(dot.AuthorizationView):
 
     def get(self, request, *args, **kwargs):
         prompt = _prompt(request)
+        if "none" in prompt and len(prompt) > 1:  # oauthlib checks it for openid only
+            return self._error_to_client("invalid_request", "prompt=none with other values")
         max_age = request.GET.get("max_age")
         if max_age is not None and "login" not in prompt:
             try:
