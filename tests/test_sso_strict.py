@@ -373,6 +373,17 @@ def test_a_session_signed_in_elsewhere_is_not_fresh(live_server, student, web):
     rp = rp_for(base, svc, secret)
     kind, page = lab_pc.go(authorize_url(rp, max_age="600"))
     assert kind == "page" and 'name="password"' in page.text
+    # Without max_age: a code at once, and auth_time is this browser's sign-in.
+    rp = rp_for(base, svc, secret)
+    kind, dest = lab_pc.go(authorize_url(rp))
+    assert kind == "callback"
+    assert rp.verify_id_token(rp.finish(dest))["auth_time"] == int(t1.timestamp())
+    # A client cannot set it through the claims parameter.
+    rp = rp_for(base, svc, secret)
+    forged = json.dumps({"akun_auth_time": 1, "auth_time": 1})
+    kind, dest = lab_pc.go(authorize_url(rp, claims=forged))
+    assert kind == "callback"
+    assert rp.verify_id_token(rp.finish(dest))["auth_time"] == int(t1.timestamp())
 
 
 # --- issue 19.3 and 19.9: the token endpoint's grants -----------------------------------------

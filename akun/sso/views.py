@@ -70,6 +70,8 @@ class AuthorizeView(dot.AuthorizationView):
         user = request.user
         if user.is_authenticated and not account_usable(user):
             logout(request)
+        elif user.is_authenticated:  # for the code's auth_time (validator)
+            user.akun_authenticated_at = identity_api.authenticated_at(request)
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
