@@ -583,3 +583,21 @@ def test_discovery_matches_what_the_endpoints_do(live_server, student, web, spa)
     )
     with pytest.raises(actions.ServiceError):
         actions.do_add_oidc_service("Lain", redirect_uris=[CALLBACK], scopes="phone", actor="t")
+
+
+def test_migration_keeps_resource_servers_introspecting():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("akun.sso.migrations.0003_service_may_introspect")
+    machine, _ = actions.do_add_oidc_service(
+        "Pusat Data", kind="machine", scopes="introspection", actor="t"
+    )
+    web, _ = actions.do_add_oidc_service("Kelas", redirect_uris=[CALLBACK], actor="t")
+    public, _ = actions.do_add_oidc_service(
+        "Rapor", kind="public", redirect_uris=[CALLBACK], scopes="openid introspection", actor="t"
+    )
+    migration.keep_resource_servers(apps, None)
+    got = {s.slug: s.may_introspect for s in Service.objects.all()}
+    assert got == {machine.slug: True, web.slug: False, public.slug: False}
