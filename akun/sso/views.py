@@ -101,7 +101,8 @@ class AuthorizeView(dot.AuthorizationView):
     def handle_prompt_login(self):
         """To the sign-in page, which asks for the password although signed in; back here
         without prompt=login and max_age (satisfied by then), any other prompt kept."""
-        identity_api.ask_password_again(self.request)
+        if self.request.user.is_authenticated:  # no session is made for a visitor
+            identity_api.ask_password_again(self.request)
         params = self.request.GET.copy()
         rest = [p for p in params.get("prompt", "").split() if p != "login"]
         params.pop("prompt", None)
