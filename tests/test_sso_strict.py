@@ -302,10 +302,12 @@ def test_prompt_none_signed_in_and_consented_gives_a_code(live_server, student, 
         assert kind == "callback", dest.text[:300] if kind == "page" else dest
         token = rp.finish(dest)
         assert rp.verify_id_token(token)["sub"] == student.user_id
-    # prompt=none with another value is a request error, still sent to the client.
-    rp = rp_for(base, svc, secret)
-    kind, dest = browser.go(authorize_url(rp, prompt="none login"))
-    assert kind == "callback" and query(dest)["error"] == "invalid_request"
+    # prompt=none with another value is a request error, still sent to the client (OAuth
+    # requests without openid too).
+    for scope in ("openid profile", "profile"):
+        rp = rp_for(base, svc, secret, scope=scope)
+        kind, dest = browser.go(authorize_url(rp, prompt="none login"))
+        assert kind == "callback" and query(dest)["error"] == "invalid_request"
 
 
 # --- issue 19.2: prompt=login and max_age re-authenticate -------------------------------------
@@ -371,6 +373,17 @@ def test_a_session_signed_in_elsewhere_is_not_fresh(live_server, student, web):
     rp = rp_for(base, svc, secret)
     kind, page = lab_pc.go(authorize_url(rp, max_age="600"))
     assert kind == "page" and 'name="password"' in page.text
+    # Without max_age: a code at once, and auth_time is this browser's sign-in.
+    rp = rp_for(base, svc, secret)
+    kind, dest = lab_pc.go(authorize_url(rp))
+    assert kind == "callback"
+    assert rp.verify_id_token(rp.finish(dest))["auth_time"] == int(t1.timestamp())
+    # A client cannot set it through the claims parameter.
+    rp = rp_for(base, svc, secret)
+    forged = json.dumps({"akun_auth_time": 1, "auth_time": 1})
+    kind, dest = lab_pc.go(authorize_url(rp, claims=forged))
+    assert kind == "callback"
+    assert rp.verify_id_token(rp.finish(dest))["auth_time"] == int(t1.timestamp())
 
 
 # --- issue 19.3 and 19.9: the token endpoint's grants -----------------------------------------
@@ -570,3 +583,21 @@ def test_discovery_matches_what_the_endpoints_do(live_server, student, web, spa)
     )
     with pytest.raises(actions.ServiceError):
         actions.do_add_oidc_service("Lain", redirect_uris=[CALLBACK], scopes="phone", actor="t")
+
+
+def test_migration_keeps_resource_servers_introspecting():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("akun.sso.migrations.0003_service_may_introspect")
+    machine, _ = actions.do_add_oidc_service(
+        "Pusat Data", kind="machine", scopes="introspection", actor="t"
+    )
+    web, _ = actions.do_add_oidc_service("Kelas", redirect_uris=[CALLBACK], actor="t")
+    public, _ = actions.do_add_oidc_service(
+        "Rapor", kind="public", redirect_uris=[CALLBACK], scopes="openid introspection", actor="t"
+    )
+    migration.keep_resource_servers(apps, None)
+    got = {s.slug: s.may_introspect for s in Service.objects.all()}
+    assert got == {machine.slug: True, web.slug: False, public.slug: False}

@@ -111,6 +111,9 @@ def _sign_rs256(ks, header: dict, claims_: dict) -> str:
     return signing_input + "." + _b64(signature)
 
 
+AUTH_TIME_KEY = "akun_auth_time"  # in a grant's claims: when its browser signed in
+
+
 def code_family(code: str) -> uuid.UUID:
     """The token family of the tokens issued from an authorization code: derived from the
     code (one-way), so that a replayed code finds them without a table of used codes."""
@@ -472,6 +475,20 @@ class AkunOAuth2Validator(OAuth2Validator):
     def save_authorization_code(self, client_id, code, request, *args, **kwargs):
         if not account_usable(request.user):
             raise errors.AccessDeniedError(request=request)
+        # This browser's sign-in time (AuthorizeView puts it on the account), kept in the
+        # grant's claims for the ID token's auth_time; never a value the client sent.
+        requested = request.claims
+        if isinstance(requested, str):
+            try:
+                requested = json.loads(requested)
+            except ValueError:
+                requested = None
+        requested = dict(requested) if isinstance(requested, dict) else {}
+        requested.pop(AUTH_TIME_KEY, None)
+        signed_in = getattr(request.user, "akun_authenticated_at", None)
+        if signed_in is not None:
+            requested[AUTH_TIME_KEY] = int(signed_in)
+        request.claims = requested or None
         super().save_authorization_code(client_id, code, request, *args, **kwargs)
         svc = service_of(request.client)
         user = request.user
@@ -497,6 +514,15 @@ class AkunOAuth2Validator(OAuth2Validator):
 
     def get_discovery_claims(self, request):
         return list(claims.CLAIM_SCOPE)
+
+    def get_id_token_dictionary(self, token, token_handler, request):
+        claims_, expiration_time = super().get_id_token_dictionary(token, token_handler, request)
+        # The library says the account's latest sign-in (on any device); a code knows when
+        # the browser it was issued to signed in.
+        grant_claims = request.claims if isinstance(request.claims, dict) else {}
+        if grant_claims.get(AUTH_TIME_KEY):
+            claims_["auth_time"] = grant_claims[AUTH_TIME_KEY]
+        return claims_, expiration_time
 
     # --- keys -----------------------------------------------------------------------------
 

@@ -70,10 +70,14 @@ class AuthorizeView(dot.AuthorizationView):
         user = request.user
         if user.is_authenticated and not account_usable(user):
             logout(request)
+        elif user.is_authenticated:  # for the code's auth_time (validator)
+            user.akun_authenticated_at = identity_api.authenticated_at(request)
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
         prompt = _prompt(request)
+        if "none" in prompt and len(prompt) > 1:  # oauthlib checks it for openid only
+            return self._error_to_client("invalid_request", "prompt=none with other values")
         max_age = request.GET.get("max_age")
         if max_age is not None and "login" not in prompt:
             try:
@@ -97,7 +101,8 @@ class AuthorizeView(dot.AuthorizationView):
     def handle_prompt_login(self):
         """To the sign-in page, which asks for the password although signed in; back here
         without prompt=login and max_age (satisfied by then), any other prompt kept."""
-        identity_api.ask_password_again(self.request)
+        if self.request.user.is_authenticated:  # no session is made for a visitor
+            identity_api.ask_password_again(self.request)
         params = self.request.GET.copy()
         rest = [p for p in params.get("prompt", "").split() if p != "login"]
         params.pop("prompt", None)
