@@ -1,5 +1,6 @@
-"""What other apps use of accounts (OEP-49): issuance, state changes, initial passwords,
-the operator's export and the eligibility explanation."""
+"""What other apps use of accounts (OEP-49): issuance, state changes (one account, or a set
+of them: transition_many), the change stream (subscribe, register_consumer), initial
+passwords, the operator's export and the eligibility explanation."""
 
 from akun.accounts import crypto
 from akun.accounts.actions import (
@@ -13,13 +14,33 @@ from akun.accounts.actions import (
     do_suspend_account,
     do_unsuspend_account,
 )
+from akun.accounts.bulk import (
+    PER_RUN,
+    AuditRows,
+    BulkChange,
+    Selection,
+    move_many,
+    rows_of,
+    transition_many,
+    where,
+)
 from akun.accounts.eligibility import SUBDOMAINS
 from akun.accounts.explain import Explanation, explain
 from akun.accounts.export import Export, export_accounts_csv, neutralise
 from akun.accounts.issue import IssueResult, allocate_local_part, issue_accounts
-from akun.accounts.models import Account, IssueRun
+from akun.accounts.models import Account, AccountEvent, IssueRun
 from akun.accounts.reencrypt import do_reencrypt_initial_passwords
+from akun.accounts.stream import (
+    Change,
+    Event,
+    register_consumer,
+    subscribe,
+    unregister_consumer,
+)
+from akun.accounts.stream import emit as record_event
 from akun.accounts.userid import base_local_part
+
+EventKind = AccountEvent.Kind
 
 
 def get_initial_password(account: Account) -> str | None:
@@ -36,7 +57,14 @@ def check_initial_password(account: Account, candidate: str) -> bool:
 
 
 __all__ = [
+    "PER_RUN",
     "Account",
+    "AuditRows",
+    "BulkChange",
+    "Change",
+    "Event",
+    "EventKind",
+    "Selection",
     "Explanation",
     "Export",
     "IssueResult",
@@ -59,5 +87,13 @@ __all__ = [
     "export_accounts_csv",
     "get_initial_password",
     "issue_accounts",
+    "move_many",
     "neutralise",
+    "record_event",
+    "register_consumer",
+    "rows_of",
+    "subscribe",
+    "transition_many",
+    "unregister_consumer",
+    "where",
 ]

@@ -53,7 +53,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
-from akun.accounts import crypto, eligibility, userid
+from akun.accounts import crypto, eligibility, stream, userid
 from akun.accounts.models import Account, IssueRun
 from akun.audit import api as audit
 from akun.core import clock
@@ -476,9 +476,10 @@ def _allocate_numbers(cur, need: list[tuple[str, int]]) -> None:
 def _insert_accounts(cur, run_id: int, now, counts: Counter) -> Counter:
     params = {"domain": "." + settings.AKUN_DOMAIN, "now": _db_datetime(now), "run": run_id}
     # The local part is the base's first number plus the row's rank - 1. No ORDER BY: rows
-    # come in staging order, base order. No RETURNING either: every staged row is inserted
-    # (or the batch fails), so the staged counts are the counts.
-    cur.execute(
+    # come in staging order, base order. Every staged row is inserted (or the batch fails),
+    # so the staged counts are the counts. Each account's `issued` event is written by the
+    # same statement on PostgreSQL (RETURNING id feeds it), after it on SQLite.
+    insert = (
         "INSERT INTO accounts_account (password, local_part, subdomain, user_id, person_type, "
         "person_id, jenjang, role, sekolah_id, nama, state, state_changed_at, issued_at, "
         "issue_run, initial_password_enc, terms_version, recovery_email, recovery_phone) "
@@ -486,11 +487,22 @@ def _insert_accounts(cur, run_id: int, now, counts: Counter) -> Counter:
         "person_id, jenjang, role, sekolah_id, nama, 'issued', %(now)s, %(now)s, %(run)s, pw, "
         "'', '', '' FROM ("
         "SELECT s.*, s.base || CAST(a.first_number - 1 + s.rank AS TEXT) AS lp "
-        "FROM issue_stage s JOIN issue_alloc a ON a.base = s.base) x",
-        params,
+        "FROM issue_stage s JOIN issue_alloc a ON a.base = s.base) x"
     )
-    if cur.rowcount != sum(counts.values()):
-        raise RuntimeError(f"issued {cur.rowcount} accounts for {sum(counts.values())} rows")
+    issued = stream.Kind.ISSUED
+    if _pg():
+        n = stream.emit_many(
+            cur, issued, "SELECT id FROM ins", params, with_=f"ins AS ({insert} RETURNING id)"
+        )
+    else:
+        cur.execute("SELECT COALESCE(max(id), 0) FROM accounts_account")
+        params["before"] = cur.fetchone()[0]
+        cur.execute(insert, params)
+        n = stream.emit_many(
+            cur, issued, "SELECT id FROM accounts_account WHERE id > %(before)s", params
+        )
+    if n != sum(counts.values()):
+        raise RuntimeError(f"issued {n} accounts for {sum(counts.values())} rows")
     return counts
 
 

@@ -1,5 +1,7 @@
 """What other apps use to write and read the audit log."""
 
+from django.db import connection
+
 from akun.audit.models import AuditEvent
 from akun.core import clock, rows
 
@@ -36,4 +38,46 @@ def record(
     )
 
 
-__all__ = ["AuditEvent", "record"]
+def json_sql(**exprs: str) -> str:
+    """SQL for a JSON object from SQL expressions (for before/after in record_many)."""
+    inner = ", ".join(f"'{k}', {v}" for k, v in exprs.items())
+    if connection.vendor == "postgresql":
+        return f"CAST(json_build_object({inner}) AS jsonb)"
+    return f"json_object({inner})"
+
+
+def record_many(
+    cur,
+    action: str,
+    *,
+    actor: str,
+    source: str,
+    params: dict | None = None,
+    object_type: str = "account",
+    object_id: str = "t.user_id",
+    reason: str = "''",
+    before: str = "NULL",
+    after: str = "NULL",
+    npsn: str = "t.npsn",
+    kode_wilayah: str = "t.kode_wilayah",
+) -> int:
+    """One audit row per row of `source` (a FROM clause, e.g. `lc_g t WHERE t.suspend`), in
+    one INSERT ... SELECT, in the caller's transaction. The other arguments are SQL
+    expressions over it; `action` and `actor` are values. Returns the rows written."""
+    cur.execute(
+        "INSERT INTO audit_auditevent (at, actor, action, object_type, object_id, npsn, "
+        "kode_wilayah, reason, before, after) "
+        f"SELECT %(audit_at)s, %(audit_actor)s, %(audit_action)s, %(audit_type)s, {object_id}, "
+        f"{npsn}, {kode_wilayah}, {reason}, {before}, {after} FROM {source}",
+        {
+            **(params or {}),
+            "audit_at": connection.ops.adapt_datetimefield_value(clock.now()),
+            "audit_actor": actor,
+            "audit_action": str(action),
+            "audit_type": object_type,
+        },
+    )
+    return max(cur.rowcount, 0)
+
+
+__all__ = ["AuditEvent", "json_sql", "record", "record_many"]

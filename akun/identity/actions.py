@@ -50,6 +50,9 @@ def do_accept_terms(account, version: str, *, actor: str):
         after={"terms_version": version, "terms_accepted_at": _iso(row.terms_accepted_at)},
         **_scope(row),
     )
+    accounts_api.record_event(
+        accounts_api.EventKind.TERMS_ACCEPTED, row.pk, data={"version": version}, actor=actor
+    )
     return account
 
 
@@ -114,6 +117,13 @@ def do_change_password(account, new_password: str, *, actor: str, reason: str = 
         after={"password": "new"},
         **_scope(row),
     )
+    # A reset (with a code) and a change by the holder are told apart downstream.
+    kind = (
+        accounts_api.EventKind.PASSWORD_RESET
+        if "reset" in reason
+        else (accounts_api.EventKind.PASSWORD_CHANGED)
+    )
+    accounts_api.record_event(kind, row.pk, actor=actor, reason=reason)
     return account
 
 
@@ -136,6 +146,7 @@ def do_sign_out_everywhere(account, *, actor: str) -> int:
         after={"session_generation": gen.generation},
         **_scope(account),
     )
+    accounts_api.record_event(accounts_api.EventKind.SIGNED_OUT, account.pk, actor=actor)
     return gen.generation
 
 
@@ -160,6 +171,9 @@ def do_set_recovery_contact(account, kind: str, value: str, *, actor: str):
         before=before,
         after={field: value, at_field: _iso(getattr(row, at_field))},
         **_scope(row),
+    )
+    accounts_api.record_event(
+        accounts_api.EventKind.PROFILE_CHANGED, row.pk, data={"field": field}, actor=actor
     )
     return account
 
