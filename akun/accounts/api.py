@@ -34,10 +34,13 @@ from akun.accounts.stream import (
     Change,
     Event,
     register_consumer,
+    run_consumers,
     subscribe,
     unregister_consumer,
 )
 from akun.accounts.stream import emit as record_event
+from akun.accounts.stream import emit_many as record_events
+from akun.accounts.stream import prune as prune_events
 from akun.accounts.userid import base_local_part
 
 EventKind = AccountEvent.Kind
@@ -89,9 +92,12 @@ __all__ = [
     "issue_accounts",
     "move_many",
     "neutralise",
+    "prune_events",
     "record_event",
+    "record_events",
     "register_consumer",
     "rows_of",
+    "run_consumers",
     "subscribe",
     "transition_many",
     "unregister_consumer",

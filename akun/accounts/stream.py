@@ -163,11 +163,12 @@ def emit_many(
         cur.execute(f"SELECT COALESCE(max(id), 0) FROM {EVENT}")
         lo = cur.fetchone()[0] + 1
         cur.execute(
-            f"INSERT INTO {EVENT} (xid, kind, account_id, at) "
-            f"SELECT 0, %(ev_kind)s, x.id, %(ev_at)s FROM ({source_sql}) x",
+            f"WITH x(id) AS ({source_sql}) INSERT INTO {EVENT} (xid, kind, account_id, at) "
+            "SELECT 0, %(ev_kind)s, x.id, %(ev_at)s FROM x",
             p,
         )
-        n = cur.rowcount
+        cur.execute("SELECT changes()")  # rowcount is -1 after a WITH ... INSERT
+        n = cur.fetchone()[0]
         hi = lo + n - 1
     if n and subscribed(kind):
         notify(change_of_range(kind, xid, lo, hi, n, actor, reason))
