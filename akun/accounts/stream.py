@@ -177,28 +177,51 @@ def emit_many(
 
 # --- reading: the horizon -----------------------------------------------------------------
 
-# The lowest transaction id that may still write an event (PostgreSQL): the in-progress
-# transactions of the reader's snapshot, except those that pg_stat_activity shows working in
-# another database (they cannot write here; a test cluster shared by several databases
-# would otherwise hold every reader back); with none, the snapshot's xmax. An xid not found
-# in pg_stat_activity (it ended since the snapshot, or is prepared) counts: safe.
+# The lowest transaction id that may still write an event (PostgreSQL), computed by one
+# statement; the events are then read by the next statement, with a newer snapshot (READ
+# COMMITTED), so a transaction that ends between the two is seen whole by the read. Counted:
+# - every client backend of this database that pg_stat_activity shows holding an xid (read
+#   fresh: pg_stat_clear_snapshot), the reader's own transaction aside;
+# - every in-progress xid of the statement's snapshot that pg_stat_activity does not show as
+#   another database's or a non-client backend's (autovacuum's ANALYZE takes xids; a
+#   prepared transaction is not shown at all and so counts);
+# - as the upper bound, the reader's own xid + 1 if it has one (its own events are visible
+#   to it and acknowledged in its transaction), else the snapshot's xmax. Any xid assigned
+#   after the statement is higher than both.
+# Other databases' transactions are left out: a cluster shared by several databases (tests,
+# staging) would otherwise hold every reader back.
 _HORIZON_SQL = """
 WITH snap AS (SELECT pg_current_snapshot() AS s),
-mine AS (
+base AS (SELECT (pg_snapshot_xmax(s)::text::bigint / 4294967296) * 4294967296 AS epoch,
+                pg_snapshot_xmax(s)::text::bigint AS xmax FROM snap),
+busy AS (
   SELECT x::text::bigint AS x FROM snap, pg_snapshot_xip(snap.s) AS x
   WHERE NOT EXISTS (
     SELECT 1 FROM pg_stat_activity sa
     WHERE sa.backend_xid IS NOT NULL
-      AND sa.backend_xid::text::bigint = x::text::bigint %% 4294967296
-      AND sa.datname IS NOT NULL AND sa.datname <> current_database()))
-SELECT COALESCE((SELECT min(x) FROM mine), (SELECT pg_snapshot_xmax(s)::text::bigint FROM snap))
+      AND sa.backend_xid::text::bigint = mod(x::text::bigint, 4294967296)
+      AND (sa.datname <> current_database() OR sa.backend_type <> 'client backend'))
+  UNION ALL
+  SELECT CASE WHEN base.epoch + sa.backend_xid::text::bigint > base.xmax + 2147483648
+              THEN base.epoch + sa.backend_xid::text::bigint - 4294967296
+              ELSE base.epoch + sa.backend_xid::text::bigint END
+  FROM pg_stat_activity sa, base
+  WHERE sa.backend_xid IS NOT NULL AND sa.datname = current_database()
+    AND sa.backend_type = 'client backend' AND sa.pid <> pg_backend_pid())
+SELECT LEAST((SELECT min(x) FROM busy),
+             COALESCE(pg_current_xact_id_if_assigned()::text::bigint + 1,
+                      (SELECT xmax FROM base)))
 """
 
 
 def horizon(cur) -> int:
-    """Events with a lower xid are final: their transactions have ended."""
+    """Events with a lower xid are final: every transaction that wrote one has ended, and
+    the next statement (READ COMMITTED) sees them all."""
     if not _pg():
-        return 1  # every event has xid 0 and is committed once visible
+        return 1 << 62  # every event has xid 0 and is committed once visible
+    cur.execute("SELECT current_setting('transaction_isolation'), pg_stat_clear_snapshot()")
+    if cur.fetchone()[0] != "read committed":
+        raise RuntimeError("the change stream is read at READ COMMITTED (a fresh snapshot)")
     cur.execute(_HORIZON_SQL)
     return int(cur.fetchone()[0])
 
