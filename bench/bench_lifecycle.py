@@ -262,7 +262,11 @@ def run_case(case: str, base: str, run_db: str, env: dict, root: Path, accounts:
     audit_rows = psql(run_db, "SELECT count(*) FROM audit_auditevent")
     events = "no event table"
     if psql(run_db, "SELECT to_regclass('accounts_accountevent') IS NOT NULL") == "t":
-        events = psql(run_db, "SELECT count(*) FROM accounts_accountevent") + " events"
+        events = psql(
+            run_db,
+            "SELECT COALESCE(sum(count), 0) || ' events (' || count(*) || ' rows)' "
+            "FROM accounts_accountevent",
+        )
     events += f", {audit_rows} audit rows"
     rate = accounts / secs
     national = secs * 20

@@ -153,30 +153,27 @@ def transition_many(
 
 def _per_run_pg(cur, verb, cond, p, also, actor, reason) -> BulkChange:
     kind = VERB_KIND[verb]
-    p["xid"] = stream.current_xid(cur)
     extra = "".join(f", also{i} AS ({sql})" for i, sql in enumerate(also))
-    want_range = stream.subscribed(kind)
-    returning = " RETURNING id" if want_range else ""
-    rng = ", evr AS (SELECT min(id) AS lo, max(id) AS hi FROM ev)" if want_range else ""
-    cols, join = ("max(evr.lo), max(evr.hi)", " CROSS JOIN evr") if want_range else ("0, 0", "")
     cur.execute(
         f"WITH changed AS (UPDATE {ACCOUNT} a SET state = {target_sql(verb)}, "
         f"state_changed_at = %(now)s{BULK_SET[verb]} WHERE {cond} "
         "RETURNING a.id, a.sekolah_id), "
-        f"ev AS (INSERT INTO {stream.EVENT} (xid, kind, account_id, at) "
-        f"SELECT %(xid)s, %(kind)s, id, %(now)s FROM changed{returning}){rng}{extra} "
-        f"SELECT COALESCE(substr(s.kode_wilayah, 1, 2), ''), count(*), {cols} FROM changed "
-        f"LEFT JOIN {SEKOLAH} s ON s.sekolah_id = changed.sekolah_id{join} GROUP BY 1",
+        f"ev AS (INSERT INTO {stream.EVENT} (xid, kind, account_ids, count, at) "
+        f"SELECT {stream.xid_sql()}, %(kind)s, ids, n, %(now)s FROM ("
+        "SELECT jsonb_agg(id) AS ids, count(*) AS n FROM changed) agg WHERE n > 0 "
+        f"RETURNING id){extra} "
+        f"SELECT COALESCE(substr(s.kode_wilayah, 1, 2), ''), count(*), (SELECT id FROM ev) "
+        f"FROM changed LEFT JOIN {SEKOLAH} s ON s.sekolah_id = changed.sekolah_id GROUP BY 1",
         p,
     )
     result = BulkChange(verb)
-    lo = hi = None
-    for prov, n, first, last in cur.fetchall():
+    event_id = None
+    for prov, n, event in cur.fetchall():
         result.by_province[str(prov or "")] = int(n)
         result.count += int(n)
-        lo, hi = first, last
-    if result.count and want_range:
-        stream.notify(stream.change_of_range(kind, p["xid"], lo, hi, result.count, actor, reason))
+        event_id = event
+    if result.count and stream.subscribed(kind):
+        stream.notify(stream.change_of_event(kind, event_id, result.count, actor, reason))
     return result
 
 

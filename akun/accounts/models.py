@@ -166,9 +166,10 @@ class IssueRun(models.Model):
 
 
 class AccountEvent(models.Model):
-    """The change stream: one row per change that a downstream system cares about, written
-    in the transaction of the change (akun.accounts.stream). Read by consumers in (xid, id)
-    order; pruned once every consumer has passed it."""
+    """The change stream: one row per change that a downstream system cares about -- one
+    account's, or one bulk statement's set of accounts -- written in the transaction of the
+    change (akun.accounts.stream). Consumers read it in (xid, id) order, one event per
+    account; pruned once every consumer has passed it."""
 
     class Kind(models.TextChoices):
         ISSUED = "issued"
@@ -190,7 +191,11 @@ class AccountEvent(models.Model):
     # which events may still appear below what it has read (stream.horizon). SQLite: 0.
     xid = models.BigIntegerField(default=0)
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    account_id = models.BigIntegerField()
+    # One account (a single change), or the accounts of one bulk statement as a JSON array:
+    # a row per account cost a national sweep a fifth more than its UPDATE and stamps.
+    account_id = models.BigIntegerField(null=True, blank=True)
+    account_ids = models.JSONField(null=True, blank=True)
+    count = models.IntegerField(default=1)  # accounts in the event
     at = models.DateTimeField()
     data = models.JSONField(null=True, blank=True)
 
@@ -199,7 +204,8 @@ class AccountEvent(models.Model):
         indexes = [models.Index(fields=["xid", "id"], name="accountevent_stream")]
 
     def __str__(self):
-        return f"#{self.pk} {self.kind} account {self.account_id}"
+        who = self.account_id if self.account_id is not None else f"{self.count} accounts"
+        return f"#{self.pk} {self.kind} {who}"
 
 
 class EventConsumer(models.Model):

@@ -110,8 +110,8 @@ def emit(kind: str, account_id: int, *, data: dict | None = None, actor="", reas
 
     with connection.cursor() as cur:
         cur.execute(
-            f"INSERT INTO {EVENT} (xid, kind, account_id, at, data) "
-            f"VALUES ({xid_sql()}, %s, %s, %s, %s)",
+            f"INSERT INTO {EVENT} (xid, kind, account_id, count, at, data) "
+            f"VALUES ({xid_sql()}, %s, %s, 1, %s, %s)",
             [
                 str(kind),
                 int(account_id),
@@ -128,52 +128,51 @@ def current_xid(cur) -> int:
     return int(cur.fetchone()[0])
 
 
-def change_of_range(kind, xid: int, lo, hi, count: int, actor="", reason="") -> Change:
-    """The accounts of events lo..hi that this transaction (xid) wrote, as a Change."""
-    return Change(
-        str(kind),
-        f"SELECT account_id FROM {EVENT} WHERE xid = %(xid)s AND id BETWEEN %(lo)s AND %(hi)s "
-        "AND kind = %(kind)s",
-        {"xid": xid, "lo": lo or 0, "hi": hi or -1, "kind": str(kind)},
-        count,
-        actor,
-        reason,
-    )
+def ids_of_event_sql() -> str:
+    """SQL selecting the account ids of event %(event)s (a bulk change's JSON array)."""
+    if _pg():
+        return (
+            "SELECT CAST(jsonb_array_elements_text(account_ids) AS bigint) "
+            f"FROM {EVENT} WHERE id = %(event)s"
+        )
+    return f"SELECT CAST(j.value AS integer) FROM {EVENT} e, json_each(e.account_ids) j " \
+        "WHERE e.id = %(event)s"  # fmt: skip
+
+
+def change_of_event(kind, event_id: int, count: int, actor="", reason="") -> Change:
+    return Change(str(kind), ids_of_event_sql(), {"event": event_id}, count, actor, reason)
+
+
+def ids_json_sql(column: str) -> str:
+    """An aggregate: the values of `column` as a JSON array."""
+    return f"jsonb_agg({column})" if _pg() else f"json_group_array({column})"
 
 
 def emit_many(
     cur, kind, source_sql: str, params: dict, *, with_: str = "", actor="", reason=""
 ) -> int:
-    """One event per row of `source_sql` (a SELECT of account ids), set-based; subscribers
-    get the set. `with_` (PostgreSQL): data-modifying CTEs that source_sql reads, e.g.
-    `ins AS (INSERT INTO accounts_account ... RETURNING id)`. Returns the number of events."""
+    """One event for the accounts of `source_sql` (a SELECT of account ids; none: no
+    event), set-based; subscribers get the set. `with_` (PostgreSQL): data-modifying CTEs
+    that source_sql reads, e.g. `ins AS (INSERT INTO accounts_account ... RETURNING id)`.
+    Returns the number of accounts."""
     at = connection.ops.adapt_datetimefield_value(clock.now())
     p = {**params, "ev_kind": str(kind), "ev_at": at}
-    if _pg():
-        xid = current_xid(cur)
-        cur.execute(
-            f"WITH {with_ + ', ' if with_ else ''}ev AS (INSERT INTO {EVENT} "
-            f"(xid, kind, account_id, at) SELECT {xid}, %(ev_kind)s, x.id, %(ev_at)s "
-            f"FROM ({source_sql}) x(id) RETURNING id) SELECT count(*), min(id), max(id) FROM ev",
-            p,
-        )
-        n, lo, hi = cur.fetchone()
-    else:
-        if with_:
-            raise ValueError("with_ is for PostgreSQL")
-        xid = 0
-        cur.execute(f"SELECT COALESCE(max(id), 0) FROM {EVENT}")
-        lo = cur.fetchone()[0] + 1
-        cur.execute(
-            f"WITH x(id) AS ({source_sql}) INSERT INTO {EVENT} (xid, kind, account_id, at) "
-            "SELECT 0, %(ev_kind)s, x.id, %(ev_at)s FROM x",
-            p,
-        )
-        cur.execute("SELECT changes()")  # rowcount is -1 after a WITH ... INSERT
-        n = cur.fetchone()[0]
-        hi = lo + n - 1
-    if n and subscribed(kind):
-        notify(change_of_range(kind, xid, lo, hi, n, actor, reason))
+    if with_ and not _pg():
+        raise ValueError("with_ is for PostgreSQL")
+    ctes = (with_ + ", " if with_ else "") + f"x(id) AS ({source_sql})"
+    cur.execute(
+        f"WITH {ctes} INSERT INTO {EVENT} (xid, kind, account_ids, count, at) "
+        f"SELECT {xid_sql()}, %(ev_kind)s, ids, n, %(ev_at)s FROM ("
+        f"SELECT {ids_json_sql('x.id')} AS ids, count(*) AS n FROM x) agg "
+        "WHERE n > 0 RETURNING id, count",
+        p,
+    )
+    row = cur.fetchone()
+    if row is None:
+        return 0
+    event_id, n = row
+    if subscribed(kind):
+        notify(change_of_event(kind, event_id, n, actor, reason))
     return n
 
 
@@ -238,26 +237,36 @@ class Event(NamedTuple):
 
 
 def read(cur, after: tuple[int, int], limit: int, upto: int | None = None) -> list[Event]:
-    """The next events after the cursor `after` (xid, id), in order, below the horizon."""
+    """The next events after the cursor `after` (xid, id), in order, below the horizon, one
+    per account: rows until they hold `limit` accounts (at least one row, whole rows)."""
     upto = horizon(cur) if upto is None else upto
     # PostgreSQL: the time as epoch seconds; psycopg's timestamptz loader costs ten times
     # the rest of the row.
     at = "extract(epoch from at)::float8" if _pg() else "at"
     cur.execute(
-        f"SELECT id, xid, kind, account_id, {at}, data FROM {EVENT} "
+        f"SELECT id, xid, kind, account_id, account_ids, count, {at}, data FROM {EVENT} "
         "WHERE (xid, id) > (%(x)s, %(i)s) AND xid < %(h)s "
         f"ORDER BY xid, id LIMIT {int(limit)}",
         {"x": after[0], "i": after[1], "h": upto},
     )
-    out = []
-    for id_, xid, kind, account_id, when, data in cur.fetchall():
+    out: list[Event] = []
+    for id_, xid, kind, account_id, account_ids, _n, when, data in cur.fetchall():
+        if out and len(out) >= limit:
+            break
         if isinstance(when, str):  # SQLite
             when = _aware(parse_datetime(when))
+        elif isinstance(when, dt.datetime):  # SQLite, parsed by the driver
+            when = _aware(when)
         else:
             when = dt.datetime.fromtimestamp(when, dt.UTC)
         if isinstance(data, str):
             data = json.loads(data)
-        out.append(Event(id_, xid, kind, account_id, when, data))
+        if account_id is not None:
+            out.append(Event(id_, xid, kind, account_id, when, data))
+            continue
+        if isinstance(account_ids, str):
+            account_ids = json.loads(account_ids)
+        out.extend(Event(id_, xid, kind, a, when, data) for a in account_ids or ())
     return out
 
 
@@ -364,14 +373,16 @@ def run_consumers() -> list[ConsumerRun]:
 
 def status() -> list[dict]:
     """Per registered consumer (and any cursor row left by an unregistered one): cursor,
-    lag (events not yet acknowledged, and the age of the oldest), failures, last error."""
+    lag (account events not yet acknowledged, and the time of the oldest), failures, last
+    error."""
     rows = {c.name: c for c in EventConsumer.objects.all()}
     out = []
     with connection.cursor() as cur:
         for name in sorted(set(_consumers) | set(rows)):
             c = rows.get(name) or EventConsumer(name=name)
             cur.execute(
-                f"SELECT count(*), min(at) FROM {EVENT} WHERE (xid, id) > (%(x)s, %(i)s)",
+                f"SELECT COALESCE(sum(count), 0), min(at) FROM {EVENT} "
+                "WHERE (xid, id) > (%(x)s, %(i)s)",
                 {"x": c.cursor_xid, "i": c.cursor_id},
             )
             lag, oldest = cur.fetchone()
@@ -410,7 +421,8 @@ def retention() -> dt.timedelta:
 def prune(*, chunk: int = 50_000) -> int:
     """Deletes the events that every registered consumer has passed and that are older
     than the retention period (kept a while for a new consumer or a replay). Events a
-    consumer has not handled are never pruned: a stuck consumer shows in `status`."""
+    consumer has not handled are never pruned: a stuck consumer shows in `status`.
+    Returns the number of account events (a bulk row holds many)."""
     cutoff = connection.ops.adapt_datetimefield_value(clock.now() - retention())
     cursors = list(
         EventConsumer.objects.filter(name__in=list(_consumers)).values_list(
@@ -430,10 +442,10 @@ def prune(*, chunk: int = 50_000) -> int:
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute(
                 f"DELETE FROM {EVENT} WHERE id IN (SELECT id FROM {EVENT} WHERE {where} "
-                f"ORDER BY id LIMIT {int(chunk)})",
+                f"ORDER BY id LIMIT {int(chunk)}) RETURNING count",
                 params,
             )
-            n = cur.rowcount
-        total += max(n, 0)
-        if n < chunk:
+            counts = [r[0] for r in cur.fetchall()]
+        total += sum(counts)
+        if len(counts) < chunk:
             return total
