@@ -261,3 +261,13 @@ def test_the_grep_finds_a_hand_written_state_update():
     assert pattern.search("cur.execute(f\"UPDATE {q.ACCOUNT} SET state = 'deactivated'\")")
     assert pattern.search('"UPDATE accounts_account "\n "SET state = %s"')
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_audit_actions_are_one_enum_with_the_old_values(accounts):
+    from akun.audit.api import Action, record
+
+    assert Action.LIFECYCLE_DELETE == "lifecycle.delete"  # the stored strings, unchanged
+    assert AuditEvent.objects.filter(action=Action.ACCOUNTS_ISSUE).exists()
+    record(Action.ACCOUNTS_EXPORT, actor="t")
+    with pytest.raises(ValueError, match="unknown audit action"):
+        record("accounts.somethin_else", actor="t")

@@ -2,12 +2,13 @@
 
 from django.db import connection
 
+from akun.audit.actions import Action, checked
 from akun.audit.models import AuditEvent
 from akun.core import clock, rows
 
 
 def record(
-    action: str,
+    action: Action | str,
     *,
     actor: str,
     object_type: str = "",
@@ -18,7 +19,7 @@ def record(
     npsn: str = "",
     kode_wilayah: str = "",
 ) -> None:
-    """One audit row, in the caller's transaction.
+    """One audit row, in the caller's transaction. `action`: an Action (or its value).
 
     An INSERT on a cursor (akun.core.rows), not Model.objects.create(): every sign-in writes
     one, and the ORM's compile step costs more than the insert itself."""
@@ -26,7 +27,7 @@ def record(
         AuditEvent(
             at=clock.now(),
             actor=actor,
-            action=action,
+            action=checked(action).value,
             object_type=object_type,
             object_id=str(object_id),
             reason=reason,
@@ -48,7 +49,7 @@ def json_sql(**exprs: str) -> str:
 
 def record_many(
     cur,
-    action: str,
+    action: Action | str,
     *,
     actor: str,
     source: str,
@@ -73,11 +74,11 @@ def record_many(
             **(params or {}),
             "audit_at": connection.ops.adapt_datetimefield_value(clock.now()),
             "audit_actor": actor,
-            "audit_action": str(action),
+            "audit_action": checked(action).value,
             "audit_type": object_type,
         },
     )
     return max(cur.rowcount, 0)
 
 
-__all__ = ["AuditEvent", "json_sql", "record", "record_many"]
+__all__ = ["Action", "AuditEvent", "json_sql", "record", "record_many"]

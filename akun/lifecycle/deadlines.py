@@ -40,6 +40,7 @@ from django.utils import timezone
 from akun.accounts import api as accounts_api
 from akun.accounts.api import Account, IssueRun
 from akun.audit import api as audit
+from akun.audit.api import Action
 from akun.core import clock
 from akun.lifecycle import conf, safety
 from akun.lifecycle import sqlutil as q
@@ -104,7 +105,7 @@ def do_set_deadline(
                 first_run=first, last_run=last, deadline=day, set_by=actor, set_at=clock.now()
             )
         audit.record(
-            "lifecycle.deadline_set",
+            Action.LIFECYCLE_DEADLINE_SET,
             actor=actor,
             object_type="activation_deadline",
             object_id=obj.cohort,

@@ -23,6 +23,7 @@ from django.utils import translation
 from akun.accounts import api as accounts_api
 from akun.accounts.api import Account
 from akun.audit import api as audit
+from akun.audit.api import Action
 from akun.core import clock
 from akun.lifecycle import conf, safety
 from akun.lifecycle import sqlutil as q
@@ -76,7 +77,7 @@ def _cancel_signed_in(cur, actor: str, run_id) -> int:
     n = cur.rowcount
     audit.record_many(
         cur,
-        "lifecycle.inactivity_cancel",
+        Action.LIFECYCLE_INACTIVITY_CANCEL,
         actor=actor,
         source="lc_c t",
         reason="'signed in again: deletion cancelled'",
@@ -132,7 +133,7 @@ def inactivity_sweep(*, actor: str, dry_run: bool = False) -> RuleResult:
         )
         audit.record_many(
             cur,
-            "lifecycle.inactivity_schedule_deletion",
+            Action.LIFECYCLE_INACTIVITY_SCHEDULE_DELETION,
             actor=actor,
             source="lc_i t",
             reason=f"'no sign-in for {conf.inactivity_months()} months'",
@@ -370,7 +371,7 @@ def run_deletions(*, actor: str, dry_run: bool = False) -> RuleResult:
             "delete",
             accounts_api.rows_of("lc_d"),
             actor=actor,
-            audit_rows=accounts_api.AuditRows(action="lifecycle.delete", reason="t.reason"),
+            audit_rows=accounts_api.AuditRows(action=Action.LIFECYCLE_DELETE, reason="t.reason"),
         )
         cur.execute(
             "UPDATE lifecycle_deletionschedule SET status = 'done', closed_at = %(now)s, "
@@ -408,7 +409,7 @@ def do_cancel_deletion(account: Account, *, actor: str, reason: str) -> Deletion
         if schedule.suspended and account.state == Account.State.SUSPENDED:
             do_unsuspend_account(account, actor=actor, reason=f"deletion cancelled: {reason}")
         audit.record(
-            "lifecycle.cancel_deletion",
+            Action.LIFECYCLE_CANCEL_DELETION,
             actor=actor,
             object_type="account",
             object_id=account.user_id,

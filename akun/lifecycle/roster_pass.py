@@ -40,6 +40,7 @@ from akun.accounts import api as accounts_api
 from akun.accounts import eligibility
 from akun.accounts.api import issue_accounts
 from akun.audit import api as audit
+from akun.audit.api import Action
 from akun.core import clock
 from akun.lifecycle import safety
 from akun.lifecycle import sqlutil as q
@@ -391,7 +392,7 @@ def _apply(cur, run_id: int, actor: str, result: RuleResult) -> None:
     )
     # accounts' unsuspend, as TRANSITIONS has it (back to active if ever activated).
     back = dict(
-        action="lifecycle.roster_back",
+        action=Action.LIFECYCLE_ROSTER_BACK,
         reason=(
             "CASE WHEN t.what = 'back' THEN 'back in the roster: deletion cancelled' "
             "ELSE 'now at another jenjang: kept until deletion to move data' END"
@@ -421,7 +422,7 @@ def _apply(cur, run_id: int, actor: str, result: RuleResult) -> None:
         "lc_f",
         actor=actor,
         audit_rows=accounts_api.AuditRows(
-            action="lifecycle.roster_follow",
+            action=Action.LIFECYCLE_ROSTER_FOLLOW,
             reason=(
                 "CASE WHEN t.old_role <> t.role AND t.old_npsn <> t.npsn THEN 'moved school, "
                 "role changed' WHEN t.old_role <> t.role THEN 'role changed' "
@@ -438,7 +439,7 @@ def _apply(cur, run_id: int, actor: str, result: RuleResult) -> None:
         "SELECT account_id, reason, 'pending', %(now)s, %(run)s, suspend, state, '' FROM lc_g",
         p,
     )
-    scheduled = dict(action="lifecycle.roster_schedule_deletion", reason="t.reason")
+    scheduled = dict(action=Action.LIFECYCLE_ROSTER_SCHEDULE_DELETION, reason="t.reason")
     accounts_api.transition_many(
         "suspend",
         accounts_api.rows_of("lc_g", "t.suspend"),
