@@ -56,6 +56,7 @@ from django.db import IntegrityError, connection, transaction
 from akun.accounts import crypto, eligibility, stream, userid
 from akun.accounts.models import Account, IssueRun
 from akun.audit import api as audit
+from akun.audit.api import Action
 from akun.core import clock
 
 log = logging.getLogger("akun.accounts.issue")
@@ -125,7 +126,7 @@ def _mark_stale_runs(actor: str) -> list[int]:
         run.finished_at = clock.now()
         run.save(update_fields=["status", "finished_at"])
         audit.record(
-            "accounts.issue",
+            Action.ACCOUNTS_ISSUE,
             actor=run.actor,
             object_type="issue_run",
             object_id=run.pk,
@@ -649,7 +650,7 @@ def issue_accounts(
         run.counts = dict(result.counts)
         run.save()
         audit.record(
-            "accounts.issue",
+            Action.ACCOUNTS_ISSUE,
             actor=actor,
             object_type="issue_run",
             object_id=run.pk,

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from akun.accounts import api as accounts_api
-from akun.audit.api import record
+from akun.audit.api import Action, record
 from akun.core import clock
 from akun.identity import terms
 from akun.identity.models import AccountRequest, ServiceSignIn, SessionGeneration
@@ -42,7 +42,7 @@ def do_accept_terms(account, version: str, *, actor: str):
     row.save(update_fields=["terms_version", "terms_accepted_at"])
     account.terms_version, account.terms_accepted_at = row.terms_version, row.terms_accepted_at
     record(
-        "identity.accept_terms",
+        Action.IDENTITY_ACCEPT_TERMS,
         actor=actor,
         object_type="account",
         object_id=row.user_id,
@@ -78,7 +78,7 @@ def do_activate_account(account, new_password: str, *, actor: str):
         reason=f"first sign-in: terms {row.terms_version} accepted, own password chosen",
     )
     record(
-        "identity.activate_account",
+        Action.IDENTITY_ACTIVATE_ACCOUNT,
         actor=actor,
         object_type="account",
         object_id=row.user_id,
@@ -108,7 +108,7 @@ def do_change_password(account, new_password: str, *, actor: str, reason: str = 
     row.save(update_fields=["password"])
     account.password = row.password
     record(
-        "identity.change_password",
+        Action.IDENTITY_CHANGE_PASSWORD,
         actor=actor,
         object_type="account",
         object_id=row.user_id,
@@ -138,7 +138,7 @@ def do_sign_out_everywhere(account, *, actor: str) -> int:
     gen.changed_at = now
     gen.save(update_fields=["generation", "changed_at"])
     record(
-        "identity.sign_out_everywhere",
+        Action.IDENTITY_SIGN_OUT_EVERYWHERE,
         actor=actor,
         object_type="account",
         object_id=account.user_id,
@@ -194,7 +194,7 @@ def do_request_account(
         client_address=client_address,
     )
     record(
-        "identity.request_account",
+        Action.IDENTITY_REQUEST_ACCOUNT,
         actor=actor,
         object_type="account_request",
         object_id=req.pk,

@@ -8,7 +8,7 @@ reached until the steps are done. The marker expires after PENDING_SECONDS.
 from django.contrib.auth import get_user_model, login
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from akun.audit.api import record
+from akun.audit.api import Action, record
 from akun.core import clock
 from akun.identity.models import SessionGeneration
 
@@ -79,7 +79,7 @@ def complete(request, account) -> None:
         school = account.sekolah if account.sekolah_id else None
         codes = (school.npsn, school.kode_wilayah) if school else ("", "")
     record(
-        "identity.sign_in",
+        Action.IDENTITY_SIGN_IN,
         actor=account.user_id,
         object_type="account",
         object_id=account.user_id,

@@ -17,6 +17,7 @@ from akun.accounts.api import (
     neutralise,
 )
 from akun.audit import api as audit
+from akun.audit.api import Action
 from akun.core import clock
 from akun.portal import scope as scopes
 from akun.portal.models import AdminScope
@@ -38,7 +39,7 @@ def _admin_scope_fields(account) -> dict:
 
 def record_sign_in(account, *, method: str) -> None:
     audit.record(
-        "portal.sign_in",
+        Action.PORTAL_SIGN_IN,
         actor=account.user_id,
         object_type="account",
         object_id=account.user_id,
@@ -49,7 +50,7 @@ def record_sign_in(account, *, method: str) -> None:
 
 def record_second_factor_failure(account, *, failures: int) -> None:
     audit.record(
-        "portal.second_factor_failed",
+        Action.PORTAL_SECOND_FACTOR_FAILED,
         actor=account.user_id,
         object_type="account",
         object_id=account.user_id,
@@ -87,7 +88,7 @@ def download_csv(sekolah: Sekolah, *, role: str, rombel: str, actor: str) -> tup
             writer.writerow(row)
             rows += 1
     audit.record(
-        "portal.download_csv",
+        Action.PORTAL_DOWNLOAD_CSV,
         actor=actor,
         object_type="sekolah",
         object_id=sekolah.npsn,
@@ -126,7 +127,7 @@ def download_slips(
     slips = slip_accounts(sekolah_ids, role=role, rombel=rombel)
     pdf = render_slips(slips, school=sekolah.nama, signin_url=signin_url)
     audit.record(
-        "portal.download_slips",
+        Action.PORTAL_DOWNLOAD_SLIPS,
         actor=actor,
         object_type="sekolah",
         object_id=sekolah.npsn,
@@ -157,7 +158,7 @@ def download_region_csv(kode: str, rows, *, actor: str) -> bytes:
     for r in rows:
         writer.writerow([neutralise(v) for v in r.as_list()])
     audit.record(
-        "portal.download_region_csv",
+        Action.PORTAL_DOWNLOAD_REGION_CSV,
         actor=actor,
         object_type="wilayah",
         object_id=kode,
@@ -226,7 +227,7 @@ def do_create_admin(
             granted_by=actor,
         )
         audit.record(
-            "portal.admin_created",
+            Action.PORTAL_ADMIN_CREATED,
             actor=actor,
             object_type="account",
             object_id=account.user_id,

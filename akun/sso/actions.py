@@ -13,7 +13,7 @@ from oauth2_provider.models import (
     RefreshToken,
 )
 
-from akun.audit.api import record
+from akun.audit.api import Action, record
 from akun.core import clock
 from akun.sso import keys
 from akun.sso.conf import ID_TOKEN_SECONDS
@@ -125,7 +125,7 @@ def _create_service(slug: str, *, personal_claims, actor: str, audit_extra=None,
         **fields,
     )
     record(
-        "sso.add_service",
+        Action.SSO_ADD_SERVICE,
         actor=actor,
         object_type="sso_service",
         object_id=svc.slug,
@@ -230,7 +230,7 @@ def do_update_service(
 
     transaction.on_commit(forget_clients)  # this worker at once; others within seconds
     record(
-        "sso.update_service",
+        Action.SSO_UPDATE_SERVICE,
         actor=actor,
         object_type="sso_service",
         object_id=svc.slug,
@@ -292,7 +292,7 @@ def do_grant_consent(account, svc: Service, scopes, *, actor: str) -> Consent:
         consent.revoked_at = None
         consent.save()
     record(
-        "sso.grant_consent",
+        Action.SSO_GRANT_CONSENT,
         actor=actor,
         object_type="account",
         object_id=account.user_id,
@@ -305,7 +305,7 @@ def do_deny_consent(account, svc: Service, scopes, *, actor: str) -> None:
     """The person said no on the consent screen: nothing is remembered (the screen shows
     again next time), but the refusal is in the audit log, for the helpdesk."""
     record(
-        "sso.deny_consent",
+        Action.SSO_DENY_CONSENT,
         actor=actor,
         object_type="account",
         object_id=account.user_id,
@@ -326,7 +326,7 @@ def do_revoke_service_access(account, svc: Service, *, actor: str) -> int:
     n = revoke_account_tokens(account, svc.application) if svc.application_id else 0
     ServiceSignIn.objects.filter(account=account, service_id=svc.service_id).delete()
     record(
-        "sso.revoke_service",
+        Action.SSO_REVOKE_SERVICE,
         actor=actor,
         object_type="account",
         object_id=account.user_id,
@@ -341,7 +341,7 @@ def note_sign_in(account, svc: Service) -> None:
 
     do_record_service_sign_in(account, svc.service_id, svc.name)
     record(
-        "sso.sign_in",
+        Action.SSO_SIGN_IN,
         actor=account.user_id,
         object_type="sso_service",
         object_id=svc.slug,
@@ -364,7 +364,7 @@ def do_rotate_key(*, actor: str, publish_seconds: int | None = None) -> tuple[Si
     new = keys.generate_key(now)
     new.save()
     record(
-        "sso.rotate_key",
+        Action.SSO_ROTATE_KEY,
         actor=actor,
         object_type="sso_key",
         object_id=new.kid,
