@@ -271,3 +271,18 @@ def test_audit_actions_are_one_enum_with_the_old_values(accounts):
     record(Action.ACCOUNTS_EXPORT, actor="t")
     with pytest.raises(ValueError, match="unknown audit action"):
         record("accounts.somethin_else", actor="t")
+
+
+def test_read_gives_one_event_per_account_and_whole_bulk_rows(accounts):
+    a, b, c, _ = accounts
+    for account in (a, b, c):
+        api.do_suspend_account(account, actor="t", reason="x")
+    with connection.cursor() as cur:
+        first = stream.read(cur, (0, 0), 2)
+        assert [e.kind for e in first] == ["issued"] * 4  # one row of 4: whole
+        assert len({e.id for e in first}) == 1
+        last = first[-1]
+        rest = stream.read(cur, (last.xid, last.id), 2)
+        assert [(e.kind, e.account_id) for e in rest] == [("suspended", a.pk), ("suspended", b.pk)]
+        more = stream.read(cur, (rest[-1].xid, rest[-1].id), 2)
+        assert [(e.kind, e.account_id) for e in more] == [("suspended", c.pk)]

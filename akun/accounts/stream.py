@@ -243,16 +243,19 @@ def read(cur, after: tuple[int, int], limit: int, upto: int | None = None) -> li
     # PostgreSQL: the time as epoch seconds; psycopg's timestamptz loader costs ten times
     # the rest of the row.
     at = "extract(epoch from at)::float8" if _pg() else "at"
+    # Whole rows while the accounts before them number fewer than `limit`: a bulk row's
+    # array is read (detoasted) only for the rows returned.
     cur.execute(
-        f"SELECT id, xid, kind, account_id, account_ids, count, {at}, data FROM {EVENT} "
-        "WHERE (xid, id) > (%(x)s, %(i)s) AND xid < %(h)s "
-        f"ORDER BY xid, id LIMIT {int(limit)}",
-        {"x": after[0], "i": after[1], "h": upto},
+        "SELECT id, xid, kind, account_id, account_ids, at_, data FROM ("
+        f"SELECT id, xid, kind, account_id, account_ids, count, {at} AS at_, data, "
+        "sum(count) OVER (ORDER BY xid, id) AS upto "
+        f"FROM {EVENT} WHERE (xid, id) > (%(x)s, %(i)s) AND xid < %(h)s "
+        f"ORDER BY xid, id LIMIT {int(limit)}) t "
+        "WHERE upto - count < %(limit)s ORDER BY xid, id",
+        {"x": after[0], "i": after[1], "h": upto, "limit": int(limit)},
     )
     out: list[Event] = []
-    for id_, xid, kind, account_id, account_ids, _n, when, data in cur.fetchall():
-        if out and len(out) >= limit:
-            break
+    for id_, xid, kind, account_id, account_ids, when, data in cur.fetchall():
         if isinstance(when, str):  # SQLite
             when = _aware(parse_datetime(when))
         elif isinstance(when, dt.datetime):  # SQLite, parsed by the driver
