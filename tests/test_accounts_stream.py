@@ -286,3 +286,26 @@ def test_read_gives_one_event_per_account_and_whole_bulk_rows(accounts):
         assert [(e.kind, e.account_id) for e in rest] == [("suspended", a.pk), ("suspended", b.pk)]
         more = stream.read(cur, (rest[-1].xid, rest[-1].id), 2)
         assert [(e.kind, e.account_id) for e in more] == [("suspended", c.pk)]
+
+
+def test_identity_changes_write_their_events(accounts):
+    from akun.identity import actions as identity
+    from akun.identity import terms
+
+    a = accounts[0]
+    identity.do_accept_terms(a, terms.TERMS[-1].version, actor="self")
+    identity.do_activate_account(a, "kuda-lari-cepat-9", actor="self")
+    identity.do_change_password(a, "gajah-biru-terbang-7", actor="self")
+    reset = "reset with a code"  # as identity's reset view says
+    identity.do_change_password(a, "ikan-hijau-berenang-5", actor="self", reason=reset)
+    identity.do_set_recovery_contact(a, "email", "ani@example.id", actor="self")
+    identity.do_sign_out_everywhere(a, actor="self")
+    assert events(a) == [
+        "issued",
+        "terms_accepted",
+        "activated",
+        "password_changed",
+        "password_reset",
+        "profile_changed",
+        "signed_out",
+    ]
