@@ -309,3 +309,10 @@ def test_identity_changes_write_their_events(accounts):
         "profile_changed",
         "signed_out",
     ]
+
+
+def test_a_staff_account_is_issued_with_its_event():
+    from akun.portal import actions as portal
+
+    admin, _password = portal.do_create_admin(nama="Admin Nasional", region="nasional", actor="t")
+    assert events(admin) == ["issued", "password_reset"]  # the new initial password

@@ -9,12 +9,14 @@ from django.db import transaction
 
 from akun.accounts.api import (
     Account,
+    EventKind,
     allocate_local_part,
     base_local_part,
     do_reissue_account,
     export_accounts_csv,
     get_initial_password,
     neutralise,
+    record_event,
 )
 from akun.audit import api as audit
 from akun.audit.api import Action
@@ -219,6 +221,7 @@ def do_create_admin(
         )
         account.set_unusable_password()
         account.save()
+        record_event(EventKind.ISSUED, account.pk, actor=actor, reason=reason)
         AdminScope.objects.create(
             account=account,
             level=level,
