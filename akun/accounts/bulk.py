@@ -6,10 +6,10 @@ the caller's transaction, in a fixed number of statements whatever the count:
 
 - per-account audit (the default): the accounts go into a temp table (PostgreSQL: selected
   FOR UPDATE, which re-checks the condition on rows changed concurrently), then one UPDATE,
-  one INSERT of audit rows (audit.api.record_many), one INSERT of events;
-- `audit=PER_RUN` (mass sweeps: the caller writes one audit row for its run and, with
+  one INSERT of audit rows (audit.api.record_many), one event row listing the accounts;
+- `audit_rows=PER_RUN` (mass sweeps: the caller writes one audit row for its run and, with
   `also`, a stamp per account): on PostgreSQL one statement, UPDATE ... RETURNING feeding
-  the events and the stamps. An audit row per account would cost as much as the UPDATE
+  the event and the stamps. An audit row per account would cost as much as the UPDATE
   (docs/lifecycle.md, "Audit of mass sweeps").
 
 Either way the in-transaction subscribers (stream.subscribe) get the set of accounts, as

@@ -2,7 +2,9 @@
 
 Every change that a downstream system cares about writes one AccountEvent in the transaction
 of the change, on the single path (actions._change and the identity actions) and the bulk
-path (bulk.transition_many, issuance) alike. Two ways to listen, both through accounts.api:
+path (bulk.transition_many, issuance) alike: a single change's row names its account, a bulk
+statement's row lists its accounts (JSON array); readers get one Event per account. Two ways
+to listen, both through accounts.api:
 
 - `subscribe(kinds, handler)`: called inside the transaction of the change, once per change
   *set*: one account, or the thousands of a bulk run, as a `Change` whose account ids are a
@@ -17,10 +19,9 @@ Order and the late-commit trap (PostgreSQL): ids come from a sequence when the r
 written, but become visible when the transaction commits, so a reader that kept `id > last`
 would skip an event whose transaction took its id early and committed late. Each event
 stores its transaction's id (pg_current_xact_id()); a reader takes only events whose xid is
-below the *horizon*: the lowest transaction id that may still write an event (from the
-reader's snapshot: the in-progress xids, those of other databases left out, else xmax).
-Every transaction below it has ended, so nothing can appear behind the cursor (xid, id).
-SQLite serialises writers: id order is commit order, and xid is 0.
+below the *horizon* (see _HORIZON_SQL): the lowest transaction id that may still write an
+event. Every transaction below it has ended, so nothing can appear behind the cursor
+(xid, id). SQLite serialises writers: id order is commit order, and xid is 0.
 """
 
 import dataclasses
@@ -107,7 +108,6 @@ def notify(change: Change) -> None:
 
 def emit(kind: str, account_id: int, *, data: dict | None = None, actor="", reason="") -> None:
     """One event for one account, in the caller's transaction, and its subscribers."""
-
     with connection.cursor() as cur:
         cur.execute(
             f"INSERT INTO {EVENT} (xid, kind, account_id, count, at, data) "
@@ -123,11 +123,6 @@ def emit(kind: str, account_id: int, *, data: dict | None = None, actor="", reas
         notify(Change(str(kind), "SELECT %(id)s", {"id": int(account_id)}, 1, actor, reason))
 
 
-def current_xid(cur) -> int:
-    cur.execute(f"SELECT {xid_sql()}")
-    return int(cur.fetchone()[0])
-
-
 def ids_of_event_sql() -> str:
     """SQL selecting the account ids of event %(event)s (a bulk change's JSON array)."""
     if _pg():
@@ -135,8 +130,10 @@ def ids_of_event_sql() -> str:
             "SELECT CAST(jsonb_array_elements_text(account_ids) AS bigint) "
             f"FROM {EVENT} WHERE id = %(event)s"
         )
-    return f"SELECT CAST(j.value AS integer) FROM {EVENT} e, json_each(e.account_ids) j " \
-        "WHERE e.id = %(event)s"  # fmt: skip
+    return (
+        f"SELECT CAST(j.value AS integer) FROM {EVENT} e, json_each(e.account_ids) j "
+        "WHERE e.id = %(event)s"
+    )
 
 
 def change_of_event(kind, event_id: int, count: int, actor="", reason="") -> Change:
