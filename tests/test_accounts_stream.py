@@ -49,7 +49,8 @@ def account_events() -> list[tuple[str, int]]:
     many)."""
     out = []
     for e in AccountEvent.objects.order_by("id"):
-        ids = [e.account_id] if e.account_id is not None else e.account_ids
+        ids = [e.account_id] if e.account_id is not None else e.account_ids.split(",")
+        ids = [int(i) for i in ids]
         assert e.count == len(ids)
         out.extend((e.kind, i) for i in ids)
     return out

@@ -160,7 +160,8 @@ def _per_run_pg(cur, verb, cond, p, also, actor, reason) -> BulkChange:
         "RETURNING a.id, a.sekolah_id), "
         f"ev AS (INSERT INTO {stream.EVENT} (xid, kind, account_ids, count, at) "
         f"SELECT {stream.xid_sql()}, %(kind)s, ids, n, %(now)s FROM ("
-        "SELECT jsonb_agg(id) AS ids, count(*) AS n FROM changed) agg WHERE n > 0 "
+        f"SELECT {stream.ids_list_sql('id')} AS ids, count(*) AS n FROM changed) agg "
+        "WHERE n > 0 "
         f"RETURNING id){extra} "
         f"SELECT COALESCE(substr(s.kode_wilayah, 1, 2), ''), count(*), (SELECT id FROM ev) "
         f"FROM changed LEFT JOIN {SEKOLAH} s ON s.sekolah_id = changed.sekolah_id GROUP BY 1",

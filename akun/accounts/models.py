@@ -191,10 +191,11 @@ class AccountEvent(models.Model):
     # which events may still appear below what it has read (stream.horizon). SQLite: 0.
     xid = models.BigIntegerField(default=0)
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    # One account (a single change), or the accounts of one bulk statement as a JSON array:
-    # a row per account cost a national sweep a fifth more than its UPDATE and stamps.
+    # One account (a single change), or the accounts of one bulk statement, their ids
+    # comma-separated: a row per account cost a national sweep a fifth more than its UPDATE
+    # and stamps; text is built (string_agg) and stored at under half the cost of jsonb.
     account_id = models.BigIntegerField(null=True, blank=True)
-    account_ids = models.JSONField(null=True, blank=True)
+    account_ids = models.TextField(null=True, blank=True)
     count = models.IntegerField(default=1)  # accounts in the event
     at = models.DateTimeField()
     data = models.JSONField(null=True, blank=True)

@@ -3,8 +3,8 @@
 Every change that a downstream system cares about writes one AccountEvent in the transaction
 of the change, on the single path (actions._change and the identity actions) and the bulk
 path (bulk.transition_many, issuance) alike: a single change's row names its account, a bulk
-statement's row lists its accounts (JSON array); readers get one Event per account. Two ways
-to listen, both through accounts.api:
+statement's row lists its accounts (comma-separated ids); readers get one Event per account.
+Two ways to listen, both through accounts.api:
 
 - `subscribe(kinds, handler)`: called inside the transaction of the change, once per change
   *set*: one account, or the thousands of a bulk run, as a `Change` whose account ids are a
@@ -124,15 +124,15 @@ def emit(kind: str, account_id: int, *, data: dict | None = None, actor="", reas
 
 
 def ids_of_event_sql() -> str:
-    """SQL selecting the account ids of event %(event)s (a bulk change's JSON array)."""
+    """SQL selecting the account ids of event %(event)s (a bulk change's list)."""
     if _pg():
         return (
-            "SELECT CAST(jsonb_array_elements_text(account_ids) AS bigint) "
+            "SELECT CAST(unnest(string_to_array(account_ids, ',')) AS bigint) "
             f"FROM {EVENT} WHERE id = %(event)s"
         )
-    return (
-        f"SELECT CAST(j.value AS integer) FROM {EVENT} e, json_each(e.account_ids) j "
-        "WHERE e.id = %(event)s"
+    return (  # a comma-separated list of numbers in brackets is a JSON array
+        f"SELECT CAST(j.value AS integer) FROM {EVENT} e, "
+        "json_each('[' || e.account_ids || ']') j WHERE e.id = %(event)s"
     )
 
 
@@ -140,9 +140,11 @@ def change_of_event(kind, event_id: int, count: int, actor="", reason="") -> Cha
     return Change(str(kind), ids_of_event_sql(), {"event": event_id}, count, actor, reason)
 
 
-def ids_json_sql(column: str) -> str:
-    """An aggregate: the values of `column` as a JSON array."""
-    return f"jsonb_agg({column})" if _pg() else f"json_group_array({column})"
+def ids_list_sql(column: str) -> str:
+    """An aggregate: the values of `column`, comma-separated (AccountEvent.account_ids)."""
+    if _pg():
+        return f"string_agg(CAST({column} AS text), ',')"
+    return f"group_concat({column}, ',')"
 
 
 def emit_many(
@@ -160,7 +162,7 @@ def emit_many(
     cur.execute(
         f"WITH {ctes} INSERT INTO {EVENT} (xid, kind, account_ids, count, at) "
         f"SELECT {xid_sql()}, %(ev_kind)s, ids, n, %(ev_at)s FROM ("
-        f"SELECT {ids_json_sql('x.id')} AS ids, count(*) AS n FROM x) agg "
+        f"SELECT {ids_list_sql('x.id')} AS ids, count(*) AS n FROM x) agg "
         "WHERE n > 0 RETURNING id, count",
         p,
     )
@@ -264,9 +266,8 @@ def read(cur, after: tuple[int, int], limit: int, upto: int | None = None) -> li
         if account_id is not None:
             out.append(Event(id_, xid, kind, account_id, when, data))
             continue
-        if isinstance(account_ids, str):
-            account_ids = json.loads(account_ids)
-        out.extend(Event(id_, xid, kind, a, when, data) for a in account_ids or ())
+        ids = map(int, account_ids.split(",")) if account_ids else ()
+        out.extend(Event(id_, xid, kind, a, when, data) for a in ids)
     return out
 
 
