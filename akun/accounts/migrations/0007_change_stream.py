@@ -4,41 +4,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0006_counter_fillfactor'),
+        ("accounts", "0006_counter_fillfactor"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EventConsumer',
+            name="EventConsumer",
             fields=[
-                ('name', models.CharField(max_length=60, primary_key=True, serialize=False)),
-                ('cursor_xid', models.BigIntegerField(default=0)),
-                ('cursor_id', models.BigIntegerField(default=0)),
-                ('handled', models.BigIntegerField(default=0)),
-                ('acked_at', models.DateTimeField(blank=True, null=True)),
-                ('failures', models.IntegerField(default=0)),
-                ('retry_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('last_error_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error_event', models.BigIntegerField(blank=True, null=True)),
+                ("name", models.CharField(max_length=60, primary_key=True, serialize=False)),
+                ("cursor_xid", models.BigIntegerField(default=0)),
+                ("cursor_id", models.BigIntegerField(default=0)),
+                ("handled", models.BigIntegerField(default=0)),
+                ("acked_at", models.DateTimeField(blank=True, null=True)),
+                ("failures", models.IntegerField(default=0)),
+                ("retry_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                ("last_error_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error_event", models.BigIntegerField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='AccountEvent',
+            name="AccountEvent",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('xid', models.BigIntegerField(default=0)),
-                ('kind', models.CharField(choices=[('issued', 'Issued'), ('activated', 'Activated'), ('password_changed', 'Password Changed'), ('password_reset', 'Password Reset'), ('suspended', 'Suspended'), ('unsuspended', 'Unsuspended'), ('deactivated', 'Deactivated'), ('reactivated', 'Reactivated'), ('deleted', 'Deleted'), ('moved', 'Moved'), ('profile_changed', 'Profile Changed'), ('terms_accepted', 'Terms Accepted'), ('signed_out', 'Signed Out')], max_length=20)),
-                ('account_id', models.BigIntegerField(blank=True, null=True)),
-                ('account_ids', models.TextField(blank=True, null=True)),
-                ('count', models.IntegerField(default=1)),
-                ('at', models.DateTimeField()),
-                ('data', models.JSONField(blank=True, null=True)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("xid", models.BigIntegerField(default=0)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("issued", "Issued"),
+                            ("activated", "Activated"),
+                            ("password_changed", "Password Changed"),
+                            ("password_reset", "Password Reset"),
+                            ("suspended", "Suspended"),
+                            ("unsuspended", "Unsuspended"),
+                            ("deactivated", "Deactivated"),
+                            ("reactivated", "Reactivated"),
+                            ("deleted", "Deleted"),
+                            ("moved", "Moved"),
+                            ("profile_changed", "Profile Changed"),
+                            ("terms_accepted", "Terms Accepted"),
+                            ("signed_out", "Signed Out"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("account_id", models.BigIntegerField(blank=True, null=True)),
+                ("account_ids", models.TextField(blank=True, null=True)),
+                ("count", models.IntegerField(default=1)),
+                ("at", models.DateTimeField()),
+                ("data", models.JSONField(blank=True, null=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['xid', 'id'], name='accountevent_stream')],
+                "indexes": [models.Index(fields=["xid", "id"], name="accountevent_stream")],
             },
         ),
     ]
