@@ -21,6 +21,12 @@ deadline cases how many of the account updates were HOT:
                      7, 2% of the other students departed, 1% of PTK moved to another
                      school of the same form, 0.5% of schools closed
 Target (issue 6): a national sweep (x20) in under 5 minutes.
+
+--old REV (issue 13): each case also runs with the code of commit REV (a git worktree under
+the temp directory), on a copy of the same prepared database, one after the other; the
+ratio new/old is printed at the end (limit 1.15 for the deadline sweep and the roster pass
+after changes). After `deadline-all` with the new code, bench_events.py measures a
+consumer reading and acknowledging the sweep's events.
 """
 
 import argparse
@@ -52,7 +58,7 @@ def psql(db: str, sql: str) -> str:
     return out.stdout.strip()
 
 
-def timed_child(args, env, db):
+def timed_child(args, env, db, root=ROOT):
     """(seconds, peak RSS KiB, output, process CPU s, backend CPU s) of one child process."""
     stop, cpu = threading.Event(), {}
     watcher = threading.Thread(target=watch_backends, args=(PG + db, db, stop, cpu), daemon=True)
@@ -60,7 +66,7 @@ def timed_child(args, env, db):
     time.sleep(0.3)  # the watcher is connected before the child starts
     t0 = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out:
-        proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(args, env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - t0
         stop.set()
@@ -83,13 +89,13 @@ def env_for(db: str, var: Path) -> dict:
     )
 
 
-def prepare(args, var: Path) -> None:
+def prepare(args, var: Path, root: Path = ROOT) -> None:
     exists = psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{args.db}'")
     if exists and psql(args.db, "SELECT to_regclass('accounts_account') IS NOT NULL") == "t":
         if int(psql(args.db, "SELECT count(*) FROM accounts_account")) > 0:
             env = env_for(args.db, var)
-            subprocess.run([*AKUN, "migrate", "-v0"], check=True, env=env, cwd=ROOT)
-            first_roster_pass(args.db, env)
+            subprocess.run([*AKUN, "migrate", "-v0"], check=True, env=env, cwd=root)
+            first_roster_pass(args.db, env, root)
             return
     if not exists:
         psql("postgres", f"CREATE DATABASE {args.db}")
@@ -103,15 +109,15 @@ def prepare(args, var: Path) -> None:
             subprocess.run(
                 [*AKUN, "roster", "generate", "--scale", str(args.scale), "--seed",
                  str(args.seed), "--out", str(snap)],
-                check=True, env=env, cwd=ROOT,
+                check=True, env=env, cwd=root,
             )  # fmt: skip
     for step in (["migrate", "-v0"], ["roster", "import", str(snap)], ["accounts", "issue"]):
         print("prepare:", " ".join(step), flush=True)
-        subprocess.run([*AKUN, *step], check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
-    first_roster_pass(args.db, env)
+        subprocess.run([*AKUN, *step], check=True, env=env, cwd=root, stdout=subprocess.DEVNULL)
+    first_roster_pass(args.db, env, root)
 
 
-def first_roster_pass(db: str, env) -> None:
+def first_roster_pass(db: str, env, root: Path = ROOT) -> None:
     """The steady state: a roster pass has run after the import (it leaves its mark)."""
     if psql(db, "SELECT to_regclass('lifecycle_rostermark') IS NOT NULL") != "t":
         return  # code from before the incremental pass
@@ -119,7 +125,7 @@ def first_roster_pass(db: str, env) -> None:
         print("prepare: lifecycle run roster (the first, full pass)", flush=True)
         subprocess.run(
             [*AKUN, "lifecycle", "run", "roster"],
-            check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+            check=True, env=env, cwd=root, stdout=subprocess.DEVNULL,
         )  # fmt: skip
 
 
@@ -187,6 +193,112 @@ ANALYZE;
 """
 
 
+def worktree(rev: str) -> Path:
+    """The code of commit `rev`, checked out beside this one (git worktree, kept for reuse).
+    Its processes run with this venv: `python -m akun` from the worktree imports its akun."""
+    sha = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout.strip()  # fmt: skip
+    path = Path(tempfile.gettempdir()) / f"akun-old-{sha}"
+    if not (path / "akun").exists():
+        subprocess.run(["git", "worktree", "add", "--detach", str(path), sha], cwd=ROOT,
+                       check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+    return path
+
+
+def run_case(case: str, base: str, run_db: str, env: dict, root: Path, accounts: int) -> dict:
+    """One case on a fresh copy of `base`, with the code at `root`; prints what it did."""
+    fresh_copy(base, run_db)
+    if case.startswith("deadline"):
+        if case == "deadline-40":
+            psql(
+                run_db,
+                "UPDATE accounts_account SET state = 'active', activated_at = issued_at, "
+                "initial_password_enc = NULL WHERE id % 10 < 6; "
+                "VACUUM ANALYZE accounts_account",
+            )
+        day = time.strftime("%Y-%m-%d", time.localtime(time.time() - 2 * 86400))
+        subprocess.run(
+            [*AKUN, "lifecycle", "deadline", "set", "--date", day],
+            check=True, env=env, cwd=root, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        psql(run_db, "SELECT pg_stat_reset()")  # HOT counts of the sweep alone
+        load = load_average()
+        secs, rss, out, cpu, db_cpu = timed_child(
+            [*AKUN, "lifecycle", "run", "deadlines"], env, run_db, root
+        )
+        n = int(psql(run_db, "SELECT count(*) FROM accounts_account WHERE state = 'deactivated'"))
+        stamps = int(psql(run_db, "SELECT count(*) FROM lifecycle_runaccount"))
+        assert stamps == n, (stamps, n)
+        time.sleep(1)  # the backend's statistics are flushed
+        hot = psql(
+            run_db,
+            "SELECT n_tup_upd || ' ' || n_tup_hot_upd FROM pg_stat_user_tables "
+            "WHERE relname = 'accounts_account'",
+        )
+    else:
+        if case == "roster-changes":
+            psql(run_db, ROSTER_CHANGES)
+        else:  # an import that found nothing new
+            psql(run_db, NEW_IMPORT.format(status="unchanged"))
+        cmd = [*AKUN, "lifecycle", "run", "roster"]
+        if case == "roster-full":
+            cmd.append("--full")
+        load = load_average()
+        secs, rss, out, cpu, db_cpu = timed_child(cmd, env, run_db, root)
+        n = accounts
+        did = psql(
+            run_db,
+            "SELECT string_agg(what || ' ' || n, ', ' ORDER BY what) FROM ("
+            "SELECT 'schedule_' || reason AS what, count(*) AS n "
+            "FROM lifecycle_deletionschedule WHERE status = 'pending' GROUP BY reason "
+            "UNION ALL SELECT replace(action, 'lifecycle.roster_', ''), count(*) "
+            "FROM audit_auditevent WHERE action IN ('lifecycle.roster_follow', "
+            "'lifecycle.roster_back') GROUP BY action "
+            "UNION ALL SELECT 'suspended', count(*) FROM accounts_account "
+            "WHERE state = 'suspended' "
+            "UNION ALL SELECT 'issued by the pass', count(*) FROM accounts_account "
+            "WHERE issue_run > (SELECT min(id) FROM accounts_issuerun)) t WHERE n > 0",
+        )
+    audit_rows = psql(run_db, "SELECT count(*) FROM audit_auditevent")
+    events = "no event table"
+    if psql(run_db, "SELECT to_regclass('accounts_accountevent') IS NOT NULL") == "t":
+        events = psql(
+            run_db,
+            "SELECT COALESCE(sum(count), 0) || ' events (' || count(*) || ' rows)' "
+            "FROM accounts_accountevent",
+        )
+    events += f", {audit_rows} audit rows"
+    rate = accounts / secs
+    national = secs * 20
+    label = "old" if root != ROOT else "new"
+    print(
+        f"\n== {case} [{label} code, {root}]: {secs:.1f} s, peak RSS {rss / 1024:.0f} MiB, "
+        f"{rate:,.0f} accounts/s scanned; x20 (national) ~ {national / 60:.1f} min"
+    )
+    print(
+        f"   CPU: process {cpu:.1f} s, PostgreSQL backends {db_cpu:.1f} s; load average "
+        f"{load} before, {load_average()} after; {time.strftime('%Y-%m-%d %H:%M:%S %Z')}"
+    )
+    print(f"   after the run: {events}")
+    if case.startswith("deadline"):
+        print(f"   deactivated {n:,} accounts, {n / secs:,.0f}/s (stamp each; audit per run)")
+        upd, hot_upd = (int(x) for x in hot.split())
+        print(f"   accounts_account: {upd:,} updates, {hot_upd:,} HOT")
+    else:
+        print(f"   in the database after the pass: {did or 'nothing'}")
+    # The command's own report, per rule and province (long: cut).
+    print("   " + "\n   ".join(line for line in out.splitlines() if line.strip())[:1500])
+    return {"secs": secs, "cpu": cpu + db_cpu}
+
+
+def consumer_rate(run_db: str, var: Path) -> None:
+    """bench_events.py on the events the case has just written (the sweep's)."""
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_events.py"), "--db", run_db, "--events", "0"],
+        check=True, env=env_for(run_db, var), cwd=ROOT,
+    )  # fmt: skip
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=float, default=0.05)
@@ -196,11 +308,27 @@ def main():
     ap.add_argument(
         "--cases", default="deadline-all,deadline-40,roster-nochange,roster-full,roster-changes"
     )
+    ap.add_argument(
+        "--old",
+        default="",
+        help="a commit (e.g. the merge base): each case runs with its code too (git worktree), "
+        "side by side on copies of one prepared database, and the ratio new/old is printed",
+    )
     args = ap.parse_args()
     var = Path(args.var)
     var.mkdir(parents=True, exist_ok=True)
-    prepare(args, var)
+    old_root = worktree(args.old) if args.old else None
+    # With --old the platform is prepared by the old code (its schema), then migrated by
+    # this code into a copy: both start from the same accounts.
+    prepare(args, var, old_root or ROOT)
     backdate(args.db)
+    new_base = args.db
+    if old_root:
+        new_base = args.db + "_new"
+        fresh_copy(args.db, new_base)
+        subprocess.run([*AKUN, "migrate", "-v0"], check=True, env=env_for(new_base, var),
+                       cwd=ROOT)  # fmt: skip
+        psql(new_base, "VACUUM ANALYZE")
     accounts = int(psql(args.db, "SELECT count(*) FROM accounts_account"))
     print(
         f"platform: scale {args.scale}, {accounts:,} accounts; {platform.node()}, "
@@ -208,79 +336,21 @@ def main():
     )
     run_db = args.db + "_run"
     env = env_for(run_db, var)
+    ratios = []
     for case in args.cases.split(","):
-        fresh_copy(args.db, run_db)
-        if case.startswith("deadline"):
-            if case == "deadline-40":
-                psql(
-                    run_db,
-                    "UPDATE accounts_account SET state = 'active', activated_at = issued_at, "
-                    "initial_password_enc = NULL WHERE id % 10 < 6; "
-                    "VACUUM ANALYZE accounts_account",
-                )
-            day = time.strftime("%Y-%m-%d", time.localtime(time.time() - 2 * 86400))
-            subprocess.run(
-                [*AKUN, "lifecycle", "deadline", "set", "--date", day],
-                check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-            )  # fmt: skip
-            psql(run_db, "SELECT pg_stat_reset()")  # HOT counts of the sweep alone
-            load = load_average()
-            secs, rss, out, cpu, db_cpu = timed_child(
-                [*AKUN, "lifecycle", "run", "deadlines"], env, run_db
+        old = run_case(case, args.db, run_db, env, old_root, accounts) if old_root else None
+        new = run_case(case, new_base, run_db, env, ROOT, accounts)
+        if case == "deadline-all":
+            consumer_rate(run_db, var)
+        if old:
+            ratios.append(
+                f"{case}: old {old['secs']:.1f} s, new {new['secs']:.1f} s, "
+                f"new/old {new['secs'] / old['secs']:.2f} (CPU {old['cpu']:.1f} -> "
+                f"{new['cpu']:.1f} s, {new['cpu'] / max(old['cpu'], 1e-9):.2f})"
             )
-            n = int(
-                psql(run_db, "SELECT count(*) FROM accounts_account WHERE state = 'deactivated'")
-            )
-            stamps = int(psql(run_db, "SELECT count(*) FROM lifecycle_runaccount"))
-            assert stamps == n, (stamps, n)
-            time.sleep(1)  # the backend's statistics are flushed
-            hot = psql(
-                run_db,
-                "SELECT n_tup_upd || ' ' || n_tup_hot_upd FROM pg_stat_user_tables "
-                "WHERE relname = 'accounts_account'",
-            )
-        else:
-            if case == "roster-changes":
-                psql(run_db, ROSTER_CHANGES)
-            else:  # an import that found nothing new
-                psql(run_db, NEW_IMPORT.format(status="unchanged"))
-            cmd = [*AKUN, "lifecycle", "run", "roster"]
-            if case == "roster-full":
-                cmd.append("--full")
-            load = load_average()
-            secs, rss, out, cpu, db_cpu = timed_child(cmd, env, run_db)
-            n = accounts
-            did = psql(
-                run_db,
-                "SELECT string_agg(what || ' ' || n, ', ' ORDER BY what) FROM ("
-                "SELECT 'schedule_' || reason AS what, count(*) AS n "
-                "FROM lifecycle_deletionschedule WHERE status = 'pending' GROUP BY reason "
-                "UNION ALL SELECT replace(action, 'lifecycle.roster_', ''), count(*) "
-                "FROM audit_auditevent WHERE action IN ('lifecycle.roster_follow', "
-                "'lifecycle.roster_back') GROUP BY action "
-                "UNION ALL SELECT 'suspended', count(*) FROM accounts_account "
-                "WHERE state = 'suspended' "
-                "UNION ALL SELECT 'issued by the pass', count(*) FROM accounts_account "
-                "WHERE issue_run > (SELECT min(id) FROM accounts_issuerun)) t WHERE n > 0",
-            )
-        rate = accounts / secs
-        national = secs * 20
-        print(
-            f"\n== {case}: {secs:.1f} s, peak RSS {rss / 1024:.0f} MiB, "
-            f"{rate:,.0f} accounts/s scanned; x20 (national) ~ {national / 60:.1f} min"
-        )
-        print(
-            f"   CPU: process {cpu:.1f} s, PostgreSQL backends {db_cpu:.1f} s; load average "
-            f"{load} before, {load_average()} after; {time.strftime('%Y-%m-%d %H:%M:%S %Z')}"
-        )
-        if case.startswith("deadline"):
-            print(f"   deactivated {n:,} accounts, {n / secs:,.0f}/s (stamp each; audit per run)")
-            upd, hot_upd = (int(x) for x in hot.split())
-            print(f"   accounts_account: {upd:,} updates, {hot_upd:,} HOT")
-        else:
-            print(f"   in the database after the pass: {did or 'nothing'}")
-        # The command's own report, per rule and province (long: cut).
-        print("   " + "\n   ".join(line for line in out.splitlines() if line.strip())[:1500])
+    if ratios:
+        print(f"\n== side by side, old {args.old} vs new (limit: new/old <= 1.15)")
+        print("   " + "\n   ".join(ratios))
     psql("postgres", f"DROP DATABASE IF EXISTS {run_db}")
 
 

@@ -32,6 +32,7 @@ def test_slots():
 def test_tick_enqueues_each_due_job_once_and_catches_up_once():
     freeze("2021-07-01", 12)
     assert sorted(schedule.tick()) == [
+        "events.prune",
         "lifecycle.deadlines",
         "lifecycle.deletions",
         "lifecycle.inactivity",
@@ -43,7 +44,7 @@ def test_tick_enqueues_each_due_job_once_and_catches_up_once():
     clock.freeze(at("2021-07-01", 12) + dt.timedelta(minutes=10))
     assert schedule.tick() == ["lifecycle.notices"]
     freeze("2021-07-05", 12)  # the worker was down for four days
-    assert len(schedule.tick()) == 4
+    assert len(schedule.tick()) == 5
     assert queued().count("deadline_sweep") == 2  # once for the 1st, once for the catch-up
     assert ScheduleState.objects.get(name="lifecycle.deadlines").last_slot == at(
         "2021-07-05", 0
@@ -73,9 +74,10 @@ def test_worker_runs_schedules_and_the_roster_pass(run_akun):
         "inactivity_sweep": "SUCCESSFUL",
         "send_notices": "SUCCESSFUL",
         "run_deletions": "SUCCESSFUL",
+        "prune_events": "SUCCESSFUL",
     }
     assert Account.objects.get(person_id=waiting.peserta_didik_id).state == "deactivated"
     assert Account.objects.filter(person_id=mover.peserta_didik_id, jenjang="SMP").exists()
     out = run_akun("worker", "--batch", "--no-startup-delay", env=env)
     assert out.returncode == 0
-    assert DBTaskResult.objects.count() == 5  # nothing due again within the same slots
+    assert DBTaskResult.objects.count() == 6  # nothing due again within the same slots

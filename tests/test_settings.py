@@ -73,6 +73,8 @@ def test_throttle_budgets_and_proxy_count_defaults():
     assert settings.AKUN_CEK_AKUN_PER_SCHOOL_PER_DAY == 100
     assert settings.AKUN_RESET_PER_HOUR == 10000
     assert settings.AKUN_RESET_PER_SCHOOL_PER_DAY == 100
+
+
 @pytest.mark.parametrize(
     "secret",
     [

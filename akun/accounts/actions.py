@@ -1,15 +1,16 @@
 """State changes of one account: do_<verb>_account(account, *, actor, reason).
 
 Each is atomic, re-reads the account under a row lock, refuses a transition that the table
-below does not allow, and writes one audit row with the state before and after.
+below does not allow, writes one audit row with the state before and after and one event
+to the change stream (its subscribers run in the transaction). The bulk twin, over sets of
+accounts, is akun.accounts.bulk.transition_many.
 """
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from akun.accounts import crypto
-from akun.accounts.models import Account
-from akun.accounts.signals import state_changed
+from akun.accounts import crypto, stream
+from akun.accounts.models import Account, AccountEvent
 from akun.audit import api as audit
 from akun.core import clock
 
@@ -24,6 +25,19 @@ TRANSITIONS: dict[str, tuple[set[str], str | None]] = {
     "reactivate": ({S.DEACTIVATED}, None),
     "delete": ({S.ISSUED, S.ACTIVE, S.SUSPENDED, S.DEACTIVATED}, S.DELETED),
     "reissue": ({S.ISSUED, S.ACTIVE}, S.ISSUED),
+}
+
+
+K = AccountEvent.Kind
+# The event each verb writes to the change stream.
+VERB_KIND = {
+    "activate": K.ACTIVATED,
+    "suspend": K.SUSPENDED,
+    "unsuspend": K.UNSUSPENDED,
+    "deactivate": K.DEACTIVATED,
+    "reactivate": K.REACTIVATED,
+    "delete": K.DELETED,
+    "reissue": K.PASSWORD_RESET,  # a new initial password, by an operator
 }
 
 
@@ -67,7 +81,7 @@ def _change(account: Account, verb: str, *, actor: str, reason: str, apply) -> A
             npsn=sekolah.npsn if sekolah else "",
             kode_wilayah=sekolah.kode_wilayah if sekolah else "",
         )
-        state_changed.send(sender=Account, account=locked, verb=verb, before=before["state"])
+        stream.emit(VERB_KIND[verb], locked.pk, actor=actor, reason=reason)
     account.refresh_from_db()
     return account
 

@@ -1,6 +1,6 @@
-"""What other apps use of accounts (OEP-49): issuance, state changes (and `state_changed`,
-the signal each sends), initial passwords, the operator's export and the eligibility
-explanation."""
+"""What other apps use of accounts (OEP-49): issuance, state changes (one account, or a set
+of them: transition_many), the change stream (subscribe, register_consumer), initial
+passwords, the operator's export and the eligibility explanation."""
 
 from akun.accounts import crypto
 from akun.accounts.actions import (
@@ -14,14 +14,36 @@ from akun.accounts.actions import (
     do_suspend_account,
     do_unsuspend_account,
 )
+from akun.accounts.bulk import (
+    PER_RUN,
+    AuditRows,
+    BulkChange,
+    Selection,
+    move_many,
+    rows_of,
+    transition_many,
+    where,
+)
 from akun.accounts.eligibility import SUBDOMAINS
 from akun.accounts.explain import Explanation, explain
 from akun.accounts.export import Export, export_accounts_csv, neutralise
 from akun.accounts.issue import IssueResult, allocate_local_part, issue_accounts
-from akun.accounts.models import Account, IssueRun
+from akun.accounts.models import Account, AccountEvent, IssueRun
 from akun.accounts.reencrypt import do_reencrypt_initial_passwords
-from akun.accounts.signals import state_changed
+from akun.accounts.stream import (
+    Change,
+    Event,
+    register_consumer,
+    run_consumers,
+    subscribe,
+    unregister_consumer,
+)
+from akun.accounts.stream import emit as record_event
+from akun.accounts.stream import emit_many as record_events
+from akun.accounts.stream import prune as prune_events
 from akun.accounts.userid import base_local_part
+
+EventKind = AccountEvent.Kind
 
 
 def get_initial_password(account: Account) -> str | None:
@@ -38,7 +60,14 @@ def check_initial_password(account: Account, candidate: str) -> bool:
 
 
 __all__ = [
+    "PER_RUN",
     "Account",
+    "AuditRows",
+    "BulkChange",
+    "Change",
+    "Event",
+    "EventKind",
+    "Selection",
     "Explanation",
     "Export",
     "IssueResult",
@@ -61,6 +90,16 @@ __all__ = [
     "export_accounts_csv",
     "get_initial_password",
     "issue_accounts",
+    "move_many",
     "neutralise",
-    "state_changed",
+    "prune_events",
+    "record_event",
+    "record_events",
+    "register_consumer",
+    "rows_of",
+    "run_consumers",
+    "subscribe",
+    "transition_many",
+    "unregister_consumer",
+    "where",
 ]

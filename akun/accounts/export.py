@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from akun.accounts import crypto
 from akun.accounts.models import Account
 from akun.audit import api as audit
+from akun.audit.api import Action
 from akun.roster.api import PesertaDidik, Ptk, Sekolah
 
 BOM = "\ufeff"
@@ -100,7 +101,7 @@ def export_accounts_csv(npsn: str, *, role: str | None = None, actor: str) -> Ex
         )
     sekolah = Sekolah.objects.filter(sekolah_id__in=sekolah_ids).first()
     audit.record(
-        "accounts.export",
+        Action.ACCOUNTS_EXPORT,
         actor=actor,
         object_type="sekolah",
         object_id=npsn,

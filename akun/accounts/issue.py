@@ -56,9 +56,10 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
-from akun.accounts import crypto, eligibility, userid
+from akun.accounts import crypto, eligibility, stream, userid
 from akun.accounts.models import Account, IssueRun
 from akun.audit import api as audit
+from akun.audit.api import Action
 from akun.core import clock
 
 log = logging.getLogger("akun.accounts.issue")
@@ -197,7 +198,7 @@ def _mark_dead_runs(actor: str) -> list[int]:
         if not marked:  # it finished between the two looks
             continue
         audit.record(
-            "accounts.issue",
+            Action.ACCOUNTS_ISSUE,
             actor=run.actor,
             object_type="issue_run",
             object_id=run.pk,
@@ -549,9 +550,10 @@ def _allocate_numbers(cur, need: list[tuple[str, int]]) -> None:
 def _insert_accounts(cur, run_id: int, now, counts: Counter) -> Counter:
     params = {"domain": "." + settings.AKUN_DOMAIN, "now": _db_datetime(now), "run": run_id}
     # The local part is the base's first number plus the row's rank - 1. No ORDER BY: rows
-    # come in staging order, base order. No RETURNING either: every staged row is inserted
-    # (or the batch fails), so the staged counts are the counts.
-    cur.execute(
+    # come in staging order, base order. Every staged row is inserted (or the batch fails),
+    # so the staged counts are the counts. Each account's `issued` event is written by the
+    # same statement on PostgreSQL (RETURNING id feeds it), after it on SQLite.
+    insert = (
         "INSERT INTO accounts_account (password, local_part, subdomain, user_id, person_type, "
         "person_id, jenjang, role, sekolah_id, nama, state, state_changed_at, issued_at, "
         "issue_run, initial_password_enc, terms_version, recovery_email, recovery_phone) "
@@ -559,11 +561,22 @@ def _insert_accounts(cur, run_id: int, now, counts: Counter) -> Counter:
         "person_id, jenjang, role, sekolah_id, nama, 'issued', %(now)s, %(now)s, %(run)s, pw, "
         "'', '', '' FROM ("
         "SELECT s.*, s.base || CAST(a.first_number - 1 + s.rank AS TEXT) AS lp "
-        "FROM issue_stage s JOIN issue_alloc a ON a.base = s.base) x",
-        params,
+        "FROM issue_stage s JOIN issue_alloc a ON a.base = s.base) x"
     )
-    if cur.rowcount != sum(counts.values()):
-        raise RuntimeError(f"issued {cur.rowcount} accounts for {sum(counts.values())} rows")
+    issued = stream.Kind.ISSUED
+    if _pg():
+        n = stream.emit_many(
+            cur, issued, "SELECT id FROM ins", params, with_=f"ins AS ({insert} RETURNING id)"
+        )
+    else:
+        cur.execute("SELECT COALESCE(max(id), 0) FROM accounts_account")
+        params["before"] = cur.fetchone()[0]
+        cur.execute(insert, params)
+        n = stream.emit_many(
+            cur, issued, "SELECT id FROM accounts_account WHERE id > %(before)s", params
+        )
+    if n != sum(counts.values()):
+        raise RuntimeError(f"issued {n} accounts for {sum(counts.values())} rows")
     return counts
 
 
@@ -721,7 +734,7 @@ def _issue_in_run(run, actor, batch_rows, progress, people, interrupted) -> Issu
         run.counts = dict(result.counts)
         run.save()
         audit.record(
-            "accounts.issue",
+            Action.ACCOUNTS_ISSUE,
             actor=actor,
             object_type="issue_run",
             object_id=run.pk,

@@ -163,3 +163,65 @@ class IssueRun(models.Model):
 
     def __str__(self):
         return f"issue run #{self.pk} {self.status}"
+
+
+class AccountEvent(models.Model):
+    """The change stream: one row per change that a downstream system cares about -- one
+    account's, or one bulk statement's set of accounts -- written in the transaction of the
+    change (akun.accounts.stream). Consumers read it in (xid, id) order, one event per
+    account; pruned once every consumer has passed it."""
+
+    class Kind(models.TextChoices):
+        ISSUED = "issued"
+        ACTIVATED = "activated"
+        PASSWORD_CHANGED = "password_changed"  # by the holder (Akun Saya)
+        PASSWORD_RESET = "password_reset"  # with a code, or a new initial password (operator)
+        SUSPENDED = "suspended"
+        UNSUSPENDED = "unsuspended"
+        DEACTIVATED = "deactivated"
+        REACTIVATED = "reactivated"
+        DELETED = "deleted"
+        MOVED = "moved"  # school, class, role or level
+        PROFILE_CHANGED = "profile_changed"  # name or recovery contact
+        TERMS_ACCEPTED = "terms_accepted"
+        SIGNED_OUT = "signed_out"  # sign-out everywhere
+
+    id = models.BigAutoField(primary_key=True)
+    # PostgreSQL: the writing transaction's pg_current_xact_id(), so that a reader can tell
+    # which events may still appear below what it has read (stream.horizon). SQLite: 0.
+    xid = models.BigIntegerField(default=0)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # One account (a single change), or the accounts of one bulk statement, their ids
+    # comma-separated: a row per account cost a national sweep a fifth more than its UPDATE
+    # and stamps; text is built (string_agg) and stored at under half the cost of jsonb.
+    account_id = models.BigIntegerField(null=True, blank=True)
+    account_ids = models.TextField(null=True, blank=True)
+    count = models.IntegerField(default=1)  # accounts in the event
+    at = models.DateTimeField()
+    data = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        # The readers' order; both keys only grow within a transaction, so inserts append.
+        indexes = [models.Index(fields=["xid", "id"], name="accountevent_stream")]
+
+    def __str__(self):
+        who = self.account_id if self.account_id is not None else f"{self.count} accounts"
+        return f"#{self.pk} {self.kind} {who}"
+
+
+class EventConsumer(models.Model):
+    """A durable consumer's cursor and health: it has handled every event up to (xid, id)."""
+
+    name = models.CharField(max_length=60, primary_key=True)
+    cursor_xid = models.BigIntegerField(default=0)
+    cursor_id = models.BigIntegerField(default=0)
+    handled = models.BigIntegerField(default=0)  # events acknowledged, in all
+    acked_at = models.DateTimeField(null=True, blank=True)
+    failures = models.IntegerField(default=0)  # in a row; 0 after a success
+    retry_at = models.DateTimeField(null=True, blank=True)  # backoff: not before this
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_error_event = models.BigIntegerField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.name} at ({self.cursor_xid}, {self.cursor_id})"

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 
 from akun.accounts import crypto
 from akun.audit import api as audit
+from akun.audit.api import Action
 from akun.core import crypto as core_crypto
 
 BATCH_ROWS = 20_000
@@ -52,7 +53,7 @@ def do_reencrypt_initial_passwords(*, actor: str, batch_rows: int = BATCH_ROWS) 
                 )
                 done += cur.rowcount
     audit.record(
-        "accounts.reencrypt_initial_passwords",
+        Action.ACCOUNTS_REENCRYPT_INITIAL_PASSWORDS,
         actor=actor,
         object_type="encryption_key",
         object_id=current.hex(),

@@ -6,9 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from akun.accounts import api as accounts_api
-from akun.audit.api import record
+from akun.audit.api import Action, record
 from akun.core import clock
 from akun.identity import terms
+from akun.identity.flow import current_generation
 from akun.identity.models import AccountRequest, ServiceSignIn, SessionGeneration
 from akun.sso import api as sso_api
 
@@ -58,13 +59,16 @@ def do_accept_terms(account, version: str, *, actor: str):
     row.save(update_fields=["terms_version", "terms_accepted_at"])
     account.terms_version, account.terms_accepted_at = row.terms_version, row.terms_accepted_at
     record(
-        "identity.accept_terms",
+        Action.IDENTITY_ACCEPT_TERMS,
         actor=actor,
         object_type="account",
         object_id=row.user_id,
         before=before,
         after={"terms_version": version, "terms_accepted_at": _iso(row.terms_accepted_at)},
         **_scope(row),
+    )
+    accounts_api.record_event(
+        accounts_api.EventKind.TERMS_ACCEPTED, row.pk, data={"version": version}, actor=actor
     )
     return account
 
@@ -92,7 +96,7 @@ def do_activate_account(account, new_password: str, *, actor: str, session_gener
         reason=f"first sign-in: terms {row.terms_version} accepted, own password chosen",
     )
     record(
-        "identity.activate_account",
+        Action.IDENTITY_ACTIVATE_ACCOUNT,
         actor=actor,
         object_type="account",
         object_id=row.user_id,
@@ -125,15 +129,17 @@ def do_change_password(
     row.set_password(new_password)
     row.save(update_fields=["password"])
     account.password = row.password
-    generation = end_every_session(row.pk, reason=reason or "password changed")
+    # The event ends every session and SSO grant (end_sessions_of_change, subscribed).
+    kind = K.PASSWORD_RESET if "reset" in reason else K.PASSWORD_CHANGED
+    accounts_api.record_event(kind, row.pk, actor=actor, reason=reason or "password changed")
     record(
-        "identity.change_password",
+        Action.IDENTITY_CHANGE_PASSWORD,
         actor=actor,
         object_type="account",
         object_id=row.user_id,
         reason=reason,
         before={"password": "old"},
-        after={"password": "new", "session_generation": generation},
+        after={"password": "new", "session_generation": current_generation(row)},
         **_scope(row),
     )
     return account
@@ -145,7 +151,7 @@ def end_every_session(account_id: int, *, reason: str) -> int:
     this bumps), and every SSO grant (sso's revoke_account_grants), which ends its OpenID
     Connect and SAML sign-ins at Akun too, since those ride on the Akun session.
 
-    The one entry point for every event that must end them: call it inside the event's
+    Run by end_sessions_of_change for every event that must end them, inside the event's
     transaction (its audit row records the event). Returns the new generation."""
     with transaction.atomic():
         now = clock.now()
@@ -159,26 +165,68 @@ def end_every_session(account_id: int, *, reason: str) -> int:
     return gen.generation
 
 
-# Account transitions after which nothing signed in before may go on: leaving `active` or
-# `issued`, coming back (a session or token the bulk path left would revive), a reissue.
-ENDS_SESSIONS = {"suspend", "unsuspend", "deactivate", "reactivate", "delete", "reissue"}
+K = accounts_api.EventKind
+# Events after which nothing signed in before may go on: a new password (the holder's, a
+# reset by code, an operator's new initial password), sign out everywhere, leaving `active`
+# or `issued`, and coming back (a session or token left from before would revive).
+ENDS_SESSIONS = (
+    K.PASSWORD_CHANGED,
+    K.PASSWORD_RESET,
+    K.SIGNED_OUT,
+    K.SUSPENDED,
+    K.UNSUSPENDED,
+    K.DEACTIVATED,
+    K.REACTIVATED,
+    K.DELETED,
+)
+# Leaving: Django refuses a session of an account that is not active (Account.is_active)
+# and the token endpoint checks the state on every grant, so a bulk set's sessions need no
+# new generation (a national sweep would write a row per account); its tokens are revoked,
+# and the way back (unsuspend, reactivate) bumps the generation.
+_LEAVING = {K.SUSPENDED, K.DEACTIVATED, K.DELETED}
 
 
-def end_sessions_on_state_change(sender, account, verb, **kwargs):
-    """Receiver of accounts' state_changed (connected in IdentityConfig.ready)."""
-    if verb in ENDS_SESSIONS:
-        end_every_session(account.pk, reason=f"accounts.{verb}")
+def end_sessions_of_change(change) -> None:
+    """Subscriber (accounts.api.subscribe, in the change's transaction) for ENDS_SESSIONS:
+    one account through end_every_session, a bulk set in a few set-based statements."""
+    reason = change.reason or f"accounts.{change.kind}"
+    if change.count == 1:
+        for account_id in change.account_ids():
+            end_every_session(account_id, reason=reason)
+        return
+    if change.kind not in _LEAVING:
+        _bump_generations(change.ids_sql, change.params)
+    sso_api.revoke_grants_of_accounts(change.ids_sql, change.params, reason=reason)
+
+
+def _bump_generations(ids_sql: str, params: dict) -> None:
+    """A new session generation for every account of the set (one upsert)."""
+    from django.db import connection
+
+    table = SessionGeneration._meta.db_table
+    now = connection.ops.adapt_datetimefield_value(clock.now())
+    with connection.cursor() as cur:
+        cur.execute(
+            f"WITH x(id) AS ({ids_sql}) INSERT INTO {table} (account_id, generation, changed_at) "
+            "SELECT x.id, 1, %(gen_now)s FROM x WHERE true "
+            f"ON CONFLICT (account_id) DO UPDATE SET generation = {table}.generation + 1, "
+            "changed_at = excluded.changed_at",
+            {**params, "gen_now": now},
+        )
 
 
 @transaction.atomic
 def do_sign_out_everywhere(account, *, actor: str) -> int:
-    generation = end_every_session(account.pk, reason="sign out everywhere")
+    before = current_generation(account)
+    # The event ends every session and SSO grant (end_sessions_of_change, subscribed).
+    accounts_api.record_event(K.SIGNED_OUT, account.pk, actor=actor, reason="sign out everywhere")
+    generation = current_generation(account)
     record(
-        "identity.sign_out_everywhere",
+        Action.IDENTITY_SIGN_OUT_EVERYWHERE,
         actor=actor,
         object_type="account",
         object_id=account.user_id,
-        before={"session_generation": generation - 1},
+        before={"session_generation": before},
         after={"session_generation": generation},
         **_scope(account),
     )
@@ -207,6 +255,9 @@ def do_set_recovery_contact(account, kind: str, value: str, *, actor: str):
         after={field: value, at_field: _iso(getattr(row, at_field))},
         **_scope(row),
     )
+    accounts_api.record_event(
+        accounts_api.EventKind.PROFILE_CHANGED, row.pk, data={"field": field}, actor=actor
+    )
     return account
 
 
@@ -226,7 +277,7 @@ def do_request_account(
         client_address=client_address,
     )
     record(
-        "identity.request_account",
+        Action.IDENTITY_REQUEST_ACCOUNT,
         actor=actor,
         object_type="account_request",
         object_id=req.pk,

@@ -16,9 +16,10 @@ class IdentityConfig(AppConfig):
         user_logged_in.disconnect(dispatch_uid="update_last_login")
         user_logged_in.connect(record_last_login, dispatch_uid="akun_identity_last_login")
 
-        from akun.accounts.api import state_changed
-        from akun.identity.actions import end_sessions_on_state_change
+        from akun.accounts.api import subscribe
+        from akun.identity.actions import ENDS_SESSIONS, end_sessions_of_change
 
-        # Suspension, deactivation, deletion, a reissue (the operator's reset) and the way
-        # back end every session and SSO grant of the account, in the change's transaction.
-        state_changed.connect(end_sessions_on_state_change, dispatch_uid="akun_identity_end")
+        # A new password, sign out everywhere, suspension, deactivation, deletion, a reissue
+        # (the operator's reset) and the way back end every session and SSO grant of the
+        # account, in the change's transaction: single changes and bulk runs alike.
+        subscribe(ENDS_SESSIONS, end_sessions_of_change)

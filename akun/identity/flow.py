@@ -10,7 +10,7 @@ password, sign out everywhere: actions.end_every_session).
 from django.contrib.auth import get_user_model, login
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from akun.audit.api import record
+from akun.audit.api import Action, record
 from akun.core import clock
 from akun.identity.models import SessionGeneration
 
@@ -92,6 +92,8 @@ def _generation(account) -> int:
 def keep_session(request, account) -> None:
     """This session survives the end of the account's others (a password change here)."""
     request.session[GENERATION] = current_generation(account)
+
+
 def ask_password_again(request) -> None:
     """The next visit to the sign-in page shows the form even to a signed-in person (SSO's
     prompt=login and max_age); signing in there moves authenticated_at()."""
@@ -115,7 +117,7 @@ def complete(request, account) -> None:
         school = account.sekolah if account.sekolah_id else None
         codes = (school.npsn, school.kode_wilayah) if school else ("", "")
     record(
-        "identity.sign_in",
+        Action.IDENTITY_SIGN_IN,
         actor=account.user_id,
         object_type="account",
         object_id=account.user_id,

@@ -37,8 +37,10 @@ import math
 from django.db import connection, transaction
 from django.utils import timezone
 
+from akun.accounts import api as accounts_api
 from akun.accounts.api import Account, IssueRun
 from akun.audit import api as audit
+from akun.audit.api import Action
 from akun.core import clock
 from akun.lifecycle import conf, safety
 from akun.lifecycle import sqlutil as q
@@ -103,7 +105,7 @@ def do_set_deadline(
                 first_run=first, last_run=last, deadline=day, set_by=actor, set_at=clock.now()
             )
         audit.record(
-            "lifecycle.deadline_set",
+            Action.LIFECYCLE_DEADLINE_SET,
             actor=actor,
             object_type="activation_deadline",
             object_id=obj.cohort,
@@ -153,14 +155,14 @@ def sweep(*, actor: str, dry_run: bool = False, batch_rows: int | None = None) -
     if q.pg():
         rounds = rounds_for(sum(counts.values()) / max(1, sum(totals.values())))
         for part in _physical_batches(batch):
-            result.add("deactivate", _deactivate_pg(where, part, params, run.pk, rounds))
+            result.add("deactivate", _deactivate_pg(where, part, params, run.pk, rounds, actor))
         # The matching set only shrinks (activations; nothing becomes `issued` with an old
         # state_changed_at), so if every account counted above is done, none was missed.
         # Otherwise one UPDATE of the whole table takes rows that a concurrent update moved
         # behind the walk (or finds that they were activated).
         wanted = sum(n for prov, n in counts.items() if prov not in gate.blocked)
         if result.total("deactivate") < wanted:
-            result.add("deactivate", _deactivate_pg(where, "TRUE", params, run.pk, 1))
+            result.add("deactivate", _deactivate_pg(where, "TRUE", params, run.pk, 1, actor))
     else:
         with connection.cursor() as cur:
             ranges = q.id_ranges(cur, batch, cond, params)
@@ -198,7 +200,7 @@ def _physical_batches(batch_rows: int) -> list[str]:
     return [*parts, f"a.ctid >= '({last},0)'::tid"]
 
 
-def _deactivate_pg(where, part, params, run_id, rounds: int) -> dict[str, int]:
+def _deactivate_pg(where, part, params, run_id, rounds: int, actor: str) -> dict[str, int]:
     """One range of pages in `rounds` transactions, each taking the matching rows whose line
     pointer number modulo `rounds` is its own. Each is a TID range scan: reading a page
     prunes what the previous round left dead (a TID scan by address would not). The
@@ -211,7 +213,7 @@ def _deactivate_pg(where, part, params, run_id, rounds: int) -> dict[str, int]:
         ]
     counts: dict[str, int] = {}
     for cond in conds:
-        for prov, n in _deactivate_pg_once(cond, params, run_id):
+        for prov, n in _deactivate_pg_once(cond, params, run_id, actor):
             counts[prov] = counts.get(prov, 0) + n
     return counts
 
@@ -222,51 +224,41 @@ def rounds_for(share: float) -> int:
     return max(1, min(ROUNDS, math.ceil(share * ROUNDS - 1e-9)))
 
 
-def _deactivate_pg_once(where, params, run_id) -> list[tuple[str, int]]:
-    p = {**params, "now": q.dt(clock.now()), "run": int(run_id)}
-    with transaction.atomic(), connection.cursor() as cur:
-        # A lost batch on a crash is redone by the next run (the sweep is idempotent),
-        # so this transaction need not wait for its WAL flush.
-        cur.execute("SET LOCAL synchronous_commit = off")
-        # The UPDATE re-checks its condition on rows changed concurrently (an activation
-        # meanwhile is left alone); its RETURNING feeds the stamps and the counts.
-        cur.execute(
-            f"WITH upd AS (UPDATE {q.ACCOUNT} a SET state = 'deactivated', "
-            f"state_changed_at = %(now)s WHERE {where} RETURNING a.id, a.sekolah_id), "
-            "ins AS (INSERT INTO lifecycle_runaccount (account_id, run_id) "
-            "SELECT id, %(run)s FROM upd) "
-            f"SELECT {q.PROV}, count(*) FROM upd LEFT JOIN {q.SEKOLAH} s "
-            "ON s.sekolah_id = upd.sekolah_id GROUP BY 1",
-            p,
-        )
-        return [(str(prov or ""), int(n)) for prov, n in cur.fetchall()]
+# The stamp per account (lifecycle's own table), written by the statement of the change.
+_STAMP = "INSERT INTO lifecycle_runaccount (account_id, run_id) SELECT id, %(run)s FROM changed"
+
+
+def _deactivate(where, params, run_id, actor) -> dict[str, int]:
+    """accounts' transition_many: state, the change events and the stamps in one statement
+    (PostgreSQL), audited by the run's row (PER_RUN). It re-checks its condition on rows
+    changed concurrently (an activation meanwhile is left alone)."""
+    change = accounts_api.transition_many(
+        "deactivate",
+        accounts_api.where(where, params),
+        actor=actor,
+        reason=_REASON.format(run=run_id),
+        audit_rows=accounts_api.PER_RUN,
+        also=(_STAMP,),
+        params={"run": int(run_id)},
+    )
+    return change.by_province
+
+
+def _deactivate_pg_once(where, params, run_id, actor) -> list[tuple[str, int]]:
+    with transaction.atomic():
+        if q.pg():
+            # A lost batch on a crash is redone by the next run (the sweep is idempotent),
+            # so this transaction need not wait for its WAL flush.
+            with connection.cursor() as cur:
+                cur.execute("SET LOCAL synchronous_commit = off")
+        return list(_deactivate(where, params, run_id, actor).items())
 
 
 def _deactivate_range(where, params, lo, hi, actor, run_id) -> dict[str, int]:
     """SQLite: one batch of ids; the IMMEDIATE transaction holds the write lock."""
-    p = {**params, "lo": lo, "hi": hi, "now": q.dt(clock.now()), "run": int(run_id)}
-    with transaction.atomic(), connection.cursor() as cur:
-        q.create_temp(cur, "lc_t", "account_id bigint, kode_wilayah text")
-        cur.execute(
-            f"INSERT INTO lc_t SELECT a.id, COALESCE(s.kode_wilayah, '') FROM {q.ACCOUNT} a "
-            f"{q.JOIN_SEKOLAH} WHERE a.id >= %(lo)s AND a.id < %(hi)s AND {where}",
-            p,
-        )
-        cur.execute(
-            f"UPDATE {q.ACCOUNT} SET state = 'deactivated', state_changed_at = %(now)s "
-            "WHERE id IN (SELECT account_id FROM lc_t)",
-            p,
-        )
-        cur.execute(
-            "INSERT INTO lifecycle_runaccount (account_id, run_id) "
-            "SELECT account_id, %(run)s FROM lc_t",
-            p,
-        )
-        counts = q.by_province(
-            cur, "SELECT substr(kode_wilayah, 1, 2), count(*) FROM lc_t GROUP BY 1"
-        )
-        q.drop_temp(cur, "lc_t")
-    return counts
+    with transaction.atomic():
+        return _deactivate(f"a.id >= %(lo)s AND a.id < %(hi)s AND {where}",
+                           {**params, "lo": lo, "hi": hi}, run_id, actor)  # fmt: skip
 
 
 def countdown(*, sekolah_id=None, kode_wilayah: str = "") -> list[dict]:

@@ -20,8 +20,10 @@ from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from akun.accounts import api as accounts_api
 from akun.accounts.api import Account
 from akun.audit import api as audit
+from akun.audit.api import Action
 from akun.core import clock
 from akun.lifecycle import conf, safety
 from akun.lifecycle import sqlutil as q
@@ -73,11 +75,11 @@ def _cancel_signed_in(cur, actor: str, run_id) -> int:
         {"now": q.dt(clock.now()), "run": run_id},
     )
     n = cur.rowcount
-    q.audit_from(
+    audit.record_many(
         cur,
-        "lc_c",
-        action="lifecycle.inactivity_cancel",
+        Action.LIFECYCLE_INACTIVITY_CANCEL,
         actor=actor,
+        source="lc_c t",
         reason="'signed in again: deletion cancelled'",
         before=q.json_obj(deletion="'scheduled'"),
         after=q.json_obj(deletion="'cancelled'"),
@@ -129,11 +131,11 @@ def inactivity_sweep(*, actor: str, dry_run: bool = False) -> RuleResult:
             "FROM lc_i",
             {"now": q.dt(clock.now()), "run": run.pk},
         )
-        q.audit_from(
+        audit.record_many(
             cur,
-            "lc_i",
-            action="lifecycle.inactivity_schedule_deletion",
+            Action.LIFECYCLE_INACTIVITY_SCHEDULE_DELETION,
             actor=actor,
+            source="lc_i t",
             reason=f"'no sign-in for {conf.inactivity_months()} months'",
             before=q.json_obj(state="'active'"),
             after=q.json_obj(state="'active'", deletion="'scheduled'"),
@@ -323,12 +325,6 @@ def send_notices(*, actor: str, dry_run: bool = False, chunk: int = 500) -> Rule
 
 # --- Deletion --------------------------------------------------------------------------
 
-_DELETED = (
-    "state = 'deleted', state_changed_at = %(now)s, nama = '', person_id = NULL, "
-    "password = '!', initial_password_enc = NULL, recovery_email = '', recovery_phone = '', "
-    "recovery_email_verified_at = NULL, recovery_phone_verified_at = NULL"
-)
-
 
 def run_deletions(*, actor: str, dry_run: bool = False) -> RuleResult:
     """Schedules whose day has come (and whose notice went out): personal data removed from
@@ -370,10 +366,12 @@ def run_deletions(*, actor: str, dry_run: bool = False) -> RuleResult:
             f"{q.for_update()}",
             p,
         )
-        cur.execute(
-            f"UPDATE {q.ACCOUNT} SET {_DELETED} WHERE id IN (SELECT account_id FROM lc_d) "
-            "AND state <> 'deleted'",
-            p,
+        # As accounts' do_delete_account, set-based (TRANSITIONS: not twice).
+        accounts_api.transition_many(
+            "delete",
+            accounts_api.rows_of("lc_d"),
+            actor=actor,
+            audit_rows=accounts_api.AuditRows(action=Action.LIFECYCLE_DELETE, reason="t.reason"),
         )
         cur.execute(
             "UPDATE lifecycle_deletionschedule SET status = 'done', closed_at = %(now)s, "
@@ -385,15 +383,6 @@ def run_deletions(*, actor: str, dry_run: bool = False) -> RuleResult:
         cur.execute(
             "UPDATE lifecycle_notice SET address = '' WHERE recipient IN ('recovery', 'sms') "
             "AND schedule_id IN (SELECT schedule_id FROM lc_d)"
-        )
-        q.audit_from(
-            cur,
-            "lc_d",
-            action="lifecycle.delete",
-            actor=actor,
-            reason="t.reason",
-            before=q.json_obj(state="t.state"),
-            after=q.json_obj(state="'deleted'"),
         )
         result.add(
             "delete",
@@ -420,7 +409,7 @@ def do_cancel_deletion(account: Account, *, actor: str, reason: str) -> Deletion
         if schedule.suspended and account.state == Account.State.SUSPENDED:
             do_unsuspend_account(account, actor=actor, reason=f"deletion cancelled: {reason}")
         audit.record(
-            "lifecycle.cancel_deletion",
+            Action.LIFECYCLE_CANCEL_DELETION,
             actor=actor,
             object_type="account",
             object_id=account.user_id,

@@ -17,6 +17,7 @@ from akun.accounts.api import (
     do_unsuspend_account,
 )
 from akun.audit import api as audit
+from akun.audit.api import Action
 from akun.core import clock
 from akun.lifecycle.models import MisuseCase
 
@@ -69,7 +70,7 @@ def do_suspend_for_misuse(
             suspended_at=clock.now(),
         )
         _record(
-            "lifecycle.misuse_suspend",
+            Action.LIFECYCLE_MISUSE_SUSPEND,
             account,
             actor=actor,
             reason=f"{category}: {case.evidence}",
@@ -105,7 +106,7 @@ def do_submit_appeal(account: Account, *, text: str, actor: str) -> MisuseCase:
         case.appealed_at = clock.now()
         case.save()
         _record(
-            "lifecycle.misuse_appeal",
+            Action.LIFECYCLE_MISUSE_APPEAL,
             account,
             actor=actor,
             reason=case.appeal_text,
@@ -137,7 +138,7 @@ def do_decide_appeal(account: Account, *, reinstate: bool, note: str, actor: str
         case.decided_by, case.decided_at, case.decision_note = actor, clock.now(), note.strip()
         case.save()
         _record(
-            "lifecycle.misuse_decide",
+            Action.LIFECYCLE_MISUSE_DECIDE,
             account,
             actor=actor,
             reason=case.decision_note,

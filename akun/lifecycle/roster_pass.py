@@ -36,8 +36,11 @@ import logging
 from django.db import connection, transaction
 from django.db.models import Max, Min
 
+from akun.accounts import api as accounts_api
 from akun.accounts import eligibility
 from akun.accounts.api import issue_accounts
+from akun.audit import api as audit
+from akun.audit.api import Action
 from akun.core import clock
 from akun.lifecycle import safety
 from akun.lifecycle import sqlutil as q
@@ -387,52 +390,47 @@ def _apply(cur, run_id: int, actor: str, result: RuleResult) -> None:
         "UPDATE lifecycle_deletionschedule SET reason = 'moved_level', suspended = FALSE "
         "WHERE id IN (SELECT schedule_id FROM lc_b WHERE what = 'moved')",
     )
-    cur.execute(
-        f"UPDATE {q.ACCOUNT} SET state = (SELECT b.new_state FROM lc_b b "
-        f"WHERE b.account_id = {q.ACCOUNT}.id), state_changed_at = %(now)s "
-        "WHERE id IN (SELECT account_id FROM lc_b WHERE new_state <> old_state)",
-        p,
-    )
-    # Back from this pass's suspension: nothing signed in before it (a session, an SSO
-    # token) comes back with the account. The few who return, one at a time.
-    from akun.identity.api import end_every_session
-
-    cur.execute("SELECT account_id FROM lc_b WHERE new_state <> old_state ORDER BY 1")
-    for (account_id,) in cur.fetchall():
-        end_every_session(account_id, reason="lifecycle.roster_back")
-    q.audit_from(
-        cur,
-        "lc_b",
-        action="lifecycle.roster_back",
-        actor=actor,
+    # accounts' unsuspend, as TRANSITIONS has it (back to active if ever activated).
+    back = dict(
+        action=Action.LIFECYCLE_ROSTER_BACK,
         reason=(
             "CASE WHEN t.what = 'back' THEN 'back in the roster: deletion cancelled' "
             "ELSE 'now at another jenjang: kept until deletion to move data' END"
         ),
-        before=q.json_obj(state="t.old_state"),
-        after=q.json_obj(
-            state="t.new_state",
-            deletion="CASE WHEN t.what = 'back' THEN 'cancelled' ELSE 'scheduled' END",
+    )
+    deletion = "CASE WHEN t.what = 'back' THEN 'cancelled' ELSE 'scheduled' END"
+    accounts_api.transition_many(
+        "unsuspend",
+        accounts_api.rows_of("lc_b", "t.new_state <> t.old_state"),
+        actor=actor,
+        audit_rows=accounts_api.AuditRows(
+            **back,
+            before=q.json_obj(state="c.state_before"),
+            after=q.json_obj(state="c.state_after", deletion=deletion),
         ),
+    )
+    audit.record_many(  # the schedule changed, the state did not
+        cur,
+        actor=actor,
+        source="lc_b t WHERE t.new_state = t.old_state",
+        before=q.json_obj(state="t.old_state"),
+        after=q.json_obj(state="t.new_state", deletion=deletion),
+        **back,
     )
     # Follow: school and role, user ID unchanged.
-    cur.execute(
-        f"UPDATE {q.ACCOUNT} SET "
-        f"sekolah_id = (SELECT f.sekolah_id FROM lc_f f WHERE f.account_id = {q.ACCOUNT}.id), "
-        f"role = (SELECT f.role FROM lc_f f WHERE f.account_id = {q.ACCOUNT}.id) "
-        "WHERE id IN (SELECT account_id FROM lc_f)"
-    )
-    q.audit_from(
-        cur,
+    accounts_api.move_many(
         "lc_f",
-        action="lifecycle.roster_follow",
         actor=actor,
-        reason=(
-            "CASE WHEN t.old_role <> t.role AND t.old_npsn <> t.npsn THEN 'moved school, role "
-            "changed' WHEN t.old_role <> t.role THEN 'role changed' ELSE 'moved school' END"
+        audit_rows=accounts_api.AuditRows(
+            action=Action.LIFECYCLE_ROSTER_FOLLOW,
+            reason=(
+                "CASE WHEN t.old_role <> t.role AND t.old_npsn <> t.npsn THEN 'moved school, "
+                "role changed' WHEN t.old_role <> t.role THEN 'role changed' "
+                "ELSE 'moved school' END"
+            ),
+            before=q.json_obj(npsn="t.old_npsn", role="t.old_role"),
+            after=q.json_obj(npsn="t.npsn", role="t.role"),
         ),
-        before=q.json_obj(npsn="t.old_npsn", role="t.old_role"),
-        after=q.json_obj(npsn="t.npsn", role="t.role"),
     )
     # Gone: on the deletion path; suspended unless it is a move to another jenjang.
     cur.execute(
@@ -441,22 +439,32 @@ def _apply(cur, run_id: int, actor: str, result: RuleResult) -> None:
         "SELECT account_id, reason, 'pending', %(now)s, %(run)s, suspend, state, '' FROM lc_g",
         p,
     )
-    cur.execute(
-        f"UPDATE {q.ACCOUNT} SET state = 'suspended', state_changed_at = %(now)s "
-        "WHERE id IN (SELECT account_id FROM lc_g WHERE suspend)",
-        p,
-    )
-    q.audit_from(
-        cur,
-        "lc_g",
-        action="lifecycle.roster_schedule_deletion",
+    scheduled = dict(action=Action.LIFECYCLE_ROSTER_SCHEDULE_DELETION, reason="t.reason")
+    accounts_api.transition_many(
+        "suspend",
+        accounts_api.rows_of("lc_g", "t.suspend"),
         actor=actor,
-        reason="t.reason",
-        before=q.json_obj(state="t.state"),
-        after=q.json_obj(
-            state="CASE WHEN t.suspend THEN 'suspended' ELSE t.state END",
-            deletion="'scheduled'",
+        audit_rows=accounts_api.AuditRows(
+            **scheduled,
+            before=q.json_obj(state="c.state_before"),
+            after=q.json_obj(state="c.state_after", deletion="'scheduled'"),
         ),
+    )
+    audit.record_many(  # not suspended: a move to another jenjang, or already suspended
+        cur,
+        actor=actor,
+        source="lc_g t WHERE NOT t.suspend",
+        before=q.json_obj(state="t.state"),
+        after=q.json_obj(state="t.state", deletion="'scheduled'"),
+        **scheduled,
+    )
+    # The person moved to another level: downstream hears of it (the account stays usable).
+    accounts_api.record_events(
+        cur,
+        accounts_api.EventKind.MOVED,
+        "SELECT account_id FROM lc_g WHERE reason = 'moved_level'",
+        {},
+        actor=actor,
     )
     prov = "substr(kode_wilayah, 1, 2)"
     for reason in ROSTER_REASONS:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from akun.audit import api as audit
+from akun.audit.api import Action
 from akun.core import clock
 from akun.lifecycle import conf
 from akun.lifecycle.models import Hold
@@ -62,7 +63,7 @@ def gate(rule: str, counts: dict[str, int], totals: dict[str, int], *, actor: st
                 updated_at=now,
             )
             audit.record(
-                "lifecycle.hold",
+                Action.LIFECYCLE_HOLD,
                 actor=actor,
                 object_type="lifecycle_hold",
                 object_id=hold.pk,
@@ -86,7 +87,7 @@ def do_confirm_hold(hold_id: int, *, actor: str, reason: str = "") -> Hold:
         hold.updated_at = hold.confirmed_at
         hold.save()
         audit.record(
-            "lifecycle.confirm",
+            Action.LIFECYCLE_CONFIRM,
             actor=actor,
             object_type="lifecycle_hold",
             object_id=hold.pk,

@@ -46,6 +46,8 @@ SCHEDULES = (
     Schedule("lifecycle.inactivity", tasks.inactivity_sweep, DAY, dt.timedelta(hours=2)),
     Schedule("lifecycle.notices", tasks.send_notices, HOUR, dt.timedelta(minutes=10)),
     Schedule("lifecycle.deletions", tasks.run_deletions, DAY, dt.timedelta(hours=3)),
+    # The change stream: events every consumer has passed, past their retention.
+    Schedule("events.prune", tasks.prune_events, DAY, dt.timedelta(hours=4)),
 )
 
 

@@ -1,14 +1,15 @@
-"""Set-based building blocks shared by the rules: temp tables, province keys, audit rows.
+"""Set-based building blocks shared by the rules: temp tables, province keys.
 
 Every sweep works the same way: the accounts it will change go into a temp table (on
 PostgreSQL selected FOR UPDATE, which re-checks the condition against concurrent changes;
-on SQLite the IMMEDIATE transaction already holds the write lock), then one UPDATE of those
-accounts and one INSERT of their audit rows. Nothing loops over accounts in Python.
+on SQLite the IMMEDIATE transaction already holds the write lock), then accounts'
+transition_many changes them (state, audit rows, events) and the rule writes its own tables.
+Nothing loops over accounts in Python, and no rule writes accounts or the audit itself.
 """
 
 from django.db import connection
 
-from akun.core import clock
+from akun.audit import api as audit
 
 ACCOUNT = "accounts_account"
 SEKOLAH = "roster_sekolah"
@@ -53,8 +54,7 @@ def drop_temp(cur, name: str) -> None:
 
 def json_obj(**exprs: str) -> str:
     """SQL for a JSON object from SQL expressions (for the audit's before/after)."""
-    inner = ", ".join(f"'{k}', {v}" for k, v in exprs.items())
-    return f"CAST(json_build_object({inner}) AS jsonb)" if pg() else f"json_object({inner})"
+    return audit.json_sql(**exprs)
 
 
 def in_list(values) -> str:
@@ -73,18 +73,6 @@ def not_blocked(blocked: set[str]) -> str:
     return (
         f"COALESCE((SELECT substr(sb.kode_wilayah, 1, 2) FROM {SEKOLAH} sb "
         f"WHERE sb.sekolah_id = a.sekolah_id), '') NOT IN {in_list(sorted(blocked))}"
-    )
-
-
-def audit_from(cur, table: str, *, action: str, actor: str, reason: str, before: str, after: str):
-    """One audit row per row of `table` (columns user_id, npsn, kode_wilayah, ...), in one
-    INSERT. `reason`, `before` and `after` are SQL expressions over the table (alias t)."""
-    cur.execute(
-        "INSERT INTO audit_auditevent (at, actor, action, object_type, object_id, npsn, "
-        "kode_wilayah, reason, before, after) "
-        f"SELECT %(at)s, %(actor)s, %(action)s, 'account', t.user_id, t.npsn, t.kode_wilayah, "
-        f"{reason}, {before}, {after} FROM {table} t",
-        {"at": dt(clock.now()), "actor": actor, "action": action},
     )
 
 

@@ -43,3 +43,10 @@ def run_deletions() -> dict:
     from akun.lifecycle.deletion import run_deletions as run
 
     return _summary(run(actor=ACTOR))
+
+
+@task()
+def prune_events() -> dict:
+    from akun.accounts.api import prune_events as prune
+
+    return {"pruned": prune()}

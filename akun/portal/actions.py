@@ -11,14 +11,17 @@ from django.utils.translation import gettext
 
 from akun.accounts.api import (
     Account,
+    EventKind,
     allocate_local_part,
     base_local_part,
     do_reissue_account,
     export_accounts_csv,
     get_initial_password,
     neutralise,
+    record_event,
 )
 from akun.audit import api as audit
+from akun.audit.api import Action
 from akun.core import clock
 from akun.identity import api as identity
 from akun.portal import reset_policy
@@ -42,7 +45,7 @@ def _admin_scope_fields(account) -> dict:
 
 def record_sign_in(account, *, method: str) -> None:
     audit.record(
-        "portal.sign_in",
+        Action.PORTAL_SIGN_IN,
         actor=account.user_id,
         object_type="account",
         object_id=account.user_id,
@@ -56,7 +59,7 @@ def record_second_factor_failure(
 ) -> None:
     """A wrong code (failures: the account's count), and the lock when this one starts it."""
     audit.record(
-        "portal.second_factor_failed",
+        Action.PORTAL_SECOND_FACTOR_FAILED,
         actor=actor,
         object_type="account",
         object_id=account.user_id,
@@ -65,7 +68,7 @@ def record_second_factor_failure(
     )
     if locked:
         audit.record(
-            "portal.second_factor_locked",
+            Action.PORTAL_SECOND_FACTOR_LOCKED,
             actor=actor,
             object_type="account",
             object_id=account.user_id,
@@ -159,7 +162,7 @@ def download_csv(sekolah: Sekolah, *, role: str, rombel: str, actor: str) -> tup
             writer.writerow(row)
             rows += 1
     audit.record(
-        "portal.download_csv",
+        Action.PORTAL_DOWNLOAD_CSV,
         actor=actor,
         object_type="sekolah",
         object_id=sekolah.npsn,
@@ -198,7 +201,7 @@ def download_slips(
     slips = slip_accounts(sekolah_ids, role=role, rombel=rombel)
     pdf = render_slips(slips, school=sekolah.nama, signin_url=signin_url)
     audit.record(
-        "portal.download_slips",
+        Action.PORTAL_DOWNLOAD_SLIPS,
         actor=actor,
         object_type="sekolah",
         object_id=sekolah.npsn,
@@ -229,7 +232,7 @@ def download_region_csv(kode: str, rows, *, actor: str) -> bytes:
     for r in rows:
         writer.writerow([neutralise(v) for v in r.as_list()])
     audit.record(
-        "portal.download_region_csv",
+        Action.PORTAL_DOWNLOAD_REGION_CSV,
         actor=actor,
         object_type="wilayah",
         object_id=kode,
@@ -290,6 +293,7 @@ def do_create_admin(
         )
         account.set_unusable_password()
         account.save()
+        record_event(EventKind.ISSUED, account.pk, actor=actor, reason=reason)
         AdminScope.objects.create(
             account=account,
             level=level,
@@ -298,7 +302,7 @@ def do_create_admin(
             granted_by=actor,
         )
         audit.record(
-            "portal.admin_created",
+            Action.PORTAL_ADMIN_CREATED,
             actor=actor,
             object_type="account",
             object_id=account.user_id,

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 
 from akun.audit import api as audit
+from akun.audit.api import Action
 from akun.core import clock
 from akun.identity import api as identity
 from akun.portal import actions, secrets_box
@@ -135,7 +136,7 @@ def do_confirm_totp(account, code: str, *, actor: str) -> list[str] | None:
             return None
         codes = _replace_recovery_codes(account)
         audit.record(
-            "portal.totp_enrolled",
+            Action.PORTAL_TOTP_ENROLLED,
             actor=actor,
             object_type="account",
             object_id=account.user_id,
@@ -218,7 +219,7 @@ def use_recovery_code(account, code: str) -> bool:
         row.save(update_fields=["used_at"])
         left = RecoveryCode.objects.filter(account=account, used_at__isnull=True).count()
         audit.record(
-            "portal.recovery_code_used",
+            Action.PORTAL_RECOVERY_CODE_USED,
             actor=account.user_id,
             object_type="account",
             object_id=account.user_id,
@@ -236,7 +237,7 @@ def recovery_codes_left(account) -> int:
 def do_regenerate_recovery_codes(account, *, actor: str) -> list[str]:
     codes = _replace_recovery_codes(account)
     audit.record(
-        "portal.recovery_codes_regenerated",
+        Action.PORTAL_RECOVERY_CODES_REGENERATED,
         actor=actor,
         object_type="account",
         object_id=account.user_id,
@@ -251,7 +252,7 @@ def do_reset_totp(account, *, actor: str, reason: str) -> None:
     TotpDevice.objects.filter(account=account).delete()
     RecoveryCode.objects.filter(account=account).delete()
     audit.record(
-        "portal.totp_reset",
+        Action.PORTAL_TOTP_RESET,
         actor=actor,
         object_type="account",
         object_id=account.user_id,
@@ -271,7 +272,7 @@ def do_reencrypt_totp_secrets(*, actor: str) -> int:
             device.save(update_fields=["secret_enc"])
             done += 1
     audit.record(
-        "portal.reencrypt_totp_secrets",
+        Action.PORTAL_REENCRYPT_TOTP_SECRETS,
         actor=actor,
         object_type="encryption_key",
         after={"reencrypted": done},

@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from akun.accounts.api import Account, TransitionNotAllowed
-from akun.audit.api import AuditEvent
+from akun.audit.api import Action, AuditEvent
 from akun.identity.flow import safe_next
 from akun.portal import actions, explain, queries, reset_policy, totp
 from akun.portal import scope as scopes
@@ -440,7 +440,7 @@ def school_audit_view(request, npsn):
     sekolah, ids = school_or_404(request, npsn)
     user_ids = Account.objects.filter(sekolah_id__in=ids).values("user_id")
     # Sign-ins carry no school: they are found by the account's user ID.
-    q = Q(npsn=npsn) | Q(action="identity.sign_in", object_id__in=user_ids)
+    q = Q(npsn=npsn) | Q(action=Action.IDENTITY_SIGN_IN, object_id__in=user_ids)
     return render(
         request,
         "portal/audit.html",

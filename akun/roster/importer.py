@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from akun.audit import api as audit
+from akun.audit.api import Action
 from akun.core import clock
 from akun.roster import fields as F
 from akun.roster import parallel, vocab
@@ -713,7 +714,7 @@ class RosterImport:
                 cursor.execute(f"DROP TABLE {prefix}{spec.kind}")
         cursor.execute("DROP TABLE stg_reject")
         audit.record(
-            "roster.import",
+            Action.ROSTER_IMPORT,
             actor=self.actor,
             object_type="import_run",
             object_id=str(run.pk),

@@ -14,7 +14,7 @@ from oauth2_provider.models import (
     RefreshToken,
 )
 
-from akun.audit.api import record
+from akun.audit.api import Action, record
 from akun.core import clock
 from akun.sso import keys
 from akun.sso.conf import ID_TOKEN_SECONDS
@@ -140,7 +140,7 @@ def _create_service(slug: str, *, personal_claims, actor: str, audit_extra=None,
         **fields,
     )
     record(
-        "sso.add_service",
+        Action.SSO_ADD_SERVICE,
         actor=actor,
         object_type="sso_service",
         object_id=svc.slug,
@@ -304,7 +304,7 @@ def do_update_service(
 
     transaction.on_commit(forget_clients)  # this worker at once; others within seconds
     record(
-        "sso.update_service",
+        Action.SSO_UPDATE_SERVICE,
         actor=actor,
         object_type="sso_service",
         object_id=svc.slug,
@@ -353,7 +353,7 @@ def do_revoke_code_tokens(family, *, actor: str) -> int:
     if n:
         svc = Service.objects.filter(application=first.application_id).first()
         record(
-            "sso.revoke_replayed_code",
+            Action.SSO_REVOKE_REPLAYED_CODE,
             actor=actor,
             object_type="account",
             object_id=first.user.user_id if first.user_id else "",
@@ -399,6 +399,36 @@ def revoke_account_grants(account_id: int, *, reason: str) -> int:
     return n
 
 
+def revoke_grants_of_accounts(ids_sql: str, params: dict, *, reason: str) -> int:
+    """revoke_account_grants for a set of accounts (`ids_sql` selects their ids), in a few
+    statements whatever its size: a bulk change (a deadline sweep, a roster pass) ends the
+    grants of all its accounts in its own transaction. As the library's revoke does, a
+    refresh token is marked revoked and loses its access token; codes, access and ID
+    tokens are deleted. Twice, for the pair of a rotation that held a row meanwhile."""
+    from django.db import connection
+
+    now = connection.ops.adapt_datetimefield_value(clock.now())
+    p = {**params, "rv_now": now}
+    ids = "SELECT x.id FROM x"
+    cte = f"WITH x(id) AS ({ids_sql}) "
+    n = 0
+    with transaction.atomic(), connection.cursor() as cur:
+        for _ in range(2):
+            for sql in (
+                f"DELETE FROM {Grant._meta.db_table} WHERE user_id IN ({ids})",
+                f"UPDATE {RefreshToken._meta.db_table} SET revoked = %(rv_now)s, "
+                f"updated = %(rv_now)s, access_token_id = NULL "
+                f"WHERE revoked IS NULL AND user_id IN ({ids})",
+                f"DELETE FROM {AccessToken._meta.db_table} WHERE user_id IN ({ids})",
+                f"DELETE FROM {IDToken._meta.db_table} WHERE user_id IN ({ids})",
+            ):
+                cur.execute(cte + sql, p)
+                n += max(cur.rowcount, 0)
+    if n:
+        log.info("SSO grants of a set of accounts revoked (%d): %s", n, reason)
+    return n
+
+
 @transaction.atomic
 def do_grant_consent(account, svc: Service, scopes, *, actor: str) -> Consent:
     now = clock.now()
@@ -414,7 +444,7 @@ def do_grant_consent(account, svc: Service, scopes, *, actor: str) -> Consent:
         consent.revoked_at = None
         consent.save()
     record(
-        "sso.grant_consent",
+        Action.SSO_GRANT_CONSENT,
         actor=actor,
         object_type="account",
         object_id=account.user_id,
@@ -427,7 +457,7 @@ def do_deny_consent(account, svc: Service, scopes, *, actor: str) -> None:
     """The person said no on the consent screen: nothing is remembered (the screen shows
     again next time), but the refusal is in the audit log, for the helpdesk."""
     record(
-        "sso.deny_consent",
+        Action.SSO_DENY_CONSENT,
         actor=actor,
         object_type="account",
         object_id=account.user_id,
@@ -448,7 +478,7 @@ def do_revoke_service_access(account, svc: Service, *, actor: str) -> int:
     n = revoke_account_tokens(account, svc.application) if svc.application_id else 0
     ServiceSignIn.objects.filter(account=account, service_id=svc.service_id).delete()
     record(
-        "sso.revoke_service",
+        Action.SSO_REVOKE_SERVICE,
         actor=actor,
         object_type="account",
         object_id=account.user_id,
@@ -466,7 +496,7 @@ def note_expired_metadata(svc: Service) -> None:
     if not cache.add(f"akun:sso:saml-expired:{svc.pk}:{svc.updated_at.timestamp()}", 1, 600):
         return
     record(
-        "sso.saml_metadata_expired",
+        Action.SSO_SAML_METADATA_EXPIRED,
         actor="anonymous",
         object_type="sso_service",
         object_id=svc.slug,
@@ -483,7 +513,7 @@ def note_sign_in(account, svc: Service) -> None:
 
     do_record_service_sign_in(account, svc.service_id, svc.name)
     record(
-        "sso.sign_in",
+        Action.SSO_SIGN_IN,
         actor=account.user_id,
         object_type="sso_service",
         object_id=svc.slug,
@@ -506,7 +536,7 @@ def do_rotate_key(*, actor: str, publish_seconds: int | None = None) -> tuple[Si
     new = keys.generate_key(now)
     new.save()
     record(
-        "sso.rotate_key",
+        Action.SSO_ROTATE_KEY,
         actor=actor,
         object_type="sso_key",
         object_id=new.kid,

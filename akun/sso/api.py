@@ -4,6 +4,7 @@ from akun.sso.actions import (
     do_revoke_service_access,
     revoke_account_grants,
     revoke_account_tokens,
+    revoke_grants_of_accounts,
 )
 from akun.sso.keys import do_reencrypt_signing_keys
 from akun.sso.models import Consent, Service
@@ -32,6 +33,7 @@ __all__ = [
     "do_reencrypt_signing_keys",
     "revoke_account_grants",
     "revoke_account_tokens",
+    "revoke_grants_of_accounts",
     "revoke_service",
     "services_for",
 ]

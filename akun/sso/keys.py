@@ -33,7 +33,7 @@ from jwcrypto import jwk
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import jwk_from_pem
 
-from akun.audit.api import record
+from akun.audit.api import Action, record
 from akun.core import clock, crypto
 from akun.sso.models import SigningKey
 
@@ -242,7 +242,7 @@ def do_reencrypt_signing_keys(*, actor: str) -> list[str]:
             k.save(update_fields=["private_key_enc"])
             done.append(k.kid)
     record(
-        "sso.reencrypt_keys",
+        Action.SSO_REENCRYPT_KEYS,
         actor=actor,
         object_type="sso_key",
         after={"kids": done},

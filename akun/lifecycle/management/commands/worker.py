@@ -1,5 +1,7 @@
-"""`akun worker`: runs queued tasks (django-tasks-db's worker) and enqueues the periodic
-jobs declared in akun.lifecycle.schedule when they are due. Nothing else needs to run.
+"""`akun worker`: runs queued tasks (django-tasks-db's worker), enqueues the periodic jobs
+declared in akun.lifecycle.schedule when they are due, and runs the change stream's durable
+consumers (accounts.api.register_consumer) until they have caught up. Nothing else needs to
+run.
 
 Between rounds it ticks the schedules, then lets django-tasks-db's Worker drain the queue
 (its batch mode), then sleeps --interval seconds. --batch: one round, then exit (cron-style
@@ -13,6 +15,7 @@ from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 from django_tasks_db.management.commands.db_worker import Worker
 
+from akun.accounts.api import run_consumers
 from akun.lifecycle import schedule
 
 log = logging.getLogger("akun.lifecycle")
@@ -30,6 +33,7 @@ class SchedulingWorker(Worker):
         while self.running:
             close_old_connections()
             schedule.tick()
+            run_consumers()
             super().run()
             self.startup_delay = False
             if self.loop_batch or (
