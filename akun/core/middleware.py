@@ -1,7 +1,7 @@
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +54,17 @@ class ParameterCheckMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # Read before the body is: Django would raise on a Content-Length that is not a number.
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if not length.isdigit():
+            return HttpResponseBadRequest(
+                "Content-Length is not a number.", content_type="text/plain; charset=utf-8"
+            )
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit and int(length) > limit and request.content_type != "multipart/form-data":
+            return HttpResponse(
+                "Request body too large.", status=413, content_type="text/plain; charset=utf-8"
+            )
         problem = self.problem(request)
         if problem:
             with translation.override(translation.get_language_from_request(request)):
