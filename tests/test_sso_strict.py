@@ -590,7 +590,7 @@ def test_migration_keeps_resource_servers_introspecting():
 
     from django.apps import apps
 
-    migration = importlib.import_module("akun.sso.migrations.0003_service_may_introspect")
+    migration = importlib.import_module("akun.sso.migrations.0004_service_may_introspect")
     machine, _ = actions.do_add_oidc_service(
         "Pusat Data", kind="machine", scopes="introspection", actor="t"
     )
