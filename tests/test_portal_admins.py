@@ -8,6 +8,7 @@ import uuid
 import pyotp
 import pytest
 
+from akun.accounts.api import get_initial_password
 from akun.accounts.models import Account
 from akun.audit.models import AuditEvent
 from akun.core import keys
@@ -130,6 +131,9 @@ def test_reset_2fa_command(run_akun, client):
     r = run_akun("admins", "reset-2fa", op.user_id, "--reason", "lost phone")
     assert r.returncode == 0
     assert not totp.is_enrolled(op)
+    password = r.stdout.split("(shown once, give it to the person yourself): ")[1].split()[0]
+    op.refresh_from_db()
+    assert op.state == "issued" and get_initial_password(op) == password
     assert AuditEvent.objects.filter(action="portal.totp_reset", reason="lost phone").exists()
 
 

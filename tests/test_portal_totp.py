@@ -161,10 +161,26 @@ def test_sign_out_everywhere_ends_every_portal_session(client, op):
 
 
 def test_reset_2fa_makes_the_next_sign_in_set_up_again(client, op, run_akun):
+    from django.test import Client
+
+    thief = Client()  # knows the old password, signed in before the reset
     ps.sign_in(client, op)
-    totp.do_reset_totp(op, actor="helpdesk", reason="lost phone")
+    _password(thief, op)
+    password = totp.do_reset_totp(op, actor="helpdesk", reason="lost phone")
     assert not TotpDevice.objects.filter(account=op).exists()
     assert not RecoveryCode.objects.filter(account=op).exists()
-    client.logout()
-    _password(client, op)
-    assert b"<svg" in client.get("/operator/verifikasi").content
+    # The old password no longer opens the way to enrolling an authenticator.
+    r = thief.get("/operator/verifikasi")
+    assert r.status_code == 302 and b"<svg" not in r.content
+    r = Client().post("/masuk", {"user_id": op.user_id, "password": ps.PASSWORD})
+    assert r.status_code == 200  # refused: the form again
+    assert client.get("/operator/").status_code == 302  # the helpdesk-verified owner too
+    # The new initial password: activation (terms, own password), then a new authenticator.
+    owner = Client()
+    r = owner.post("/masuk", {"user_id": op.user_id, "password": password})
+    assert r.status_code == 302 and r["Location"] == "/aktivasi/ketentuan", r.get("Location")
+    owner.post("/aktivasi/ketentuan", {"accept": "on"})
+    new = "kopi hitam tanpa gula"
+    r = owner.post("/aktivasi/kata-sandi", {"new_password": new, "new_password2": new})
+    assert r.status_code == 302
+    assert b"<svg" in owner.get("/operator/verifikasi").content

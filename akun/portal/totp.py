@@ -18,6 +18,7 @@ import segno
 from django.conf import settings
 from django.db import transaction
 
+from akun.accounts.api import do_reissue_account
 from akun.audit import api as audit
 from akun.audit.api import Action
 from akun.core import clock
@@ -247,8 +248,12 @@ def do_regenerate_recovery_codes(account, *, actor: str) -> list[str]:
 
 
 @transaction.atomic
-def do_reset_totp(account, *, actor: str, reason: str) -> None:
-    """Lost phone and codes: the next sign-in sets up a new authenticator."""
+def do_reset_totp(account, *, actor: str, reason: str) -> str:
+    """Lost phone and codes: the authenticator and recovery codes are removed, and so is the
+    password: a new initial password (returned, shown once to whoever verified the person)
+    is needed to sign in and set up a new authenticator. Otherwise whoever knew the old
+    password would enrol their own authenticator at the next sign-in. Every session of
+    the account ends (the reissue's event)."""
     TotpDevice.objects.filter(account=account).delete()
     RecoveryCode.objects.filter(account=account).delete()
     audit.record(
@@ -259,6 +264,7 @@ def do_reset_totp(account, *, actor: str, reason: str) -> None:
         reason=reason,
         **_scope(account),
     )
+    return do_reissue_account(account, actor=actor, reason=f"second factor reset: {reason}")
 
 
 @transaction.atomic

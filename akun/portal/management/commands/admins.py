@@ -92,8 +92,12 @@ class Command(BaseCommand):
 
     def do_reset_2fa(self, opts):
         account = _account(opts["user_id"])
-        totp.do_reset_totp(account, actor=opts["actor"], reason=opts["reason"])
-        self.stdout.write(f"{account.user_id}: sets up a new authenticator at the next sign-in")
+        password = totp.do_reset_totp(account, actor=opts["actor"], reason=opts["reason"])
+        self.stdout.write(
+            f"{account.user_id}: new initial password (shown once, give it to the person "
+            f"yourself): {password}\nAt the first sign-in with it they choose a password and "
+            "set up a new authenticator."
+        )
 
     def do_reset_password(self, opts):
         by = _account(opts["by"])
