@@ -15,7 +15,6 @@ import contextlib
 import csv
 import logging
 import os
-import signal
 import sys
 import time
 from collections.abc import Callable
@@ -532,14 +531,6 @@ def _key_of(cells, key_idx):
         return None
 
 
-def _fault_point(name: str) -> None:
-    """Test hook: AKUN_IMPORT_FAULT=<point> kills the process there, to prove atomicity."""
-    if os.environ.get("AKUN_IMPORT_FAULT") == name:
-        sys.stderr.write(f"fault injected at {name}\n")
-        sys.stderr.flush()
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
 class RosterImport:
     def __init__(
         self,
@@ -555,6 +546,7 @@ class RosterImport:
         chunk_bytes: int | None = None,
         max_field_chars: int = MAX_FIELD_CHARS,
         max_line_chars: int = MAX_LINE_CHARS,
+        fault_point: Callable[[str], None] | None = None,
     ):
         self.directory = Path(directory)
         self.actor = actor
@@ -588,6 +580,8 @@ class RosterImport:
         # A longer field, or line, is a rejected row (a line that long is never read whole).
         self.max_field_chars = max_field_chars
         self.max_line_chars = max_line_chars
+        # Called at named points of the import (tests kill the process there).
+        self.fault_point = fault_point or (lambda point: None)
 
     # -- the whole import ------------------------------------------------------------------
 
@@ -671,7 +665,7 @@ class RosterImport:
             if self._pool:
                 self._pool.close()
                 self._pool = None
-        _fault_point("after-staging")
+        self.fault_point("after-staging")
         self._cross_row_checks(cursor)
         self._grade_checks(cursor)
         self._numbers_held_elsewhere(cursor)
@@ -689,7 +683,7 @@ class RosterImport:
         for spec in SPECS:
             counts = result.counts[spec.kind]
             self._merge(cursor, spec, run.pk, now, counts)
-            _fault_point(f"after-merge-{spec.kind}")
+            self.fault_point(f"after-merge-{spec.kind}")
             if self.pg and counts.added + counts.changed > 10_000:
                 cursor.execute(f"ANALYZE {spec.table}")  # fresh statistics for the next run
         phase.done("applied")
@@ -790,7 +784,7 @@ class RosterImport:
                     if key:
                         keep.append(key)
                 self.progress.update(spec.name, r.end, opened.size, rows)
-                _fault_point("during-parallel-staging")
+                self.fault_point("during-parallel-staging")
         except parallel.Misaligned as e:
             # Stray quotes fooled the cutting: start the file again in this process.
             log.info("%s: staged in one process (%s)", spec.name, e)
