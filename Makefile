@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/akun
 
-.PHONY: demo test test-sqlite test-postgres lint venv pg redis chromium debian-packages bench clean
+.PHONY: demo test test-sqlite test-postgres lint venv messages pg redis chromium debian-packages bench clean
 
 # The Debian packages first: the test extras' xmlsec binding may compile against them.
 $(BIN)/akun: pyproject.toml
@@ -14,7 +14,13 @@ $(BIN)/akun: pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(BIN)/akun
 
-venv: $(BIN)/akun
+venv: $(BIN)/akun messages
+
+# Translations: the .po catalogs are the source; their .mo are compiled here (only those older
+# than their .po), never committed. msgfmt is Debian's gettext. docs/translation.md
+messages: $(BIN)/akun
+	bash scripts/ensure-debian-packages.sh
+	cd akun && ../$(BIN)/akun compilemessages -v 0
 
 demo: venv
 	$(BIN)/akun demo

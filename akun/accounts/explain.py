@@ -1,8 +1,8 @@
 """Why a person has, or has not, got an account: for helpdesk staff and operators.
 
 `explain(...)` returns a structured `Explanation` (for web pages); `.text(lang)` renders it
-in plain Indonesian (default) or English. The reasons come from akun.accounts.eligibility,
-so the explanation cannot drift from what issuance does.
+in plain Indonesian (default, from akun/accounts/locale) or English. The reasons come from
+akun.accounts.eligibility, so the explanation cannot drift from what issuance does.
 """
 
 import hashlib
@@ -10,6 +10,8 @@ import hmac
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_noop
 
 from akun.accounts import eligibility as elig
 from akun.accounts.models import Account
@@ -17,93 +19,63 @@ from akun.roster import api as roster_api
 from akun.roster.api import ImportRun, PesertaDidik, Ptk, Sekolah
 
 MESSAGES = {
-    "student_eligible": (
-        "Berhak: peserta didik kelas {grade} di {form} (aturan {rule}: kelas "
-        "{grade_min}–{grade_max}), jenjang {jenjang}.",
+    "student_eligible": gettext_noop(
         "Eligible: student in grade {grade} at {form} (rule {rule}: grades "
-        "{grade_min}–{grade_max}), level {jenjang}.",
+        "{grade_min}–{grade_max}), level {jenjang}."
     ),
-    "ptk_eligible": (
-        "Berhak: {jenis_ptk} (pendidik) di {form}, jenjang {jenjang}.",
-        "Eligible: {jenis_ptk} (teacher) at {form}, level {jenjang}.",
+    "ptk_eligible": gettext_noop("Eligible: {jenis_ptk} (teacher) at {form}, level {jenjang}."),
+    "ptk_kepala": gettext_noop(
+        "Eligible: head of school at {form}, level {jenjang}: admin account."
     ),
-    "ptk_kepala": (
-        "Berhak: Kepala Sekolah di {form}, jenjang {jenjang}: akun admin.",
-        "Eligible: head of school at {form}, level {jenjang}: admin account.",
+    "ptk_operator": gettext_noop(
+        "Eligible: the school's data operator at {form}, level {jenjang}: admin account."
     ),
-    "ptk_operator": (
-        "Berhak: operator sekolah di {form}, jenjang {jenjang}: akun admin.",
-        "Eligible: the school's data operator at {form}, level {jenjang}: admin account.",
+    "departed": gettext_noop(
+        "Not eligible: this record is no longer in the latest Dapodik snapshot (marked departed "
+        "{departed_at})."
     ),
-    "departed": (
-        "Tidak berhak: data ini tidak ada lagi di snapshot Dapodik terakhir "
-        "(ditandai keluar {departed_at}).",
-        "Not eligible: this record is no longer in the latest Dapodik snapshot "
-        "(marked departed {departed_at}).",
+    "school_departed": gettext_noop(
+        "Not eligible: this school is no longer in the latest Dapodik snapshot."
     ),
-    "school_departed": (
-        "Tidak berhak: sekolah ini tidak ada lagi di snapshot Dapodik terakhir.",
-        "Not eligible: this school is no longer in the latest Dapodik snapshot.",
-    ),
-    "early_childhood": (
-        "Tidak berhak: {form} adalah satuan PAUD (TK, KB, TPA, SPS); PAUD tidak mendapat akun.",
+    "early_childhood": gettext_noop(
         "Not eligible: {form} is early-childhood education (TK, KB, TPA, SPS), which is out of "
-        "scope.",
+        "scope."
     ),
-    "form_out_of_scope": (
-        "Tidak berhak: bentuk pendidikan {form} tidak termasuk pendidikan dasar dan menengah "
-        "yang dilayani.",
-        "Not eligible: school form {form} is not one of the primary and secondary forms served.",
+    "form_out_of_scope": gettext_noop(
+        "Not eligible: school form {form} is not one of the primary and secondary forms served."
     ),
-    "grade_out_of_range": (
-        "Tidak berhak (belum/tidak lagi): peserta didik kelas {grade} di {form}; akun diberikan "
-        "untuk kelas {grade_min}–{grade_max}.",
+    "grade_out_of_range": gettext_noop(
         "Not eligible: student in grade {grade} at {form}; accounts are for grades "
-        "{grade_min}–{grade_max}.",
+        "{grade_min}–{grade_max}."
     ),
-    "program_not_at_form": (
-        "Tidak berhak: program {program} tidak berlaku di {form} (Paket A/B/C hanya di PKBM/SKB, "
-        "program reguler hanya di sekolah).",
+    "program_not_at_form": gettext_noop(
         "Not eligible: programme {program} does not apply at {form} (Paket A/B/C only at "
-        "PKBM/SKB, the regular programme only at schools).",
+        "PKBM/SKB, the regular programme only at schools)."
     ),
-    "tendik_not_eligible": (
-        "Tidak berhak: {jenis_ptk} adalah tenaga kependidikan; di antara tenaga kependidikan "
-        "hanya kepala sekolah dan operator sekolah yang mendapat akun.",
-        "Not eligible: {jenis_ptk} is education staff; of the staff only the head of school "
-        "and the data operator get accounts.",
+    "tendik_not_eligible": gettext_noop(
+        "Not eligible: {jenis_ptk} is education staff; of the staff only the head of school and "
+        "the data operator get accounts."
     ),
-    "has_account": (
-        "Akun: {user_id} (status {state}, diterbitkan {issued_at}).",
-        "Account: {user_id} (state {state}, issued {issued_at}).",
+    "has_account": gettext_noop("Account: {user_id} (state {state}, issued {issued_at})."),
+    "no_account_yet": gettext_noop(
+        "No account for level {jenjang} yet; it will be issued by the next issuance run (`akun "
+        "accounts issue`)."
     ),
-    "no_account_yet": (
-        "Belum ada akun untuk jenjang {jenjang}; akun akan diterbitkan pada penerbitan "
-        "berikutnya (`akun accounts issue`).",
-        "No account for level {jenjang} yet; it will be issued by the next issuance run "
-        "(`akun accounts issue`).",
-    ),
-    "account_elsewhere": (
-        "Satu akun per orang per jenjang: akun {jenjang} orang ini ada di sekolah induk "
-        "{chosen_npsn}, bukan di sekolah ini.",
+    "account_elsewhere": gettext_noop(
         "One account per person per level: this person's {jenjang} account is at the main "
-        "school {chosen_npsn}, not at this school.",
+        "school {chosen_npsn}, not at this school."
     ),
-    "not_found": (
-        "Tidak ditemukan di data Dapodik maupun di daftar akun: {query}.",
-        "Not found in the Dapodik roster or among the accounts: {query}.",
-    ),
-    "staff_account": (
-        "Akun {user_id} adalah akun petugas (bukan dari Dapodik), status {state}.",
-        "Account {user_id} is a staff account (not from Dapodik), state {state}.",
+    "not_found": gettext_noop("Not found in the Dapodik roster or among the accounts: {query}."),
+    "staff_account": gettext_noop(
+        "Account {user_id} is a staff account (not from Dapodik), state {state}."
     ),
 }
-FILE_LABEL = {"id": "berkas {file}, id {record_id}", "en": "file {file}, id {record_id}"}
+FILE_LABEL = gettext_noop("file {file}, id {record_id}")
 
 
 def message(code: str, lang: str = "id", **params) -> str:
-    ind, eng = MESSAGES[code]
-    return (eng if lang == "en" else ind).format(**params)
+    with translation.override("en" if lang == "en" else "id"):
+        return translation.gettext(MESSAGES[code]).format(**params)
 
 
 def _nik_hash(nik: str) -> str:
@@ -148,7 +120,8 @@ class Explanation:
             s = row.sekolah
             head = f"{row.nama} — {s['npsn']} {s['nama']} ({s['bentuk_pendidikan']})"
             lines.append(head)
-            src = FILE_LABEL[lang].format(file=row.file, record_id=row.record_id)
+            with translation.override("en" if lang == "en" else "id"):
+                src = translation.gettext(FILE_LABEL).format(file=row.file, record_id=row.record_id)
             if row.import_run:
                 src += f", import #{row.import_run['id']} {row.import_run['source']}"
             lines.append(f"  [{src}]")

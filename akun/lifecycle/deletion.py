@@ -228,9 +228,9 @@ def _render(notice: Notice, account: Account, schedule: DeletionSchedule) -> tup
     for lang in ("id", "en"):
         with translation.override(lang):
             subjects.append(
-                render_to_string(f"lifecycle/email/{notice.kind}_subject.{lang}.txt", ctx).strip()
+                render_to_string(f"lifecycle/email/{notice.kind}_subject.txt", ctx).strip()
             )
-            bodies.append(render_to_string(f"lifecycle/email/{notice.kind}.{lang}.txt", ctx))
+            bodies.append(render_to_string(f"lifecycle/email/{notice.kind}.txt", ctx))
     return " / ".join(subjects), "\n\n-----\n\n".join(b.strip() for b in bodies) + "\n"
 
 
@@ -246,7 +246,7 @@ def _render_sms(notice: Notice, account: Account, schedule: DeletionSchedule) ->
     parts = []
     for lang in ("id", "en"):
         with translation.override(lang):
-            text = render_to_string(f"lifecycle/sms/notice.{lang}.txt", ctx)
+            text = render_to_string("lifecycle/sms/notice.txt", ctx)
             parts.append(" ".join(text.split()))
     return " / ".join(parts)
 
