@@ -9,9 +9,9 @@ import time
 import pytest
 from django.db import connection
 
-from akun.roster.generate import generate_snapshot
 from akun.roster.importer import RosterImport
 from akun.roster.models import ImportRun, PesertaDidik, Ptk, Sekolah
+from akun.synthetic.generate import generate_snapshot
 from tests.roster_files import Snapshot, uid
 
 pytestmark = pytest.mark.django_db

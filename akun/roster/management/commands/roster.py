@@ -45,7 +45,7 @@ class Command(BaseCommand):
         return self.import_snapshot(opts)
 
     def generate(self, opts):
-        from akun.roster.generate import generate_snapshot
+        from akun.synthetic.generate import generate_snapshot
 
         if opts["scale"] <= 0:
             raise CommandError("--scale must be greater than 0")
