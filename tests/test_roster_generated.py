@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from akun.roster.importer import RosterImport
+from akun.roster.importing import RosterImport
 from akun.roster.models import PesertaDidik, Ptk, Sekolah
 from akun.synthetic.generate import generate_snapshot
 

@@ -60,7 +60,7 @@ class Command(BaseCommand):
     def import_snapshot(self, opts):
         import getpass
 
-        from akun.roster.importer import ImportProblem, RosterImport, format_summary
+        from akun.roster.importing import ImportProblem, RosterImport, format_summary
 
         actor = opts["actor"] or f"cli:{getpass.getuser()}"
         try:
