@@ -244,6 +244,7 @@ class FileStaging:
     max_field_chars: int
     max_line_chars: int
     staged_in_workers: list[str]
+    _pool: parallel.Workers | None
 
     def _stage_file(self, cursor, staging, spec, opened, today, report, result):
         counts = result.counts[spec.kind]
