@@ -1,4 +1,6 @@
-"""Settings, all from the environment.
+"""Settings, all from the environment: every variable is read here (or in a settings module
+loaded here, akun/sso/conf.py) through akun.core.env, typed and checked at start-up, and
+documented in docs/configuration.md. Other modules read django.conf.settings.
 
 AKUN_ENV=production refuses to start with development or weak secrets, or DEBUG on.
 """
@@ -9,29 +11,27 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from akun.core import env
+
 BASE_DIR = Path(__file__).resolve().parent
-VAR_DIR = Path(os.environ.get("AKUN_VAR_DIR", Path.cwd() / "var"))
+VAR_DIR = Path(env.text("AKUN_VAR_DIR", Path.cwd() / "var"))
 
 DEV_SECRET_KEY = "akun-development-secret-do-not-use-in-production"
 DEV_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQta2V5LWRvLW5vdC11c2UtMTIzNDU="
 
-AKUN_ENV = os.environ.get("AKUN_ENV", "development")
+AKUN_ENV = env.choice("AKUN_ENV", "development", ("development", "production"))
 PRODUCTION = AKUN_ENV == "production"
 
-SECRET_KEY = os.environ.get("AKUN_SECRET_KEY", DEV_SECRET_KEY)
-DEBUG = os.environ.get("AKUN_DEBUG", "0" if PRODUCTION else "1") == "1"
+SECRET_KEY = env.text("AKUN_SECRET_KEY", DEV_SECRET_KEY)
+DEBUG = env.flag("AKUN_DEBUG", not PRODUCTION)
 
 # The account domain: user IDs are <local>@<role.level>.<AKUN_DOMAIN>.
-AKUN_DOMAIN = os.environ.get("AKUN_DOMAIN", "belajar.test")
+AKUN_DOMAIN = env.text("AKUN_DOMAIN", "belajar.test")
 
 # AES-GCM keys (base64 of 32 bytes) for secrets at rest -- initial passwords until
 # activation, TOTP secrets, SSO signing keys -- comma-separated, newest first; older keys
 # still decrypt, so keys can be rotated (akun.core.crypto).
-AKUN_ENCRYPTION_KEYS = [
-    k.strip()
-    for k in os.environ.get("AKUN_ENCRYPTION_KEYS", DEV_ENCRYPTION_KEY).split(",")
-    if k.strip()
-]
+AKUN_ENCRYPTION_KEYS = env.items("AKUN_ENCRYPTION_KEYS", DEV_ENCRYPTION_KEY)
 
 if PRODUCTION:
     from akun.core import keys as _keys
@@ -51,11 +51,7 @@ if PRODUCTION:
     if DEBUG:
         raise ImproperlyConfigured("AKUN_DEBUG=1 is not allowed with AKUN_ENV=production.")
 
-ALLOWED_HOSTS = [
-    h.strip()
-    for h in os.environ.get("AKUN_ALLOWED_HOSTS", "" if PRODUCTION else "*").split(",")
-    if h.strip()
-]
+ALLOWED_HOSTS = env.items("AKUN_ALLOWED_HOSTS", "" if PRODUCTION else "*")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -117,8 +113,8 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'akun.sqlite3'}"),
-        conn_max_age=int(os.environ.get("AKUN_DB_CONN_MAX_AGE", "60")),
+        env.text("DATABASE_URL", f"sqlite:///{VAR_DIR / 'akun.sqlite3'}"),
+        conn_max_age=env.whole("AKUN_DB_CONN_MAX_AGE", 60),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -151,13 +147,41 @@ STATIC_ROOT = VAR_DIR / "static"
 
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("AKUN_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": env.text("AKUN_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
 
 # Roster import: the share of records one snapshot may mark departed, platform-wide or in
 # one province, before the import stops and asks for --allow-mass-departure.
-AKUN_MAX_DEPARTURE_SHARE = float(os.environ.get("AKUN_MAX_DEPARTURE_SHARE", "0.05"))
+AKUN_MAX_DEPARTURE_SHARE = env.number("AKUN_MAX_DEPARTURE_SHARE", 0.05, maximum=1)
+# Staging of big files in worker processes (PostgreSQL): how many (0: in the importing
+# process), the size of the chunks they get, and the new rows that make a load a bulk load.
+AKUN_IMPORT_WORKERS = env.whole("AKUN_IMPORT_WORKERS", 2 if (os.cpu_count() or 1) >= 2 else 0)
+AKUN_IMPORT_CHUNK_BYTES = env.whole("AKUN_IMPORT_CHUNK_BYTES", 1 << 20, minimum=1)
+AKUN_IMPORT_BULK_MIN_ROWS = env.whole("AKUN_IMPORT_BULK_MIN_ROWS", 100_000)
+
+# Change stream (akun.accounts.stream): events every consumer has passed are kept this long.
+AKUN_EVENTS_RETENTION_DAYS = env.number("AKUN_EVENTS_RETENTION_DAYS", 7)
+
+# Lifecycle (akun.lifecycle.conf): the share of a province's accounts one run may deactivate
+# or delete before it holds the province, inactivity before the deletion path, the notice
+# and its reminders (days before the deletion), rows per batch of a sweep.
+AKUN_LIFECYCLE_MAX_SHARE = env.number("AKUN_LIFECYCLE_MAX_SHARE", 0.05, maximum=1)
+AKUN_INACTIVITY_MONTHS = env.whole("AKUN_INACTIVITY_MONTHS", 12, minimum=1)
+AKUN_DELETION_NOTICE_DAYS = env.whole("AKUN_DELETION_NOTICE_DAYS", 30, minimum=1)
+AKUN_DELETION_REMINDER_DAYS = env.whole_items("AKUN_DELETION_REMINDER_DAYS", "30,3")
+AKUN_LIFECYCLE_BATCH_ROWS = env.whole("AKUN_LIFECYCLE_BATCH_ROWS", 100_000, minimum=1)
+
+# Operator portal (akun.portal): admin sessions end after this long idle or after the
+# second factor; the activation deadline shown when akun.lifecycle has none.
+AKUN_PORTAL_IDLE_SECONDS = env.whole("AKUN_PORTAL_IDLE_SECONDS", 30 * 60, minimum=1)
+AKUN_PORTAL_MAX_SECONDS = env.whole("AKUN_PORTAL_MAX_SECONDS", 8 * 3600, minimum=1)
+AKUN_ACTIVATION_DEADLINE = env.date("AKUN_ACTIVATION_DEADLINE")
+
+# `akun serve` defaults (its --host, --port, --workers).
+AKUN_HOST = env.text("AKUN_HOST", "127.0.0.1")
+AKUN_PORT = env.whole("AKUN_PORT", 8000, minimum=1)
+AKUN_WORKERS = env.whole("AKUN_WORKERS", max(1, os.cpu_count() or 1), minimum=1)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
@@ -177,59 +201,54 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "akun.identity.validators.PersonalInfoValidator"},
     {"NAME": "akun.identity.validators.CommonPasswordValidator"},
 ]
-SESSION_COOKIE_AGE = int(os.environ.get("AKUN_SESSION_SECONDS", str(12 * 3600)))
+SESSION_COOKIE_AGE = env.whole("AKUN_SESSION_SECONDS", 12 * 3600, minimum=1)
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_ENGINE = "akun.identity.sessions"
 # Throttling state: the database unless Redis is configured (redis://127.0.0.1:6379/0).
-AKUN_REDIS_URL = os.environ.get("AKUN_REDIS_URL", "")
+AKUN_REDIS_URL = env.text("AKUN_REDIS_URL", "")
 # The header a trusted reverse proxy sets to the client address (e.g. HTTP_X_REAL_IP).
-AKUN_TRUSTED_PROXY_HEADER = os.environ.get("AKUN_TRUSTED_PROXY_HEADER", "")
-
-
-def _env_count(name: str, default: int) -> int:
-    value = os.environ.get(name, str(default)).strip()
-    if not value.isdigit() or int(value) < 1:
-        raise ImproperlyConfigured(f"{name} must be a whole number of 1 or more, not {value!r}.")
-    return int(value)
-
+AKUN_TRUSTED_PROXY_HEADER = env.text("AKUN_TRUSTED_PROXY_HEADER", "")
 
 # How many trusted proxies append to X-Forwarded-For: the client is that many hops from the
 # right (what the client itself sends is further left and never used).
-AKUN_TRUSTED_PROXY_COUNT = _env_count("AKUN_TRUSTED_PROXY_COUNT", 1)
+AKUN_TRUSTED_PROXY_COUNT = env.whole("AKUN_TRUSTED_PROXY_COUNT", 1, minimum=1)
 # Budgets of the lookups that answer whether personal data match (akun.identity.throttle):
 # Cek Akun lookups and reset starts, over the whole platform and per school (NPSN).
-AKUN_CEK_AKUN_PER_HOUR = _env_count("AKUN_CEK_AKUN_PER_HOUR", 10000)
-AKUN_CEK_AKUN_PER_SCHOOL_PER_DAY = _env_count("AKUN_CEK_AKUN_PER_SCHOOL_PER_DAY", 100)
-AKUN_RESET_PER_HOUR = _env_count("AKUN_RESET_PER_HOUR", 10000)
-AKUN_RESET_PER_SCHOOL_PER_DAY = _env_count("AKUN_RESET_PER_SCHOOL_PER_DAY", 100)
-AKUN_SMS_SENDER = os.environ.get("AKUN_SMS_SENDER", "akun.identity.sms.FileSmsSender")
-EMAIL_BACKEND = os.environ.get(
+AKUN_CEK_AKUN_PER_HOUR = env.whole("AKUN_CEK_AKUN_PER_HOUR", 10000, minimum=1)
+AKUN_CEK_AKUN_PER_SCHOOL_PER_DAY = env.whole("AKUN_CEK_AKUN_PER_SCHOOL_PER_DAY", 100, minimum=1)
+AKUN_RESET_PER_HOUR = env.whole("AKUN_RESET_PER_HOUR", 10000, minimum=1)
+AKUN_RESET_PER_SCHOOL_PER_DAY = env.whole("AKUN_RESET_PER_SCHOOL_PER_DAY", 100, minimum=1)
+AKUN_SMS_SENDER = env.text("AKUN_SMS_SENDER", "akun.identity.sms.FileSmsSender")
+EMAIL_BACKEND = env.text(
     "AKUN_EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if PRODUCTION
     else "django.core.mail.backends.filebased.EmailBackend",
 )
 EMAIL_FILE_PATH = VAR_DIR / "outbox" / "mail"
-EMAIL_HOST = os.environ.get("AKUN_EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("AKUN_EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("AKUN_EMAIL_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("AKUN_EMAIL_PASSWORD", "")
-EMAIL_USE_TLS = os.environ.get("AKUN_EMAIL_TLS", "0") == "1"
-DEFAULT_FROM_EMAIL = os.environ.get("AKUN_EMAIL_FROM", f"akun@{AKUN_DOMAIN}")
+EMAIL_HOST = env.text("AKUN_EMAIL_HOST", "localhost")
+EMAIL_PORT = env.whole("AKUN_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env.text("AKUN_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env.text("AKUN_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env.flag("AKUN_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = env.text("AKUN_EMAIL_FROM", f"akun@{AKUN_DOMAIN}")
 # Static files are served by the app itself (whitenoise), straight from the app folders.
 WHITENOISE_USE_FINDERS = True
+# Read in development too, so that they are checked (and seen by the configuration test).
+_hsts_seconds = env.whole("AKUN_HSTS_SECONDS", 31536000)
+_ssl_redirect = env.flag("AKUN_SSL_REDIRECT", True)
 if PRODUCTION:
-    SECURE_HSTS_SECONDS = int(os.environ.get("AKUN_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_SECONDS = _hsts_seconds
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = os.environ.get("AKUN_SSL_REDIRECT", "1") == "1"
+    SECURE_SSL_REDIRECT = _ssl_redirect
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # Logs go to stderr; AKUN_LOG_FORMAT=json (the production default) writes one JSON object per
 # line with the request id, and for unhandled errors the path and exception type, never
 # parameter values or exception messages (akun.core.log).
-AKUN_LOG_FORMAT = os.environ.get("AKUN_LOG_FORMAT", "json" if PRODUCTION else "plain")
-if AKUN_LOG_FORMAT not in ("json", "plain"):
-    raise ImproperlyConfigured("AKUN_LOG_FORMAT must be json or plain.")
+AKUN_LOG_FORMAT = env.choice(
+    "AKUN_LOG_FORMAT", "json" if PRODUCTION else "plain", ("json", "plain")
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -255,7 +274,12 @@ LOGGING = {
 }
 
 # Single sign-on (akun.sso): django-oauth-toolkit's settings live with the app.
-from akun.sso.conf import OAUTH2_PROVIDER, OAUTH2_PROVIDER_APPLICATION_MODEL  # noqa: E402, F401
+from akun.sso.conf import (  # noqa: E402, F401
+    AKUN_SSO_CLIENT_CACHE_SECONDS,
+    AKUN_SSO_KEY_RECHECK_SECONDS,
+    OAUTH2_PROVIDER,
+    OAUTH2_PROVIDER_APPLICATION_MODEL,
+)
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default needs its folders; a fresh clone has none yet.

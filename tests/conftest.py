@@ -26,13 +26,15 @@ def database_url_for_subprocess() -> str:
 
 @pytest.fixture
 def run_akun():
-    """Run the real `akun` console command in a subprocess against the test database."""
+    """Run the real `akun` console command in a subprocess against the test database;
+    `hook=(name, value)` installs a test hook first (tests/hooks.py)."""
 
-    def run(*args, env=None, timeout=300, **kwargs):
+    def run(*args, env=None, timeout=300, hook=None, **kwargs):
         full_env = dict(os.environ, DATABASE_URL=database_url_for_subprocess())
         full_env.update(env or {})
+        entry = ["tests.hooks", *hook, "--"] if hook else ["akun"]
         return subprocess.run(
-            [sys.executable, "-m", "akun", *args],
+            [sys.executable, "-m", *entry, *args],
             capture_output=True,
             text=True,
             env=full_env,

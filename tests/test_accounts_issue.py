@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from akun.accounts import api, crypto
-from akun.accounts.issue import ISSUE_LOCK_KEY, KILL_HOOK_ENV
+from akun.accounts.issue import ISSUE_LOCK_KEY
 from akun.accounts.models import Account, IssueRun
 from akun.audit.models import AuditEvent
 from akun.core import clock
@@ -282,7 +282,7 @@ def test_two_runs_at_once_never_create_duplicates(run_akun):
 @pytest.mark.django_db(transaction=True)
 def test_killed_run_loses_nothing_and_the_next_run_finishes(run_akun):
     total = _make_school_roster(1000, 100)
-    killed = run_akun("accounts", "issue", "--batch-rows", "200", env={KILL_HOOK_ENV: "2"})
+    killed = run_akun("accounts", "issue", "--batch-rows", "200", hook=("kill-after-batches", "2"))
     assert killed.returncode == -9, (killed.returncode, killed.stderr)
     after_kill = Account.objects.count()
     assert 0 < after_kill < total
@@ -312,7 +312,7 @@ def test_killed_run_loses_nothing_and_the_next_run_finishes(run_akun):
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_run_is_recorded_as_interrupted_by_the_very_next_run(run_akun):
     total = _make_school_roster(600, 60)
-    killed = run_akun("accounts", "issue", "--batch-rows", "200", env={KILL_HOOK_ENV: "1"})
+    killed = run_akun("accounts", "issue", "--batch-rows", "200", hook=("kill-after-batches", "1"))
     assert killed.returncode == -9, (killed.returncode, killed.stderr)
     dead = IssueRun.objects.get()
     assert dead.status == "running"

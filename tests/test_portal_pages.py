@@ -3,6 +3,7 @@
 audit log, page weight, headers and translations."""
 
 import csv
+import datetime as dt
 import io
 import re
 from pathlib import Path
@@ -40,8 +41,8 @@ def opc(client, world):
     return client
 
 
-def test_beranda_counts_rate_and_deadline(opc, world, monkeypatch):
-    monkeypatch.setenv("AKUN_ACTIVATION_DEADLINE", "2099-12-31")
+def test_beranda_counts_rate_and_deadline(opc, world, settings):
+    settings.AKUN_ACTIVATION_DEADLINE = dt.date(2099, 12, 31)
     body = opc.get(f"/operator/sekolah/{NPSN}/").content.decode()
     assert "SD NEGERI 1 CIBODAS" in body
     counts = re.search(r'<table class="list counts" id="counts">(.*?)</table>', body, re.S).group(1)

@@ -405,7 +405,7 @@ def test_killed_import_leaves_the_previous_roster(tmp_path, run_akun, point):
         row["nama"] += " Baru"
     snap.sekolah[0]["nama"] = "SD BARU"
     killed = run_akun(
-        "roster", "import", str(snap.write(tmp_path / "v2")), env={"AKUN_IMPORT_FAULT": point}
+        "roster", "import", str(snap.write(tmp_path / "v2")), hook=("import-fault", point)
     )
     assert killed.returncode == -9, killed.stderr
     assert f"fault injected at {point}" in killed.stderr

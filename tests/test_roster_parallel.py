@@ -121,7 +121,8 @@ def test_killed_parallel_import_leaves_the_previous_roster(tmp_path, run_akun):
         "roster",
         "import",
         str(snap.write(tmp_path / "v2")),
-        env={**env, "AKUN_IMPORT_FAULT": "during-parallel-staging"},
+        env=env,
+        hook=("import-fault", "during-parallel-staging"),
     )
     assert killed.returncode == -9, killed.stderr
     assert "fault injected at during-parallel-staging" in killed.stderr
@@ -197,7 +198,13 @@ def test_killed_bulk_load_leaves_the_previous_roster_and_indexes(tmp_path, run_a
         snap.peserta_didik.append(
             dict(snap.peserta_didik[n % 30], peserta_didik_id=uid(900000 + n), nisn="")
         )
-    env = {"AKUN_IMPORT_BULK_MIN_ROWS": "1", "AKUN_IMPORT_FAULT": "after-merge-peserta_didik"}
-    killed = run_akun("roster", "import", str(snap.write(tmp_path / "v2")), env=env)
+    env = {"AKUN_IMPORT_BULK_MIN_ROWS": "1"}
+    killed = run_akun(
+        "roster",
+        "import",
+        str(snap.write(tmp_path / "v2")),
+        env=env,
+        hook=("import-fault", "after-merge-peserta_didik"),
+    )
     assert killed.returncode == -9, killed.stderr
     assert (roster_state(), index_definitions()) == before

@@ -42,7 +42,6 @@ import os
 import queue
 import random
 import re
-import signal
 import threading
 import uuid
 from collections import Counter
@@ -70,7 +69,6 @@ BATCH_ROWS = 50_000
 STALE_AFTER = timedelta(minutes=30)
 ISSUE_LOCK_KEY = 0x616B756E69737375  # "akunissu"
 RUN_ALIVE_LOCK = 0x616B7572  # "akur": pg_advisory_lock(RUN_ALIVE_LOCK, run id), see run_alive
-KILL_HOOK_ENV = "AKUN_TEST_KILL_AFTER_BATCHES"  # tests: SIGKILL self after N commits
 
 PERSON_CONSTRAINT = "one_account_per_person_per_jenjang"
 _STAGE_COLUMNS = (
@@ -694,10 +692,13 @@ def issue_accounts(
     batch_rows: int = BATCH_ROWS,
     progress: Callable[[str, int, int, IssueResult], None] | None = None,
     people: dict[str, list[str]] | None = None,
+    after_batch: Callable[[int], None] | None = None,
 ) -> IssueResult:
     """Issue what is missing: for the whole roster, or (`people`: {"peserta_didik": [ids],
     "ptk": [ids]}, UUIDs as text) only for those people, e.g. the ones a roster pass saw
-    change. The eligibility rules and the anti-join are the same either way."""
+    change. The eligibility rules and the anti-join are the same either way.
+    `after_batch(commits)` runs after each batch with the number of batches that committed
+    accounts so far (tests kill the process there)."""
     alive = contextlib.ExitStack()
     try:
         with transaction.atomic():
@@ -709,10 +710,12 @@ def issue_accounts(
         alive.close()
         raise
     with alive:
-        return _issue_in_run(run, actor, batch_rows, progress, people, interrupted)
+        return _issue_in_run(run, actor, batch_rows, progress, people, interrupted, after_batch)
 
 
-def _issue_in_run(run, actor, batch_rows, progress, people, interrupted) -> IssueResult:
+def _issue_in_run(
+    run, actor, batch_rows, progress, people, interrupted, after_batch=None
+) -> IssueResult:
     result = IssueResult(run_id=run.pk, interrupted_runs=interrupted)
     if _pg():
         if people is None and _bulk_run():
@@ -720,7 +723,7 @@ def _issue_in_run(run, actor, batch_rows, progress, people, interrupted) -> Issu
         else:
             ensure_indexes()
     try:
-        _run_batches(run, result, _plan(run, batch_rows, people), progress)
+        _run_batches(run, result, _plan(run, batch_rows, people), progress, after_batch)
     except BaseException:
         try:
             ensure_indexes()  # else the next run does it
@@ -767,7 +770,9 @@ def _plan(run: IssueRun, batch_rows: int, people: dict[str, list[str]] | None) -
     return plan
 
 
-def _run_batches(run: IssueRun, result: IssueResult, plan: list[Part], progress) -> None:
+def _run_batches(
+    run: IssueRun, result: IssueResult, plan: list[Part], progress, after_batch=None
+) -> None:
     stats = _TableStats()
     if _pg() and not connection.in_atomic_block:
         # Not inside an outer transaction: the worker's connection would not see its rows.
@@ -776,14 +781,13 @@ def _run_batches(run: IssueRun, result: IssueResult, plan: list[Part], progress)
             def committed(total: int) -> None:
                 preparer.added = total  # the worker runs the ANALYZE when due
 
-            _insert_batches(run, result, preparer, len(plan), committed, progress)
+            _insert_batches(run, result, preparer, len(plan), committed, progress, after_batch)
     else:
         batches = ((item, None) for item in plan)  # prepared under the lock
-        _insert_batches(run, result, batches, len(plan), stats.grew_to, progress)
+        _insert_batches(run, result, batches, len(plan), stats.grew_to, progress, after_batch)
 
 
-def _insert_batches(run, result, batches, n, committed, progress) -> None:
-    kill_after = int(os.environ.get(KILL_HOOK_ENV, "0") or 0)
+def _insert_batches(run, result, batches, n, committed, progress, after_batch=None) -> None:
     commits = 0
     for i, (part, prepared) in enumerate(batches, start=1):
         if prepared is not None and not prepared.rows:
@@ -795,8 +799,8 @@ def _insert_batches(run, result, batches, n, committed, progress) -> None:
         result.batches += 1
         if progress:
             progress(part.kind, i, n, result)
-        if kill_after and commits >= kill_after:
-            os.kill(os.getpid(), signal.SIGKILL)  # test hook: die right after a commit
+        if after_batch:
+            after_batch(commits)
 
 
 def allocate_local_part(base: str) -> str:

@@ -28,7 +28,6 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import os
 import traceback
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
@@ -412,11 +411,8 @@ def status() -> list[dict]:
 
 
 def retention() -> dt.timedelta:
-    """AKUN_EVENTS_RETENTION_DAYS: Django settings first (tests), then the environment."""
-    days = getattr(settings, "AKUN_EVENTS_RETENTION_DAYS", None)
-    if days is None:
-        days = os.environ.get("AKUN_EVENTS_RETENTION_DAYS", "7")
-    return dt.timedelta(days=float(days))
+    """AKUN_EVENTS_RETENTION_DAYS (akun/settings.py)."""
+    return dt.timedelta(days=float(settings.AKUN_EVENTS_RETENTION_DAYS))
 
 
 def prune(*, chunk: int = 50_000) -> int:

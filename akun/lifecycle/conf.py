@@ -1,37 +1,29 @@
-"""Lifecycle settings: Django settings first (tests override them), then the environment."""
-
-import os
+"""Lifecycle settings, read from the environment by akun/settings.py (tests override them)."""
 
 from django.conf import settings
-
-
-def _get(name: str, default: str) -> str:
-    value = getattr(settings, name, None)
-    return str(value) if value is not None else os.environ.get(name, default)
 
 
 def max_share() -> float:
     """A run that would deactivate or delete more than this share of a province's accounts
     holds that province until an admin confirms."""
-    return float(_get("AKUN_LIFECYCLE_MAX_SHARE", "0.05"))
+    return float(settings.AKUN_LIFECYCLE_MAX_SHARE)
 
 
 def inactivity_months() -> int:
-    return int(_get("AKUN_INACTIVITY_MONTHS", "12"))
+    return int(settings.AKUN_INACTIVITY_MONTHS)
 
 
 def notice_days() -> int:
     """Days from the deletion notice to the deletion."""
-    return int(_get("AKUN_DELETION_NOTICE_DAYS", "30"))
+    return int(settings.AKUN_DELETION_NOTICE_DAYS)
 
 
 def reminder_days() -> list[int]:
     """Reminders, in days before the deletion. One that falls on the notice day (30 with a
     30-day notice) is the notice itself and is not sent twice."""
-    raw = _get("AKUN_DELETION_REMINDER_DAYS", "30,3")
-    days = sorted({int(d) for d in raw.split(",") if d.strip()}, reverse=True)
+    days = sorted({int(d) for d in settings.AKUN_DELETION_REMINDER_DAYS}, reverse=True)
     return [d for d in days if 0 < d < notice_days()]
 
 
 def batch_rows() -> int:
-    return int(_get("AKUN_LIFECYCLE_BATCH_ROWS", "100000"))
+    return int(settings.AKUN_LIFECYCLE_BATCH_ROWS)

@@ -6,8 +6,7 @@ end after AKUN_PORTAL_IDLE_SECONDS without a request and AKUN_PORTAL_MAX_SECONDS
 second factor, whichever comes first.
 """
 
-import os
-
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
@@ -19,8 +18,8 @@ from akun.core import clock
 from akun.portal.scope import is_admin
 
 MFA = "akun_portal_mfa"
-IDLE_SECONDS = int(os.environ.get("AKUN_PORTAL_IDLE_SECONDS", str(30 * 60)))
-MAX_SECONDS = int(os.environ.get("AKUN_PORTAL_MAX_SECONDS", str(8 * 3600)))
+IDLE_SECONDS = settings.AKUN_PORTAL_IDLE_SECONDS
+MAX_SECONDS = settings.AKUN_PORTAL_MAX_SECONDS
 _TOUCH_EVERY = 60  # seconds: not a session write on every request
 
 

@@ -1,10 +1,9 @@
 """Reads for the portal's pages: a school's accounts and counts, a region's schools."""
 
-import datetime as dt
-import os
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.conf import settings
 from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Substr
 
@@ -100,18 +99,14 @@ def account_list(sekolah_ids, *, q="", role="", rombel="", state=""):
 def deadlines(sekolah_id) -> list[dict]:
     """The activation deadlines of a school's accounts, with days left and how many still
     wait: akun.lifecycle's count-down when that app is installed and has deadlines, else
-    AKUN_ACTIVATION_DEADLINE (an ISO date in the environment), else none."""
+    AKUN_ACTIVATION_DEADLINE (an ISO date in the environment, checked by settings), else none."""
     if apps.is_installed("akun.lifecycle"):
         from akun.lifecycle import api as lifecycle
 
         rows = lifecycle.countdown(sekolah_id=sekolah_id)
         if rows:
             return rows
-    text = os.environ.get("AKUN_ACTIVATION_DEADLINE", "")
-    try:
-        deadline = dt.date.fromisoformat(text) if text else None
-    except ValueError:
-        deadline = None
+    deadline = settings.AKUN_ACTIVATION_DEADLINE
     if deadline is None:
         return []
     left = (deadline - clock.today()).days

@@ -2,19 +2,23 @@
 
 Plain data only: this module is read while Django's settings load."""
 
-import os
+from akun.core import env
 
-_PRODUCTION = os.environ.get("AKUN_ENV", "development") == "production"
+_PRODUCTION = env.text("AKUN_ENV", "development") == "production"  # checked by settings.py
 
 
 def _seconds(name: str, default: int) -> int:
-    return int(os.environ.get(name, str(default)))
+    return env.whole(name, default, minimum=1)
 
 
 ACCESS_TOKEN_SECONDS = _seconds("AKUN_SSO_ACCESS_TOKEN_SECONDS", 3600)
 ID_TOKEN_SECONDS = _seconds("AKUN_SSO_ID_TOKEN_SECONDS", 3600)
 REFRESH_TOKEN_SECONDS = _seconds("AKUN_SSO_REFRESH_TOKEN_SECONDS", 30 * 24 * 3600)
 JWKS_MAX_AGE_SECONDS = _seconds("AKUN_SSO_JWKS_MAX_AGE_SECONDS", 600)
+# How long a worker keeps a service's registration, and the published signing keys, before
+# reading them again (akun.sso.validator, akun.sso.keys).
+AKUN_SSO_CLIENT_CACHE_SECONDS = env.number("AKUN_SSO_CLIENT_CACHE_SECONDS", 10)
+AKUN_SSO_KEY_RECHECK_SECONDS = env.number("AKUN_SSO_KEY_RECHECK_SECONDS", 30)
 
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
@@ -30,7 +34,7 @@ OAUTH2_PROVIDER = {
     },
     "DEFAULT_SCOPES": ["openid"],
     # The issuer: empty derives it from the request (host of the discovery document).
-    "OIDC_ISS_ENDPOINT": os.environ.get("AKUN_SSO_ISSUER", ""),
+    "OIDC_ISS_ENDPOINT": env.text("AKUN_SSO_ISSUER", ""),
     # Keys come from akun.sso.keys (the SigningKey table), set here at run time.
     "OIDC_RSA_PRIVATE_KEY": "",
     "OIDC_JWKS_MAX_AGE_SECONDS": JWKS_MAX_AGE_SECONDS,

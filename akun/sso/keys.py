@@ -37,7 +37,7 @@ from akun.audit.api import Action, record
 from akun.core import clock, crypto
 from akun.sso.models import SigningKey
 
-RECHECK = float(os.environ.get("AKUN_SSO_KEY_RECHECK_SECONDS", "30"))
+RECHECK = settings.AKUN_SSO_KEY_RECHECK_SECONDS
 
 
 @dataclass

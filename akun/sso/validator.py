@@ -6,13 +6,13 @@ import base64
 import datetime as dt
 import hashlib
 import json
-import os
 import time
 import uuid
 from functools import cache
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, connections, router, transaction
 from django.utils import timezone
@@ -33,7 +33,7 @@ from akun.roster.api import PesertaDidik
 from akun.sso import claims, keys
 from akun.sso.models import Service
 
-CLIENT_CACHE_SECONDS = float(os.environ.get("AKUN_SSO_CLIENT_CACHE_SECONDS", "10"))
+CLIENT_CACHE_SECONDS = settings.AKUN_SSO_CLIENT_CACHE_SECONDS
 _clients: dict = {}  # client_id -> (monotonic time, Application with its Service)
 
 

@@ -4,6 +4,7 @@ import csv
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -14,7 +15,6 @@ from akun.audit.api import Action
 from akun.core import clock
 from akun.roster.importing.apply import CompareAndMerge
 from akun.roster.importing.checks import CrossRowChecks
-from akun.roster.importing.faults import _fault_point
 from akun.roster.importing.result import FileCounts, ImportProblem, ImportResult, SafetyStop
 from akun.roster.importing.specs import SPECS
 from akun.roster.importing.staging import FileStaging, Progress, _Staging
@@ -52,6 +52,7 @@ class RosterImport(FileStaging, CrossRowChecks, CompareAndMerge):
         chunk_bytes: int | None = None,
         max_field_chars: int = MAX_FIELD_CHARS,
         max_line_chars: int = MAX_LINE_CHARS,
+        fault_point: Callable[[str], None] | None = None,
     ):
         self.directory = Path(directory)
         self.actor = actor
@@ -85,6 +86,8 @@ class RosterImport(FileStaging, CrossRowChecks, CompareAndMerge):
         # A longer field, or line, is a rejected row (a line that long is never read whole).
         self.max_field_chars = max_field_chars
         self.max_line_chars = max_line_chars
+        # Called at named points of the import (tests kill the process there).
+        self.fault_point = fault_point or (lambda point: None)
 
     # -- the whole import ------------------------------------------------------------------
 
@@ -168,7 +171,7 @@ class RosterImport(FileStaging, CrossRowChecks, CompareAndMerge):
             if self._pool:
                 self._pool.close()
                 self._pool = None
-        _fault_point("after-staging")
+        self.fault_point("after-staging")
         self._cross_row_checks(cursor)
         self._grade_checks(cursor)
         self._numbers_held_elsewhere(cursor)
@@ -186,7 +189,7 @@ class RosterImport(FileStaging, CrossRowChecks, CompareAndMerge):
         for spec in SPECS:
             counts = result.counts[spec.kind]
             self._merge(cursor, spec, run.pk, now, counts)
-            _fault_point(f"after-merge-{spec.kind}")
+            self.fault_point(f"after-merge-{spec.kind}")
             if self.pg and counts.added + counts.changed > 10_000:
                 cursor.execute(f"ANALYZE {spec.table}")  # fresh statistics for the next run
         phase.done("applied")

@@ -5,12 +5,12 @@ import contextlib
 import logging
 import sys
 import time
+from collections.abc import Callable
 
 from django.db import connection
 
 from akun.roster import fields as F
 from akun.roster import parallel
-from akun.roster.importing.faults import _fault_point
 from akun.roster.importing.result import ImportProblem
 from akun.roster.importing.specs import SPECS
 from akun.roster.reader import BadRecord, FileProblem, iter_records
@@ -245,6 +245,7 @@ class FileStaging:
     max_line_chars: int
     staged_in_workers: list[str]
     _pool: parallel.Workers | None
+    fault_point: Callable[[str], None]
 
     def _stage_file(self, cursor, staging, spec, opened, today, report, result):
         counts = result.counts[spec.kind]
@@ -312,7 +313,7 @@ class FileStaging:
                     if key:
                         keep.append(key)
                 self.progress.update(spec.name, r.end, opened.size, rows)
-                _fault_point("during-parallel-staging")
+                self.fault_point("during-parallel-staging")
         except parallel.Misaligned as e:
             # Stray quotes fooled the cutting: start the file again in this process.
             log.info("%s: staged in one process (%s)", spec.name, e)

@@ -4,8 +4,7 @@ Static files are served by the app (whitenoise), so one process is all a school 
 put a TLS-terminating proxy in front in production.
 """
 
-import os
-
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from gunicorn.glogging import Logger
 
@@ -33,20 +32,16 @@ class AccessLogWithoutQueries(Logger):
         return atoms
 
 
-def default_workers() -> int:
-    return max(1, os.cpu_count() or 1)
-
-
 class Command(BaseCommand):
     help = "Run Akun under gunicorn (production WSGI server)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default=os.environ.get("AKUN_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("AKUN_PORT", "8000")))
+        parser.add_argument("--host", default=settings.AKUN_HOST)
+        parser.add_argument("--port", type=int, default=settings.AKUN_PORT)
         parser.add_argument(
             "--workers",
             type=int,
-            default=int(os.environ.get("AKUN_WORKERS", default_workers())),
+            default=settings.AKUN_WORKERS,
             help="worker processes; sign-in is CPU-bound (argon2id): one per core",
         )
         parser.add_argument("--threads", type=int, default=1)

@@ -1,0 +1,66 @@
+"""Run the real `akun` command with a test hook installed, to kill it at a chosen point.
+
+    python -m tests.hooks import-fault POINT -- roster import DIR
+    python -m tests.hooks kill-after-batches N -- accounts issue ...
+
+The hooks are arguments of the production code (`RosterImport(fault_point=)`,
+`issue_accounts(after_batch=)`); this entry point passes them and runs `akun.cli.main`.
+"""
+
+import functools
+import os
+import signal
+import sys
+
+
+def _die(message: str) -> None:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def install_import_fault(point: str) -> None:
+    """SIGKILL the roster import when it reaches `point` (e.g. after-staging)."""
+    from akun.roster import importing as importer
+
+    def fault_point(name: str) -> None:
+        if name == point:
+            _die(f"fault injected at {name}")
+
+    class FaultyRosterImport(importer.RosterImport):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, fault_point=fault_point, **kwargs)
+
+    importer.RosterImport = FaultyRosterImport
+
+
+def install_kill_after_batches(n: int) -> None:
+    """SIGKILL the issue run right after its n-th batch that committed accounts."""
+    from akun.accounts import api
+
+    def after_batch(commits: int) -> None:
+        if commits >= n:
+            _die(f"killed after {commits} committed batches")
+
+    api.issue_accounts = functools.partial(api.issue_accounts, after_batch=after_batch)
+
+
+HOOKS = {"import-fault": install_import_fault, "kill-after-batches": install_kill_after_batches}
+
+
+def main(argv: list[str]) -> None:
+    name, value, sep, *command = argv
+    if name not in HOOKS or sep != "--":
+        sys.exit(f"usage: python -m tests.hooks {{{','.join(HOOKS)}}} VALUE -- AKUN-ARGS...")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "akun.settings")
+    import django
+
+    django.setup()
+    HOOKS[name](int(value) if name == "kill-after-batches" else value)
+    from akun.cli import main as akun_main
+
+    akun_main(command)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
