@@ -21,7 +21,7 @@ def _die(message: str) -> None:
 
 def install_import_fault(point: str) -> None:
     """SIGKILL the roster import when it reaches `point` (e.g. after-staging)."""
-    from akun.roster import importer
+    from akun.roster import importing as importer
 
     def fault_point(name: str) -> None:
         if name == point:

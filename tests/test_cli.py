@@ -3,7 +3,7 @@ import os
 import subprocess
 import sys
 
-from akun.roster.importer import Progress
+from akun.roster.importing import Progress
 
 
 class _Terminal(io.StringIO):

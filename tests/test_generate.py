@@ -14,7 +14,8 @@ from random import Random
 import pytest
 
 from akun.core import clock
-from akun.roster.generate import (
+from akun.roster.vocab import JENIS_PTK, PROVINSI, SCHOOL_FORMS
+from akun.synthetic.generate import (
     COLUMNS,
     KINDS,
     MANIFEST,
@@ -25,8 +26,7 @@ from akun.roster.generate import (
     form_counts,
     generate_snapshot,
 )
-from akun.roster.vocab import JENIS_PTK, PROVINSI, SCHOOL_FORMS
-from akun.roster.wilayah import kabupaten_kota
+from akun.synthetic.wilayah import kabupaten_kota
 
 YEAR = 2026
 FILES = tuple(COLUMNS)
@@ -654,7 +654,7 @@ def _peak_rss_kib(out: Path, scale: float) -> int:
     code = (
         "import os, resource, sys, django;"
         "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'akun.settings'); django.setup();"
-        "from akun.roster.generate import generate_snapshot;"
+        "from akun.synthetic.generate import generate_snapshot;"
         f"generate_snapshot({str(out)!r}, scale={scale}, seed=2, messy=True, year={YEAR});"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )

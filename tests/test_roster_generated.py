@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from akun.roster.generate import generate_snapshot
-from akun.roster.importer import RosterImport
+from akun.roster.importing import RosterImport
 from akun.roster.models import PesertaDidik, Ptk, Sekolah
+from akun.synthetic.generate import generate_snapshot
 
 pytestmark = pytest.mark.django_db
 

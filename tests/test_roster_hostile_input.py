@@ -9,7 +9,7 @@ import csv
 import pytest
 from django.db import connection
 
-from akun.roster.importer import ImportProblem, RosterImport
+from akun.roster.importing import ImportProblem, RosterImport
 from akun.roster.models import PesertaDidik, Sekolah
 from tests.roster_files import Snapshot
 
@@ -210,10 +210,10 @@ def test_cli_a_file_problem_found_while_reading_is_exit_2(tmp_path, run_akun):
 
 def test_an_error_while_staging_ends_the_copy_and_the_next_import_runs(tmp_path, monkeypatch):
     # Left open, the COPY made the rollback wait for ever, holding the import lock.
-    from akun.roster import importer
+    from akun.roster.importing import specs
 
     d = Snapshot().write(tmp_path / "s")
-    make_parser = importer.PESERTA_DIDIK.make_parser
+    make_parser = specs.PESERTA_DIDIK.make_parser
 
     def failing_parser(ix, today):
         parse = make_parser(ix, today)
@@ -225,10 +225,10 @@ def test_an_error_while_staging_ends_the_copy_and_the_next_import_runs(tmp_path,
 
         return parse_or_fail
 
-    monkeypatch.setattr(importer.PESERTA_DIDIK, "make_parser", failing_parser)
+    monkeypatch.setattr(specs.PESERTA_DIDIK, "make_parser", failing_parser)
     with pytest.raises(RuntimeError, match="a bug in a field check"):
         do_import(d, workers=0)
-    monkeypatch.setattr(importer.PESERTA_DIDIK, "make_parser", make_parser)
+    monkeypatch.setattr(specs.PESERTA_DIDIK, "make_parser", make_parser)
     result = do_import(d, workers=0)
     assert result.counts["peserta_didik"].added == 30
 

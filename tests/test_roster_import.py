@@ -7,7 +7,7 @@ from django.db import connection
 
 from akun.audit.models import AuditEvent
 from akun.core import clock
-from akun.roster.importer import ImportProblem, RosterImport, SafetyStop
+from akun.roster.importing import ImportProblem, RosterImport, SafetyStop
 from akun.roster.models import ImportRun, PesertaDidik, Ptk, Sekolah
 from tests.roster_files import Snapshot, uid
 

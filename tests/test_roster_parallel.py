@@ -9,9 +9,9 @@ import time
 import pytest
 from django.db import connection
 
-from akun.roster.generate import generate_snapshot
-from akun.roster.importer import RosterImport
+from akun.roster.importing import RosterImport
 from akun.roster.models import ImportRun, PesertaDidik, Ptk, Sekolah
+from akun.synthetic.generate import generate_snapshot
 from tests.roster_files import Snapshot, uid
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +95,7 @@ def test_quoted_line_breaks_at_every_cut_and_stray_quotes(tmp_path):
 
 @pytest.mark.skipif("not pg()")
 def test_header_only_and_a_bad_file_are_the_same_problems_in_workers(tmp_path):
-    from akun.roster.importer import ImportProblem
+    from akun.roster.importing import ImportProblem
 
     snap = Snapshot()
     d = snap.write(tmp_path / "s")

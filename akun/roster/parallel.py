@@ -170,9 +170,9 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _stage_chunk(cursor, parsers, job: Job, chunk: Chunk, today) -> ChunkResult:
-    from akun.roster import importer
+    from akun.roster.importing import specs, staging
 
-    spec = importer.SPEC_BY_KIND[job.kind]
+    spec = specs.SPEC_BY_KIND[job.kind]
     if job.kind not in parsers:
         ix = {c: i for i, c in enumerate(job.columns)}
         parsers[job.kind] = (spec.make_parser(ix, today), [ix[k] for k in spec.key])
@@ -217,8 +217,8 @@ def _stage_chunk(cursor, parsers, job: Job, chunk: Chunk, today) -> ChunkResult:
     def reject(line, fld, value, reason, key):
         result.rejects.append((line, fld, value, reason, key))
 
-    with importer._PgCopy(cursor, job.table, job.copy_columns) as out:
-        result.rows, result.rejected = importer.check_records(
+    with staging._PgCopy(cursor, job.table, job.copy_columns) as out:
+        result.rows, result.rejected = staging.check_records(
             len(job.columns), parse, key_idx, records(), out.write, reject
         )
     return result

@@ -45,7 +45,7 @@ class Command(BaseCommand):
         return self.import_snapshot(opts)
 
     def generate(self, opts):
-        from akun.roster.generate import generate_snapshot
+        from akun.synthetic.generate import generate_snapshot
 
         if opts["scale"] <= 0:
             raise CommandError("--scale must be greater than 0")
@@ -60,7 +60,7 @@ class Command(BaseCommand):
     def import_snapshot(self, opts):
         import getpass
 
-        from akun.roster.importer import ImportProblem, RosterImport, format_summary
+        from akun.roster.importing import ImportProblem, RosterImport, format_summary
 
         actor = opts["actor"] or f"cli:{getpass.getuser()}"
         try:

@@ -28,9 +28,9 @@ from pathlib import Path
 from random import Random
 
 from akun.core import clock
-from akun.roster import names
-from akun.roster.vocab import COLUMNS, PESERTA_DIDIK_COLUMNS, PTK_COLUMNS, SEKOLAH_COLUMNS
-from akun.roster.wilayah import MAX_KECAMATAN, KabupatenKota, kabupaten_kota
+from akun.roster.api import COLUMNS, PESERTA_DIDIK_COLUMNS, PTK_COLUMNS, SEKOLAH_COLUMNS
+from akun.synthetic import names
+from akun.synthetic.wilayah import MAX_KECAMATAN, KabupatenKota, kabupaten_kota
 
 MANIFEST = "_messy_manifest.json"
 

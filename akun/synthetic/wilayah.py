@@ -7,7 +7,7 @@ split); the generator adds synthetic two-digit kecamatan numbers to make 6-digit
 from dataclasses import dataclass
 from functools import cache, cached_property
 
-from akun.roster.vocab import PROVINSI
+from akun.roster.api import PROVINSI
 
 # Population in millions (2020 census, Papua split estimated): the weight of each province.
 PENDUDUK_JUTA = {
