@@ -169,8 +169,8 @@ def index_definitions():
 
 
 @pytest.mark.skipif("not pg()")
-def test_bulk_load_rebuilds_every_index_and_constraint(tmp_path, monkeypatch):
-    monkeypatch.setenv("AKUN_IMPORT_BULK_MIN_ROWS", "1")
+def test_bulk_load_rebuilds_every_index_and_constraint(tmp_path, settings):
+    settings.AKUN_IMPORT_BULK_MIN_ROWS = 1
     before = index_definitions()
     snap = Snapshot(schools=3, students_per_school=20)
     result = RosterImport(snap.write(tmp_path / "v1"), actor="test").run()

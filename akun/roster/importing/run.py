@@ -2,7 +2,6 @@
 
 import csv
 import logging
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -75,14 +74,13 @@ class RosterImport(FileStaging, CrossRowChecks, CompareAndMerge):
         # AKUN_IMPORT_WORKERS=0 stages in one process; AKUN_IMPORT_CHUNK_BYTES sets the size
         # of the chunks handed to them (files above 4 chunks go to the workers).
         if workers is None:
-            default = 2 if (os.cpu_count() or 1) >= 2 else 0
-            workers = int(os.environ.get("AKUN_IMPORT_WORKERS", default))
+            workers = settings.AKUN_IMPORT_WORKERS
         self.workers = workers if self.pg and workers >= 2 else 0
-        self.chunk_bytes = chunk_bytes or int(os.environ.get("AKUN_IMPORT_CHUNK_BYTES", 1 << 20))
+        self.chunk_bytes = chunk_bytes or settings.AKUN_IMPORT_CHUNK_BYTES
         self._pool = None
         self.staged_in_workers: list[str] = []  # the files that went to the workers
         # A load of at least this many new rows that also doubles the table is a bulk load.
-        self.bulk_min_rows = int(os.environ.get("AKUN_IMPORT_BULK_MIN_ROWS", 100_000))
+        self.bulk_min_rows = settings.AKUN_IMPORT_BULK_MIN_ROWS
         # A longer field, or line, is a rejected row (a line that long is never read whole).
         self.max_field_chars = max_field_chars
         self.max_line_chars = max_line_chars
