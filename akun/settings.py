@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "akun.portal",
     "oauth2_provider",
     "akun.sso",
+    "akun.platform",  # demo, secrets: tasks over every app
 ]
 
 AUTH_USER_MODEL = "accounts.Account"
@@ -202,7 +203,7 @@ AKUN_CEK_AKUN_PER_HOUR = _env_count("AKUN_CEK_AKUN_PER_HOUR", 10000)
 AKUN_CEK_AKUN_PER_SCHOOL_PER_DAY = _env_count("AKUN_CEK_AKUN_PER_SCHOOL_PER_DAY", 100)
 AKUN_RESET_PER_HOUR = _env_count("AKUN_RESET_PER_HOUR", 10000)
 AKUN_RESET_PER_SCHOOL_PER_DAY = _env_count("AKUN_RESET_PER_SCHOOL_PER_DAY", 100)
-AKUN_SMS_SENDER = os.environ.get("AKUN_SMS_SENDER", "akun.identity.sms.FileSmsSender")
+AKUN_SMS_SENDER = os.environ.get("AKUN_SMS_SENDER", "akun.core.sms.FileSmsSender")
 EMAIL_BACKEND = os.environ.get(
     "AKUN_EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"

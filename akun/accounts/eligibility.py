@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-from akun.roster.vocab import (
+from akun.roster.api import (
     JENIS_PTK_KEPALA,
     JENIS_PTK_PENDIDIK,
     SCHOOL_FORMS_EARLY_CHILDHOOD,

@@ -37,7 +37,6 @@ from django.db import connection, transaction
 from django.db.models import Max, Min
 
 from akun.accounts import api as accounts_api
-from akun.accounts import eligibility
 from akun.accounts.api import issue_accounts
 from akun.audit import api as audit
 from akun.audit.api import Action
@@ -117,8 +116,8 @@ def _scoped(sql: str, column: str, person_type: str) -> str:
 
 def desired_sql(scoped: bool) -> tuple[str, str]:
     """(students, ptk): eligibility's queries for everybody, or for the people of lc_p."""
-    students = eligibility.students_sql(without_account=False, lo=scoped)
-    ptk = eligibility.ptk_sql(without_account=False, lo=scoped)
+    students = accounts_api.students_sql(without_account=False, lo=scoped)
+    ptk = accounts_api.ptk_sql(without_account=False, lo=scoped)
     if scoped:
         students = _scoped(students, "pd.peserta_didik_id", "peserta_didik")
         ptk = _scoped(ptk, "p.ptk_id", "ptk")
@@ -135,9 +134,9 @@ def _build_desired(cur, scoped: bool) -> None:
     students, ptk = desired_sql(scoped)
     cur.execute(
         "INSERT INTO lc_desired SELECT 'peserta_didik', x.peserta_didik_id, x.jenjang, "
-        f"x.sekolah_id, '{eligibility.PESERTA_DIDIK}' FROM ({students}) x"
+        f"x.sekolah_id, '{accounts_api.PESERTA_DIDIK}' FROM ({students}) x"
     )
-    role = " ".join(f"WHEN {rank} THEN '{r}'" for rank, r in eligibility.RANK_ROLE.items())
+    role = " ".join(f"WHEN {rank} THEN '{r}'" for rank, r in accounts_api.RANK_ROLE.items())
     cur.execute(
         "INSERT INTO lc_desired SELECT 'ptk', x.ptk_id, x.jenjang, x.sekolah_id, "
         f"CASE x.top_rank {role} END FROM ({ptk}) x"
@@ -235,8 +234,8 @@ def _counts(cur, sql: str) -> dict[str, int]:
 def _issue_count_sql() -> str:
     """What issue_accounts would issue (the whole roster), per province."""
     parts = [
-        f"SELECT x.sekolah_id FROM ({eligibility.students_sql()}) x",
-        f"SELECT x.sekolah_id FROM ({eligibility.ptk_sql()}) x",
+        f"SELECT x.sekolah_id FROM ({accounts_api.students_sql()}) x",
+        f"SELECT x.sekolah_id FROM ({accounts_api.ptk_sql()}) x",
     ]
     return (
         "SELECT COALESCE(substr(s.kode_wilayah, 1, 2), ''), count(*) FROM ("
