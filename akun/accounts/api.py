@@ -54,6 +54,8 @@ from akun.accounts.stream import prune as prune_events
 from akun.accounts.userid import base_local_part
 
 EventKind = AccountEvent.Kind
+# For set-based SQL in other apps (lifecycle's sweeps and passes).
+ACCOUNT_TABLE = Account._meta.db_table
 # Events after which nothing signed in before may go on: a new password (the holder's, a
 # reset by code, an operator's new initial password), sign out everywhere, leaving `active`
 # or `issued`, and coming back (a session or token left from before would revive).
@@ -84,6 +86,7 @@ def check_initial_password(account: Account, candidate: str) -> bool:
 
 
 __all__ = [
+    "ACCOUNT_TABLE",
     "PER_RUN",
     "PESERTA_DIDIK",
     "PTK_FORMS",

@@ -45,7 +45,7 @@ from akun.lifecycle import safety
 from akun.lifecycle import sqlutil as q
 from akun.lifecycle.base import RuleResult, finish_run, start_run
 from akun.lifecycle.models import DeletionSchedule, RosterMark
-from akun.roster.api import ImportRun
+from akun.roster.api import PESERTA_DIDIK_TABLE, PTK_TABLE, ImportRun
 
 log = logging.getLogger("akun.lifecycle")
 
@@ -88,9 +88,9 @@ def _build_scope(cur, after: int, closed_since) -> None:
     schools = f"SELECT k.sekolah_id FROM {q.SEKOLAH} k WHERE {_changed('k')}"
     cur.execute(
         "INSERT INTO lc_p "
-        "SELECT 'peserta_didik', t.peserta_didik_id FROM roster_pesertadidik t "
+        f"SELECT 'peserta_didik', t.peserta_didik_id FROM {PESERTA_DIDIK_TABLE} t "
         f"WHERE {_changed('t')} OR t.sekolah_id IN ({schools}) "
-        "UNION SELECT 'ptk', t.ptk_id FROM roster_ptk t "
+        f"UNION SELECT 'ptk', t.ptk_id FROM {PTK_TABLE} t "
         f"WHERE {_changed('t')} OR t.sekolah_id IN ({schools}) "
         f"UNION SELECT a.person_type, a.person_id FROM {q.ACCOUNT} a "
         f"WHERE {_PERSON} AND a.sekolah_id IN ({schools}) "
@@ -199,9 +199,10 @@ def _build_gone(cur, lock: str, scoped: bool) -> None:
         "CASE WHEN EXISTS (SELECT 1 FROM lc_desired d WHERE d.person_type = a.person_type "
         "AND d.person_id = a.person_id) THEN 'moved_level' "
         "WHEN s.departed_at IS NOT NULL THEN 'school_closed' "
-        "WHEN a.person_type = 'peserta_didik' AND NOT EXISTS (SELECT 1 FROM roster_pesertadidik "
-        "pd WHERE pd.peserta_didik_id = a.person_id AND pd.departed_at IS NULL) THEN 'departed' "
-        "WHEN a.person_type = 'ptk' AND NOT EXISTS (SELECT 1 FROM roster_ptk p "
+        "WHEN a.person_type = 'peserta_didik' AND NOT EXISTS (SELECT 1 FROM "
+        f"{PESERTA_DIDIK_TABLE} pd WHERE pd.peserta_didik_id = a.person_id "
+        "AND pd.departed_at IS NULL) THEN 'departed' "
+        f"WHEN a.person_type = 'ptk' AND NOT EXISTS (SELECT 1 FROM {PTK_TABLE} p "
         "WHERE p.ptk_id = a.person_id AND p.departed_at IS NULL) THEN 'departed' "
         "ELSE 'not_eligible' END"
     )
@@ -258,7 +259,7 @@ def _to_issue(cur, since) -> dict[str, list[str]] | None:
     account was deleted since (deletion frees the person's jenjang, and the deleted account
     no longer says whose it was; the audit says when)."""
     cur.execute(
-        "SELECT 1 FROM audit_auditevent e WHERE e.at >= %(since)s "
+        f"SELECT 1 FROM {audit.AUDIT_TABLE} e WHERE e.at >= %(since)s "
         "AND e.action IN ('accounts.delete', 'lifecycle.delete') LIMIT 1",
         {"since": q.dt(since)},
     )

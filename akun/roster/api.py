@@ -10,11 +10,19 @@ from akun.roster.vocab import (
     SCHOOL_FORMS_EARLY_CHILDHOOD,
 )
 
+# For set-based SQL in other apps (accounts' eligibility and issuance, lifecycle's passes).
+SEKOLAH_TABLE = Sekolah._meta.db_table
+PESERTA_DIDIK_TABLE = PesertaDidik._meta.db_table
+PTK_TABLE = Ptk._meta.db_table
+
 __all__ = [
     "JENIS_PTK_KEPALA",
     "JENIS_PTK_PENDIDIK",
+    "PESERTA_DIDIK_TABLE",
     "PROVINSI",
+    "PTK_TABLE",
     "SCHOOL_FORMS_EARLY_CHILDHOOD",
+    "SEKOLAH_TABLE",
     "ImportRun",
     "PesertaDidik",
     "Ptk",
