@@ -29,6 +29,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/akun makemigrations --check --dry-run
+	$(BIN)/lint-imports  # the boundaries between apps (pyproject.toml, tool.importlinter)
 
 test-sqlite: venv chromium debian-packages redis
 	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest -q

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "akun.portal",
     "oauth2_provider",
     "akun.sso",
+    "akun.platform",  # demo, secrets: tasks over every app
 ]
 
 AUTH_USER_MODEL = "accounts.Account"
@@ -220,7 +221,7 @@ AKUN_CEK_AKUN_PER_HOUR = env.whole("AKUN_CEK_AKUN_PER_HOUR", 10000, minimum=1)
 AKUN_CEK_AKUN_PER_SCHOOL_PER_DAY = env.whole("AKUN_CEK_AKUN_PER_SCHOOL_PER_DAY", 100, minimum=1)
 AKUN_RESET_PER_HOUR = env.whole("AKUN_RESET_PER_HOUR", 10000, minimum=1)
 AKUN_RESET_PER_SCHOOL_PER_DAY = env.whole("AKUN_RESET_PER_SCHOOL_PER_DAY", 100, minimum=1)
-AKUN_SMS_SENDER = env.text("AKUN_SMS_SENDER", "akun.identity.sms.FileSmsSender")
+AKUN_SMS_SENDER = env.text("AKUN_SMS_SENDER", "akun.core.sms.FileSmsSender")
 EMAIL_BACKEND = env.text(
     "AKUN_EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"

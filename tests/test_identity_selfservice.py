@@ -9,10 +9,10 @@ from django.core import mail
 from django.urls import reverse
 
 from akun.core import clock
+from akun.core.sms import sms_outbox_path
 from akun.identity import codes, throttle
 from akun.identity.masking import mask_email, mask_phone
 from akun.identity.models import AccountRequest, OneTimeCode, ServiceSignIn
-from akun.identity.sms import sms_outbox_path
 from tests.identity_support import make_ptk, make_school, make_student
 
 pytestmark = pytest.mark.django_db

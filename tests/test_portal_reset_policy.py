@@ -17,7 +17,7 @@ from django.core import mail
 from akun.accounts.api import get_initial_password
 from akun.accounts.models import Account
 from akun.audit.models import AuditEvent
-from akun.identity.sms import sms_outbox_path
+from akun.core.sms import sms_outbox_path
 from akun.roster.models import Ptk
 from tests import portal_support as ps
 from tests.identity_support import make_account

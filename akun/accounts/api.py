@@ -24,11 +24,21 @@ from akun.accounts.bulk import (
     transition_many,
     where,
 )
-from akun.accounts.eligibility import SUBDOMAINS
+from akun.accounts.crypto import check_initial_password as check_initial_password_token
+from akun.accounts.eligibility import (
+    PESERTA_DIDIK,
+    PTK_FORMS,
+    RANK_ROLE,
+    SUBDOMAINS,
+    TENAGA_KEPENDIDIKAN,
+    ptk_role,
+    ptk_sql,
+    students_sql,
+)
 from akun.accounts.explain import Explanation, explain
 from akun.accounts.export import Export, export_accounts_csv, neutralise
 from akun.accounts.issue import IssueResult, allocate_local_part, issue_accounts
-from akun.accounts.models import Account, AccountEvent, IssueRun
+from akun.accounts.models import Account, AccountEvent, IssueRun, local_part_of
 from akun.accounts.reencrypt import do_reencrypt_initial_passwords
 from akun.accounts.stream import (
     Change,
@@ -44,6 +54,22 @@ from akun.accounts.stream import prune as prune_events
 from akun.accounts.userid import base_local_part
 
 EventKind = AccountEvent.Kind
+# For set-based SQL in other apps (lifecycle's sweeps and passes).
+ACCOUNT_TABLE = Account._meta.db_table
+# Events after which nothing signed in before may go on: a new password (the holder's, a
+# reset by code, an operator's new initial password), sign out everywhere, leaving `active`
+# or `issued`, and coming back (a session or token left from before would revive).
+# identity ends the sessions, sso the grants: each subscribes to these.
+ENDS_SESSIONS = (
+    EventKind.PASSWORD_CHANGED,
+    EventKind.PASSWORD_RESET,
+    EventKind.SIGNED_OUT,
+    EventKind.SUSPENDED,
+    EventKind.UNSUSPENDED,
+    EventKind.DEACTIVATED,
+    EventKind.REACTIVATED,
+    EventKind.DELETED,
+)
 
 
 def get_initial_password(account: Account) -> str | None:
@@ -60,10 +86,16 @@ def check_initial_password(account: Account, candidate: str) -> bool:
 
 
 __all__ = [
+    "ACCOUNT_TABLE",
     "PER_RUN",
+    "PESERTA_DIDIK",
+    "PTK_FORMS",
+    "RANK_ROLE",
+    "TENAGA_KEPENDIDIKAN",
     "Account",
     "AuditRows",
     "BulkChange",
+    "ENDS_SESSIONS",
     "Change",
     "Event",
     "EventKind",
@@ -78,6 +110,7 @@ __all__ = [
     "allocate_local_part",
     "base_local_part",
     "check_initial_password",
+    "check_initial_password_token",
     "do_activate_account",
     "do_deactivate_account",
     "do_delete_account",
@@ -90,14 +123,18 @@ __all__ = [
     "export_accounts_csv",
     "get_initial_password",
     "issue_accounts",
+    "local_part_of",
     "move_many",
     "neutralise",
     "prune_events",
+    "ptk_role",
+    "ptk_sql",
     "record_event",
     "record_events",
     "register_consumer",
     "rows_of",
     "run_consumers",
+    "students_sql",
     "subscribe",
     "transition_many",
     "unregister_consumer",

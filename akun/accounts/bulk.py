@@ -24,9 +24,10 @@ from akun.accounts import stream
 from akun.accounts.actions import TRANSITIONS, VERB_KIND
 from akun.audit import api as audit
 from akun.core import clock
+from akun.roster.api import SEKOLAH_TABLE
 
 ACCOUNT = "accounts_account"
-SEKOLAH = "roster_sekolah"
+SEKOLAH = SEKOLAH_TABLE
 PER_RUN = "per_run"
 
 # What a bulk change sets besides the state (verbs that need per-account values, such as a

@@ -17,10 +17,13 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-from akun.roster.vocab import (
+from akun.roster.api import (
     JENIS_PTK_KEPALA,
     JENIS_PTK_PENDIDIK,
+    PESERTA_DIDIK_TABLE,
+    PTK_TABLE,
     SCHOOL_FORMS_EARLY_CHILDHOOD,
+    SEKOLAH_TABLE,
 )
 
 # Account roles (values of Account.role).
@@ -323,8 +326,8 @@ def students_sql(
     return (
         f"WITH {student_rules_cte()} "
         "SELECT pd.peserta_didik_id, pd.sekolah_id, pd.nama, r.rule, r.jenjang, r.level "
-        "FROM roster_pesertadidik pd "
-        "JOIN roster_sekolah s ON s.sekolah_id = pd.sekolah_id AND s.departed_at IS NULL "
+        f"FROM {PESERTA_DIDIK_TABLE} pd "
+        f"JOIN {SEKOLAH_TABLE} s ON s.sekolah_id = pd.sekolah_id AND s.departed_at IS NULL "
         "JOIN student_rules r ON r.form = s.bentuk_pendidikan AND r.program = pd.program "
         "AND pd.tingkat_pendidikan BETWEEN r.grade_min AND r.grade_max "
         f"WHERE {' AND '.join(where)} "
@@ -345,8 +348,8 @@ def ptk_sql(
         "rows_ AS ("
         "SELECT p.ptk_id, p.sekolah_id, p.nama, p.gelar_depan, p.gelar_belakang, p.ptk_induk, "
         f"s.npsn, f.jenjang, f.level, {ptk_rank_sql('p')} AS role_rank "
-        "FROM roster_ptk p "
-        "JOIN roster_sekolah s ON s.sekolah_id = p.sekolah_id AND s.departed_at IS NULL "
+        f"FROM {PTK_TABLE} p "
+        f"JOIN {SEKOLAH_TABLE} s ON s.sekolah_id = p.sekolah_id AND s.departed_at IS NULL "
         "JOIN ptk_forms f ON f.form = s.bentuk_pendidikan "
         f"WHERE p.departed_at IS NULL AND {_range('p.ptk_id', lo, hi, ids)}), "
         "ranked AS ("

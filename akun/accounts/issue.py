@@ -60,6 +60,7 @@ from akun.accounts.models import Account, IssueRun
 from akun.audit import api as audit
 from akun.audit.api import Action
 from akun.core import clock
+from akun.roster.api import PESERTA_DIDIK_TABLE, PTK_TABLE
 
 log = logging.getLogger("akun.accounts.issue")
 
@@ -267,13 +268,13 @@ def _bulk_run() -> bool:
     with connection.cursor() as cur:
         cur.execute(
             "SELECT coalesce(sum(greatest(reltuples, 0)), 0) FROM pg_class "
-            "WHERE relname IN ('roster_pesertadidik', 'roster_ptk') AND relkind = 'r'"
+            f"WHERE relname IN ('{PESERTA_DIDIK_TABLE}', '{PTK_TABLE}') AND relkind = 'r'"
         )
         roster = int(cur.fetchone()[0])
         if roster == 0:  # never analysed
             cur.execute(
-                "SELECT (SELECT count(*) FROM roster_pesertadidik) + "
-                "(SELECT count(*) FROM roster_ptk)"
+                f"SELECT (SELECT count(*) FROM {PESERTA_DIDIK_TABLE}) + "
+                f"(SELECT count(*) FROM {PTK_TABLE})"
             )
             roster = cur.fetchone()[0]
         limit = int(roster * BULK_WHEN_ACCOUNTS_BELOW)
@@ -762,8 +763,8 @@ def _plan(run: IssueRun, batch_rows: int, people: dict[str, list[str]] | None) -
         ]
     plan = [
         Part("peserta_didik", lo, hi)
-        for lo, hi in key_ranges("roster_pesertadidik", "peserta_didik_id", batch_rows)
-    ] + [Part("ptk", lo, hi) for lo, hi in key_ranges("roster_ptk", "ptk_id", batch_rows)]
+        for lo, hi in key_ranges(PESERTA_DIDIK_TABLE, "peserta_didik_id", batch_rows)
+    ] + [Part("ptk", lo, hi) for lo, hi in key_ranges(PTK_TABLE, "ptk_id", batch_rows)]
     # Each run walks the ranges in its own order, so that two runs at once split the work
     # instead of the second trailing the first through ranges it has just finished.
     random.Random(run.pk).shuffle(plan)

@@ -6,6 +6,9 @@ from akun.audit.actions import Action, checked
 from akun.audit.models import AuditEvent
 from akun.core import clock, rows
 
+# For set-based SQL in other apps (lifecycle's roster pass reads when accounts were deleted).
+AUDIT_TABLE = AuditEvent._meta.db_table
+
 
 def record(
     action: Action | str,

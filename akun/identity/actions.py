@@ -11,7 +11,6 @@ from akun.core import clock
 from akun.identity import terms
 from akun.identity.flow import current_generation
 from akun.identity.models import AccountRequest, ServiceSignIn, SessionGeneration
-from akun.sso import api as sso_api
 
 
 class ActivationOrderError(Exception):
@@ -129,7 +128,7 @@ def do_change_password(
     row.set_password(new_password)
     row.save(update_fields=["password"])
     account.password = row.password
-    # The event ends every session and SSO grant (end_sessions_of_change, subscribed).
+    # The event ends every session (end_sessions_of_change) and SSO grant (sso), subscribed.
     kind = K.PASSWORD_RESET if "reset" in reason else K.PASSWORD_CHANGED
     accounts_api.record_event(kind, row.pk, actor=actor, reason=reason or "password changed")
     record(
@@ -148,8 +147,8 @@ def do_change_password(
 def end_every_session(account_id: int, *, reason: str) -> int:
     """Whatever is signed in as the account stops: its sessions at Akun, full or half-way
     (activation, reset, new terms, appeal: flow and the middleware compare the generation
-    this bumps), and every SSO grant (sso's revoke_account_grants), which ends its OpenID
-    Connect and SAML sign-ins at Akun too, since those ride on the Akun session.
+    this bumps). sso revokes the account's grants on the same events (its own subscriber),
+    which ends its OpenID Connect and SAML sign-ins at Akun too.
 
     Run by end_sessions_of_change for every event that must end them, inside the event's
     transaction (its audit row records the event). Returns the new generation."""
@@ -161,24 +160,11 @@ def end_every_session(account_id: int, *, reason: str) -> int:
         gen.generation += 1
         gen.changed_at = now
         gen.save(update_fields=["generation", "changed_at"])
-        sso_api.revoke_account_grants(account_id, reason=reason)
     return gen.generation
 
 
 K = accounts_api.EventKind
-# Events after which nothing signed in before may go on: a new password (the holder's, a
-# reset by code, an operator's new initial password), sign out everywhere, leaving `active`
-# or `issued`, and coming back (a session or token left from before would revive).
-ENDS_SESSIONS = (
-    K.PASSWORD_CHANGED,
-    K.PASSWORD_RESET,
-    K.SIGNED_OUT,
-    K.SUSPENDED,
-    K.UNSUSPENDED,
-    K.DEACTIVATED,
-    K.REACTIVATED,
-    K.DELETED,
-)
+ENDS_SESSIONS = accounts_api.ENDS_SESSIONS
 # Leaving: Django refuses a session of an account that is not active (Account.is_active)
 # and the token endpoint checks the state on every grant, so a bulk set's sessions need no
 # new generation (a national sweep would write a row per account); its tokens are revoked,
@@ -196,7 +182,6 @@ def end_sessions_of_change(change) -> None:
         return
     if change.kind not in _LEAVING:
         _bump_generations(change.ids_sql, change.params)
-    sso_api.revoke_grants_of_accounts(change.ids_sql, change.params, reason=reason)
 
 
 def _bump_generations(ids_sql: str, params: dict) -> None:
@@ -218,7 +203,7 @@ def _bump_generations(ids_sql: str, params: dict) -> None:
 @transaction.atomic
 def do_sign_out_everywhere(account, *, actor: str) -> int:
     before = current_generation(account)
-    # The event ends every session and SSO grant (end_sessions_of_change, subscribed).
+    # The event ends every session (end_sessions_of_change) and SSO grant (sso), subscribed.
     accounts_api.record_event(K.SIGNED_OUT, account.pk, actor=actor, reason="sign out everywhere")
     generation = current_generation(account)
     record(

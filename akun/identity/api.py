@@ -12,15 +12,16 @@
 - services signed in to (Akun Saya's list, for SSO): `do_record_service_sign_in(account,
   service_id, service_name)` and the `ServiceSignIn` model.
 - the terms of use: `current_terms()`, `TERMS`.
-- ending everything signed in as an account (its sessions at Akun, half-finished activations
-  and resets, its SSO tokens): `end_every_session(account_id, *, reason)`, inside the
-  transaction of the event that demands it.
+- ending the sessions of an account at Akun (half-finished activations and resets too):
+  `end_every_session(account_id, *, reason)`, inside the transaction of the event that
+  demands it (sso revokes its tokens on the same events of accounts' change stream).
 - throttling a second factor: `guarded(key, SECOND_FACTOR, attempt)` -> `Guarded(decision,
   ok, failures)`: decides, makes the try and counts it as one locked step in the database.
 - re-authentication (SSO's prompt=login, max_age): `authenticated_at(request)` (when this
   session last signed in with a password), `ask_password_again(request)`.
 """
 
+from akun.core.sms import send_sms, sms_outbox_path
 from akun.identity.actions import (
     do_record_service_sign_in,
     do_sign_out_everywhere,
@@ -31,7 +32,6 @@ from akun.identity.masking import mask_email, mask_phone, normalize_phone
 from akun.identity.models import ServiceSignIn
 from akun.identity.notices import send_account_notice
 from akun.identity.signin import Outcome, Result, attempt, normalize_user_id
-from akun.identity.sms import send_sms, sms_outbox_path
 from akun.identity.terms import TERMS
 from akun.identity.terms import current as current_terms
 from akun.identity.throttle import SECOND_FACTOR, Guarded, guarded

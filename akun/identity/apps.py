@@ -20,6 +20,7 @@ class IdentityConfig(AppConfig):
         from akun.identity.actions import ENDS_SESSIONS, end_sessions_of_change
 
         # A new password, sign out everywhere, suspension, deactivation, deletion, a reissue
-        # (the operator's reset) and the way back end every session and SSO grant of the
-        # account, in the change's transaction: single changes and bulk runs alike.
+        # (the operator's reset) and the way back end every session of the account (sso
+        # revokes its grants on the same events), in the change's transaction: single
+        # changes and bulk runs alike.
         subscribe(ENDS_SESSIONS, end_sessions_of_change)

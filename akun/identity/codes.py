@@ -11,8 +11,8 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from akun.core import clock
+from akun.core.sms import send_sms
 from akun.identity.models import OneTimeCode
-from akun.identity.sms import send_sms
 
 LIFETIME = dt.timedelta(minutes=15)
 MAX_TRIES = 5

@@ -6,8 +6,8 @@ import logging
 
 from django.core.mail import send_mail
 
+from akun.core.sms import send_sms
 from akun.identity.selfservice import contacts
-from akun.identity.sms import send_sms
 
 log = logging.getLogger("akun.identity.notices")
 

@@ -13,12 +13,11 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import connection
 
-from akun.accounts import crypto
-from akun.accounts.models import local_part_of
+from akun.accounts.api import check_initial_password_token, local_part_of
 from akun.core import clock, rows
 from akun.identity import terms, throttle
 from akun.identity.models import SessionGeneration, Throttle
-from akun.roster.models import Sekolah
+from akun.roster.api import Sekolah
 
 
 class Outcome(enum.Enum):
@@ -58,7 +57,7 @@ def verify_password(account, password: str) -> bool:
     Both paths cost one argon2id verify. A right password on an old-parameter hash is
     rehashed (Django's check_password setter saves it)."""
     if account.initial_password_enc:
-        ok = crypto.check_initial_password(account.initial_password_enc, password)
+        ok = check_initial_password_token(account.initial_password_enc, password)
         dummy_verify(password)
         return ok
     if not (account.password or "").startswith("argon2"):

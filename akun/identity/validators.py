@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from akun.accounts import crypto
+from akun.accounts.api import check_initial_password_token
 
 DATA = Path(__file__).resolve().parent / "data"
 # Indonesian favourites are also rejected with these common endings.
@@ -79,7 +79,7 @@ class LengthValidator:
 class NotInitialPasswordValidator:
     def validate(self, password, user=None):
         token = getattr(user, "initial_password_enc", None)
-        if token and crypto.check_initial_password(token, password):
+        if token and check_initial_password_token(token, password):
             raise ValidationError(
                 _("This is the password from your account slip. Choose a new one of your own."),
                 code="password_is_initial",

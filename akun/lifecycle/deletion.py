@@ -252,9 +252,9 @@ def _render_sms(notice: Notice, account: Account, schedule: DeletionSchedule) ->
 
 
 def _send_sms(notices: list[tuple[Notice, str]]) -> set[int]:
-    """Through identity's SMS sender; a failed one stays claimed and is retried after
+    """Through the SMS sender (akun.core.sms); a failed one stays claimed and is retried after
     RECLAIM_AFTER (no double send: it was never marked sent)."""
-    from akun.identity.api import send_sms
+    from akun.core.sms import send_sms
 
     failed = set()
     for n, text in notices:

@@ -37,7 +37,6 @@ from django.db import connection, transaction
 from django.db.models import Max, Min
 
 from akun.accounts import api as accounts_api
-from akun.accounts import eligibility
 from akun.accounts.api import issue_accounts
 from akun.audit import api as audit
 from akun.audit.api import Action
@@ -46,7 +45,7 @@ from akun.lifecycle import safety
 from akun.lifecycle import sqlutil as q
 from akun.lifecycle.base import RuleResult, finish_run, start_run
 from akun.lifecycle.models import DeletionSchedule, RosterMark
-from akun.roster.api import ImportRun
+from akun.roster.api import PESERTA_DIDIK_TABLE, PTK_TABLE, ImportRun
 
 log = logging.getLogger("akun.lifecycle")
 
@@ -89,9 +88,9 @@ def _build_scope(cur, after: int, closed_since) -> None:
     schools = f"SELECT k.sekolah_id FROM {q.SEKOLAH} k WHERE {_changed('k')}"
     cur.execute(
         "INSERT INTO lc_p "
-        "SELECT 'peserta_didik', t.peserta_didik_id FROM roster_pesertadidik t "
+        f"SELECT 'peserta_didik', t.peserta_didik_id FROM {PESERTA_DIDIK_TABLE} t "
         f"WHERE {_changed('t')} OR t.sekolah_id IN ({schools}) "
-        "UNION SELECT 'ptk', t.ptk_id FROM roster_ptk t "
+        f"UNION SELECT 'ptk', t.ptk_id FROM {PTK_TABLE} t "
         f"WHERE {_changed('t')} OR t.sekolah_id IN ({schools}) "
         f"UNION SELECT a.person_type, a.person_id FROM {q.ACCOUNT} a "
         f"WHERE {_PERSON} AND a.sekolah_id IN ({schools}) "
@@ -117,8 +116,8 @@ def _scoped(sql: str, column: str, person_type: str) -> str:
 
 def desired_sql(scoped: bool) -> tuple[str, str]:
     """(students, ptk): eligibility's queries for everybody, or for the people of lc_p."""
-    students = eligibility.students_sql(without_account=False, lo=scoped)
-    ptk = eligibility.ptk_sql(without_account=False, lo=scoped)
+    students = accounts_api.students_sql(without_account=False, lo=scoped)
+    ptk = accounts_api.ptk_sql(without_account=False, lo=scoped)
     if scoped:
         students = _scoped(students, "pd.peserta_didik_id", "peserta_didik")
         ptk = _scoped(ptk, "p.ptk_id", "ptk")
@@ -135,9 +134,9 @@ def _build_desired(cur, scoped: bool) -> None:
     students, ptk = desired_sql(scoped)
     cur.execute(
         "INSERT INTO lc_desired SELECT 'peserta_didik', x.peserta_didik_id, x.jenjang, "
-        f"x.sekolah_id, '{eligibility.PESERTA_DIDIK}' FROM ({students}) x"
+        f"x.sekolah_id, '{accounts_api.PESERTA_DIDIK}' FROM ({students}) x"
     )
-    role = " ".join(f"WHEN {rank} THEN '{r}'" for rank, r in eligibility.RANK_ROLE.items())
+    role = " ".join(f"WHEN {rank} THEN '{r}'" for rank, r in accounts_api.RANK_ROLE.items())
     cur.execute(
         "INSERT INTO lc_desired SELECT 'ptk', x.ptk_id, x.jenjang, x.sekolah_id, "
         f"CASE x.top_rank {role} END FROM ({ptk}) x"
@@ -200,9 +199,10 @@ def _build_gone(cur, lock: str, scoped: bool) -> None:
         "CASE WHEN EXISTS (SELECT 1 FROM lc_desired d WHERE d.person_type = a.person_type "
         "AND d.person_id = a.person_id) THEN 'moved_level' "
         "WHEN s.departed_at IS NOT NULL THEN 'school_closed' "
-        "WHEN a.person_type = 'peserta_didik' AND NOT EXISTS (SELECT 1 FROM roster_pesertadidik "
-        "pd WHERE pd.peserta_didik_id = a.person_id AND pd.departed_at IS NULL) THEN 'departed' "
-        "WHEN a.person_type = 'ptk' AND NOT EXISTS (SELECT 1 FROM roster_ptk p "
+        "WHEN a.person_type = 'peserta_didik' AND NOT EXISTS (SELECT 1 FROM "
+        f"{PESERTA_DIDIK_TABLE} pd WHERE pd.peserta_didik_id = a.person_id "
+        "AND pd.departed_at IS NULL) THEN 'departed' "
+        f"WHEN a.person_type = 'ptk' AND NOT EXISTS (SELECT 1 FROM {PTK_TABLE} p "
         "WHERE p.ptk_id = a.person_id AND p.departed_at IS NULL) THEN 'departed' "
         "ELSE 'not_eligible' END"
     )
@@ -235,8 +235,8 @@ def _counts(cur, sql: str) -> dict[str, int]:
 def _issue_count_sql() -> str:
     """What issue_accounts would issue (the whole roster), per province."""
     parts = [
-        f"SELECT x.sekolah_id FROM ({eligibility.students_sql()}) x",
-        f"SELECT x.sekolah_id FROM ({eligibility.ptk_sql()}) x",
+        f"SELECT x.sekolah_id FROM ({accounts_api.students_sql()}) x",
+        f"SELECT x.sekolah_id FROM ({accounts_api.ptk_sql()}) x",
     ]
     return (
         "SELECT COALESCE(substr(s.kode_wilayah, 1, 2), ''), count(*) FROM ("
@@ -259,7 +259,7 @@ def _to_issue(cur, since) -> dict[str, list[str]] | None:
     account was deleted since (deletion frees the person's jenjang, and the deleted account
     no longer says whose it was; the audit says when)."""
     cur.execute(
-        "SELECT 1 FROM audit_auditevent e WHERE e.at >= %(since)s "
+        f"SELECT 1 FROM {audit.AUDIT_TABLE} e WHERE e.at >= %(since)s "
         "AND e.action IN ('accounts.delete', 'lifecycle.delete') LIMIT 1",
         {"since": q.dt(since)},
     )

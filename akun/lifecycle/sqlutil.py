@@ -9,10 +9,12 @@ Nothing loops over accounts in Python, and no rule writes accounts or the audit 
 
 from django.db import connection
 
+from akun.accounts.api import ACCOUNT_TABLE
 from akun.audit import api as audit
+from akun.roster.api import SEKOLAH_TABLE
 
-ACCOUNT = "accounts_account"
-SEKOLAH = "roster_sekolah"
+ACCOUNT = ACCOUNT_TABLE
+SEKOLAH = SEKOLAH_TABLE
 # The province of an account: the first two digits of its school's kode_wilayah ('' = none).
 PROV = "COALESCE(substr(s.kode_wilayah, 1, 2), '')"
 JOIN_SEKOLAH = f"LEFT JOIN {SEKOLAH} s ON s.sekolah_id = a.sekolah_id"

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 
-from akun.accounts import eligibility
-from akun.accounts.api import Account
+from akun.accounts.api import PTK_FORMS, TENAGA_KEPENDIDIKAN, Account, ptk_role
 from akun.portal.models import AdminScope
 from akun.roster.api import Ptk, Sekolah
 
@@ -98,14 +97,14 @@ def _operator_schools(account) -> set:
     admin_rows = {
         sekolah_id
         for sekolah_id, jenis_ptk, operator in rows
-        if eligibility.ptk_role(jenis_ptk, operator) == eligibility.TENAGA_KEPENDIDIKAN
+        if ptk_role(jenis_ptk, operator) == TENAGA_KEPENDIDIKAN
     }
     if not admin_rows:
         return set()
     jenjang = (account.jenjang or "").upper()
     out = set()
     for s in Sekolah.objects.filter(pk__in=admin_rows, departed_at__isnull=True):
-        form = eligibility.PTK_FORMS.get(s.bentuk_pendidikan)
+        form = PTK_FORMS.get(s.bentuk_pendidikan)
         if form and (not jenjang or form[0] == jenjang or form[1].upper() == jenjang):
             out.add(s.pk)
     return out

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from akun.accounts.api import Account, TransitionNotAllowed
 from akun.audit.api import Action, AuditEvent
-from akun.identity.flow import safe_next
+from akun.identity.api import safe_next
 from akun.portal import actions, explain, queries, reset_policy, totp
 from akun.portal import scope as scopes
 from akun.portal.forms import (

@@ -3,8 +3,39 @@
 from akun.roster.fields import nik_hash
 from akun.roster.models import ImportRun, PesertaDidik, Ptk, Sekolah
 from akun.roster.signals import roster_imported
-from akun.roster.vocab import COLUMNS, PESERTA_DIDIK_COLUMNS, PROVINSI, PTK_COLUMNS, SEKOLAH_COLUMNS
+from akun.roster.vocab import (
+    COLUMNS,
+    JENIS_PTK_KEPALA,
+    JENIS_PTK_PENDIDIK,
+    PESERTA_DIDIK_COLUMNS,
+    PROVINSI,
+    PTK_COLUMNS,
+    SCHOOL_FORMS_EARLY_CHILDHOOD,
+    SEKOLAH_COLUMNS,
+)
 
-__all__ = ["nik_hash", "ImportRun", "PesertaDidik", "Ptk", "Sekolah", "PROVINSI", "roster_imported"]
+# For set-based SQL in other apps (accounts' eligibility and issuance, lifecycle's passes).
+SEKOLAH_TABLE = Sekolah._meta.db_table
+PESERTA_DIDIK_TABLE = PesertaDidik._meta.db_table
+PTK_TABLE = Ptk._meta.db_table
+
 # The export's files and columns, for the synthetic roster generator (akun.synthetic).
-__all__ += ["COLUMNS", "SEKOLAH_COLUMNS", "PESERTA_DIDIK_COLUMNS", "PTK_COLUMNS"]
+__all__ = [
+    "COLUMNS",
+    "PESERTA_DIDIK_COLUMNS",
+    "PTK_COLUMNS",
+    "SEKOLAH_COLUMNS",
+    "JENIS_PTK_KEPALA",
+    "JENIS_PTK_PENDIDIK",
+    "PESERTA_DIDIK_TABLE",
+    "PROVINSI",
+    "PTK_TABLE",
+    "SCHOOL_FORMS_EARLY_CHILDHOOD",
+    "SEKOLAH_TABLE",
+    "ImportRun",
+    "PesertaDidik",
+    "Ptk",
+    "Sekolah",
+    "nik_hash",
+    "roster_imported",
+]

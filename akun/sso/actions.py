@@ -384,7 +384,7 @@ def revoke_account_grants(account_id: int, *, reason: str) -> int:
     exchanged, access and ID tokens (deleted), refresh tokens (revoked: presented later, one
     is refused as a replay). Consents stay: they are the person's choice, not a session.
 
-    Called by identity's end_every_session, inside the transaction of the event (sign out
+    Called by revoke_grants_of_change, inside the transaction of the event (sign out
     everywhere, a new password, a reset, a state change), so the tokens are dead by the
     time its response goes out. The event's own audit row records it."""
     with transaction.atomic():
@@ -429,6 +429,18 @@ def revoke_grants_of_accounts(ids_sql: str, params: dict, *, reason: str) -> int
     return n
 
 
+def revoke_grants_of_change(change) -> None:
+    """Subscriber (accounts.api.subscribe, in the change's transaction) for the events that
+    end every sign-in of an account (accounts.api.ENDS_SESSIONS): one account through
+    revoke_account_grants, a bulk set in a few set-based statements."""
+    reason = change.reason or f"accounts.{change.kind}"
+    if change.count == 1:
+        for account_id in change.account_ids():
+            revoke_account_grants(account_id, reason=reason)
+        return
+    revoke_grants_of_accounts(change.ids_sql, change.params, reason=reason)
+
+
 @transaction.atomic
 def do_grant_consent(account, svc: Service, scopes, *, actor: str) -> Consent:
     now = clock.now()
@@ -469,7 +481,7 @@ def do_deny_consent(account, svc: Service, scopes, *, actor: str) -> None:
 def do_revoke_service_access(account, svc: Service, *, actor: str) -> int:
     """The person withdraws a service's access: consent forgotten, its tokens revoked, the
     service off their list in Akun Saya."""
-    from akun.identity.models import ServiceSignIn
+    from akun.identity.api import ServiceSignIn
 
     now = clock.now()
     Consent.objects.filter(account=account, service=svc, revoked_at__isnull=True).update(
@@ -509,7 +521,7 @@ def note_expired_metadata(svc: Service) -> None:
 
 def note_sign_in(account, svc: Service) -> None:
     """Akun Saya's list of services signed in to, and the audit log."""
-    from akun.identity.actions import do_record_service_sign_in
+    from akun.identity.api import do_record_service_sign_in
 
     do_record_service_sign_in(account, svc.service_id, svc.name)
     record(

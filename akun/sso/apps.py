@@ -11,5 +11,9 @@ class SsoConfig(AppConfig):
 
         # pysaml2 touches a cipher mode that cryptography deprecated; not ours to fix.
         warnings.filterwarnings("ignore", message="CFB has been moved")
-        # An account's tokens end with its sessions: akun.identity's end_every_session calls
-        # api.revoke_account_grants (for accounts' state changes too).
+        from akun.accounts.api import ENDS_SESSIONS, subscribe
+        from akun.sso.actions import revoke_grants_of_change
+
+        # An account's tokens end with its sessions (identity ends those on the same events),
+        # in the change's transaction: single changes and bulk runs alike.
+        subscribe(ENDS_SESSIONS, revoke_grants_of_change)

@@ -347,10 +347,9 @@ class LogoutView(dot.RPInitiatedLogoutView):
 @login_required
 @never_cache
 def my_services_view(request):
-    from akun.identity.models import ServiceSignIn
-
     account = request.user
-    signed_in = {s.service_id: s for s in ServiceSignIn.objects.filter(account=account)}
+    sign_ins = identity_api.ServiceSignIn.objects.filter(account=account)
+    signed_in = {s.service_id: s for s in sign_ins}
     rows = []
     for svc in Service.objects.select_related("application").order_by("name"):
         sign_in = signed_in.get(svc.service_id)

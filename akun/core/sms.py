@@ -9,7 +9,7 @@ from django.utils.module_loading import import_string
 
 from akun.core import clock
 
-log = logging.getLogger("akun.identity.sms")
+log = logging.getLogger("akun.core.sms")
 
 
 class FileSmsSender:
@@ -31,5 +31,5 @@ def sms_outbox_path():
 
 
 def send_sms(to: str, text: str) -> None:
-    path = getattr(settings, "AKUN_SMS_SENDER", "akun.identity.sms.FileSmsSender")
+    path = getattr(settings, "AKUN_SMS_SENDER", "akun.core.sms.FileSmsSender")
     import_string(path)().send(to, text)
