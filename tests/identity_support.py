@@ -9,13 +9,7 @@ from akun.core import clock
 from akun.identity import terms
 from akun.roster.models import PesertaDidik, Ptk, Sekolah
 
-_RUN_FIELDS = {"row_hash": "x" * 32, "first_run_id": 1, "changed_run_id": 1}
-
-
-def _run(model) -> dict:
-    """Bookkeeping fields of roster rows, whichever of them the model has."""
-    names = {f.name for f in model._meta.get_fields()}
-    return {k: v for k, v in _RUN_FIELDS.items() if k in names}
+_RUN_FIELDS = {"first_run_id": 1, "changed_run_id": 1}  # roster rows' bookkeeping
 
 
 def make_school(npsn="20104321", nama="SD NEGERI 1 CIBODAS", kab="Kab. Bandung"):
@@ -28,7 +22,7 @@ def make_school(npsn="20104321", nama="SD NEGERI 1 CIBODAS", kab="Kab. Bandung")
         kode_wilayah="320412",
         kabupaten_kota=kab,
         provinsi="Prov. Jawa Barat",
-        **_run(Sekolah),
+        **_RUN_FIELDS,
     )
 
 
@@ -52,7 +46,7 @@ def make_student(
         tingkat_pendidikan=5,
         program="reguler",
         rombel="5A",
-        **_run(PesertaDidik),
+        **_RUN_FIELDS,
     )
     return make_account(
         local_part,
@@ -89,7 +83,7 @@ def make_ptk(
         jenis_ptk="Guru Kelas",
         ptk_induk=True,
         operator_sekolah=False,
-        **_run(Ptk),
+        **_RUN_FIELDS,
     )
     return make_account(
         local_part, "ptk", ptk.ptk_id, "pendidik", sekolah, nama, state=state, password=password

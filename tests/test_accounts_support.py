@@ -13,8 +13,6 @@ from akun.roster.api import PesertaDidik, Ptk, Sekolah
 _npsn = itertools.count(10_000_001)
 _nisn = itertools.count(1_000_000_001)
 _RECORD = {"first_run_id": 1, "changed_run_id": 1}
-if any(f.name == "row_hash" for f in Sekolah._meta.get_fields()):  # roster model in flux
-    _RECORD["row_hash"] = "x"
 
 
 def departed_at(departed: bool):

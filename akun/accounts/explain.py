@@ -5,11 +5,7 @@ in plain Indonesian (default) or English. The reasons come from akun.accounts.el
 so the explanation cannot drift from what issuance does.
 """
 
-import hashlib
-import hmac
 from dataclasses import dataclass, field
-
-from django.conf import settings
 
 from akun.accounts import eligibility as elig
 from akun.accounts.models import Account
@@ -104,15 +100,6 @@ FILE_LABEL = {"id": "berkas {file}, id {record_id}", "en": "file {file}, id {rec
 def message(code: str, lang: str = "id", **params) -> str:
     ind, eng = MESSAGES[code]
     return (eng if lang == "en" else ind).format(**params)
-
-
-def _nik_hash(nik: str) -> str:
-    # The importer's function if it exists (akun.roster.api.nik_hash); the same definition.
-    fn = getattr(roster_api, "nik_hash", None)
-    if fn is not None:
-        return fn(nik)
-    key = settings.SECRET_KEY.encode()
-    return hmac.new(key, nik.strip().encode(), hashlib.sha256).hexdigest()[:32]
 
 
 @dataclass
@@ -342,7 +329,7 @@ def explain(*, nisn: str = "", nik: str = "", ptk_id: str = "", user_id: str = "
     if nisn:
         students = list(PesertaDidik.objects.filter(nisn=nisn.strip()))
     elif nik:
-        h = _nik_hash(nik.strip())
+        h = roster_api.nik_hash(nik.strip())
         students = list(PesertaDidik.objects.filter(nik_hash=h))
         # Every assignment of the people with that NIK, not only the rows that carry it.
         ptk_ids = Ptk.objects.filter(nik_hash=h).values("ptk_id")
