@@ -1,6 +1,6 @@
 """The test builders: roster schools, students and staff (PTK), and their accounts, made
-directly with the ORM (no tests in this file). identity_support, test_accounts_support and
-portal_support keep their old names on top of these, with their old defaults."""
+directly with the ORM (no tests in this file). identity_support and portal_support keep
+their old names on top of these, with their old defaults."""
 
 import datetime as dt
 import itertools
@@ -24,8 +24,8 @@ def departed_at(departed: bool):
     return clock.now() if departed else None
 
 
-def school(
-    *, npsn=None, nama=None, form="SD", kode_wilayah="320412", kab="Kab. Bandung",
+def sekolah(
+    form="SD", *, npsn=None, nama=None, kode_wilayah="320412", kab="Kab. Bandung",
     prov="Prov. Jawa Barat", departed=False, save=True,
 ) -> Sekolah:  # fmt: skip
     """A school; NPSN from a counter and a random name unless given."""
@@ -46,8 +46,8 @@ def school(
     return s
 
 
-def student(
-    school, *, grade=5, nama="Siti Nurhaliza", tanggal_lahir=dt.date(2012, 3, 9), nisn=None,
+def peserta_didik(
+    school, grade=5, *, nama="Siti Nurhaliza", tanggal_lahir=dt.date(2012, 3, 9), nisn=None,
     nik_hash="", program="reguler", rombel=None, departed=False, save=True,
 ) -> PesertaDidik:  # fmt: skip
     """A student's roster row; NISN from a counter unless given, class `<grade>A`."""
@@ -71,7 +71,7 @@ def student(
 
 
 def ptk(
-    school, *, ptk_id=None, nama="Remo Bimantoro", jenis_ptk="Guru Kelas",
+    school, jenis_ptk="Guru Kelas", *, ptk_id=None, nama="Remo Bimantoro",
     tanggal_lahir=dt.date(1980, 1, 1), nuptk="", nik_hash="", email="", no_hp="",
     induk=True, operator=False, departed=False, save=True,
 ) -> Ptk:  # fmt: skip

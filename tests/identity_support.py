@@ -9,7 +9,7 @@ from tests.builders import account as make_account  # noqa: F401 - the old name
 
 
 def make_school(npsn="20104321", nama="SD NEGERI 1 CIBODAS", kab="Kab. Bandung"):
-    return builders.school(npsn=npsn, nama=nama, kab=kab)
+    return builders.sekolah(npsn=npsn, nama=nama, kab=kab)
 
 
 def make_student(
@@ -22,7 +22,7 @@ def make_student(
     initial="Kt4mPq7rXa",
     recovery_email="",
 ):
-    pd = builders.student(
+    pd = builders.peserta_didik(
         sekolah, nama=nama, tanggal_lahir=tanggal_lahir, nisn="00" + str(uuid.uuid4().int)[:8]
     )
     return make_account(

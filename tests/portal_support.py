@@ -18,14 +18,14 @@ from tests.builders import account as make_account
 
 
 def school(npsn, kode="320412", nama=None, form="SD", kab="Kab. Bandung", prov="Prov. Jawa Barat"):
-    return builders.school(
+    return builders.sekolah(
         npsn=npsn, kode_wilayah=kode, nama=nama or f"SD NEGERI {npsn}", form=form, kab=kab,
         prov=prov,
     )  # fmt: skip
 
 
 def student(sekolah, nama, local, *, rombel="5A", nisn=None, state="issued", initial="Kt4mPq7rXa"):
-    pd = builders.student(
+    pd = builders.peserta_didik(
         sekolah, nama=nama, tanggal_lahir=dt.date(2013, 1, 2), rombel=rombel,
         nisn=nisn or ("00" + str(uuid.uuid4().int)[:8]),
     )  # fmt: skip

@@ -1,37 +1,9 @@
-"""Roster rows for the accounts tests, made directly with the ORM (tests.builders, with
-this family's defaults; no tests in this file)."""
+"""Database dumps for the accounts tests (no tests in this file); roster rows come from
+tests.builders."""
 
 import subprocess
 
 from django.db import connection
-
-from akun.roster.api import PesertaDidik, Ptk, Sekolah
-from tests import builders
-from tests.builders import departed_at  # noqa: F401 - the old name
-
-
-def sekolah(form="SD", *, departed=False, npsn=None, nama=None, save=True) -> Sekolah:
-    return builders.school(form=form, departed=departed, npsn=npsn, nama=nama, save=save)
-
-
-def peserta_didik(
-    school, grade, *, program="reguler", nama="Siti Nurhaliza", departed=False, nik_hash="",
-    rombel=None, nisn=None, save=True,
-) -> PesertaDidik:  # fmt: skip
-    return builders.student(
-        school, grade=grade, program=program, nama=nama, departed=departed, nik_hash=nik_hash,
-        rombel=rombel, nisn=nisn, save=save,
-    )  # fmt: skip
-
-
-def ptk(
-    school, jenis_ptk="Guru Kelas", *, ptk_id=None, operator=False, induk=True,
-    nama="Remo Bimantoro", departed=False, nuptk="", nik_hash="", save=True,
-) -> Ptk:  # fmt: skip
-    return builders.ptk(
-        school, jenis_ptk=jenis_ptk, ptk_id=ptk_id, operator=operator, induk=induk, nama=nama,
-        departed=departed, nuptk=nuptk, nik_hash=nik_hash, save=save,
-    )  # fmt: skip
 
 
 def all_cells():
