@@ -3,15 +3,19 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/akun
+LOCK := requirements/lock.txt
+UPGRADE ?= --upgrade
 
-.PHONY: demo test test-sqlite test-postgres lint venv messages pg redis chromium debian-packages bench clean
+.PHONY: demo test test-sqlite test-postgres lint venv messages lock pg redis chromium debian-packages bench clean
 
 # The Debian packages first: the test extras' xmlsec binding may compile against them.
-$(BIN)/akun: pyproject.toml
+# Every dependency comes from the lock (exact versions, hashes); then Akun itself.
+$(BIN)/akun: pyproject.toml $(LOCK)
 	bash scripts/ensure-debian-packages.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/pip install -q --no-deps -e .
 	touch $(BIN)/akun
 
 venv: $(BIN)/akun messages
@@ -21,6 +25,15 @@ venv: $(BIN)/akun messages
 messages: $(BIN)/akun
 	bash scripts/ensure-debian-packages.sh
 	cd akun && ../$(BIN)/akun compilemessages -v 0
+
+# Re-resolve the lock to the newest versions pyproject.toml allows (runtime + test extras,
+# for the Python that runs it); pip-tools lives in its own venv, outside the project's.
+# One package only: make lock UPGRADE="--upgrade-package NAME".
+lock:
+	$(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/pip install -q pip-tools
+	$(VENV)-lock/bin/pip-compile -q $(UPGRADE) --generate-hashes --extra test --strip-extras \
+		--allow-unsafe --no-emit-index-url --no-emit-find-links -o $(LOCK) pyproject.toml
 
 demo: venv
 	$(BIN)/akun demo
@@ -55,4 +68,4 @@ test-postgres: venv pg chromium debian-packages redis
 test: lint test-sqlite test-postgres
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(VENV)-lock var

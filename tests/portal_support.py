@@ -1,5 +1,6 @@
 """Builders for portal tests: schools in two regencies, an operator, students, a dinas admin,
-and a signed-in admin session (password, then the real TOTP page)."""
+and a signed-in admin session (password, then the real TOTP page). Roster rows and accounts
+come from tests.builders, with this family's defaults."""
 
 import datetime as dt
 import uuid
@@ -11,40 +12,23 @@ from akun.audit.models import AuditEvent  # noqa: F401
 from akun.core import clock
 from akun.identity import terms
 from akun.portal import actions, totp
-from akun.roster.models import PesertaDidik, Ptk, Sekolah
-from tests.identity_support import make_account
-
-PASSWORD = "teh manis di sore hari"
-_RUN = {"first_run_id": 1, "changed_run_id": 1}
+from tests import builders
+from tests.builders import PASSWORD
+from tests.builders import account as make_account
 
 
 def school(npsn, kode="320412", nama=None, form="SD", kab="Kab. Bandung", prov="Prov. Jawa Barat"):
-    return Sekolah.objects.create(
-        sekolah_id=uuid.uuid4(),
-        npsn=npsn,
-        nama=nama or f"SD NEGERI {npsn}",
-        bentuk_pendidikan=form,
-        status_sekolah="Negeri",
-        kode_wilayah=kode,
-        kabupaten_kota=kab,
-        provinsi=prov,
-        **_RUN,
-    )
+    return builders.sekolah(
+        npsn=npsn, kode_wilayah=kode, nama=nama or f"SD NEGERI {npsn}", form=form, kab=kab,
+        prov=prov,
+    )  # fmt: skip
 
 
 def student(sekolah, nama, local, *, rombel="5A", nisn=None, state="issued", initial="Kt4mPq7rXa"):
-    pd = PesertaDidik.objects.create(
-        peserta_didik_id=uuid.uuid4(),
+    pd = builders.peserta_didik(
+        sekolah, nama=nama, tanggal_lahir=dt.date(2013, 1, 2), rombel=rombel,
         nisn=nisn or ("00" + str(uuid.uuid4().int)[:8]),
-        nama=nama,
-        jenis_kelamin="P",
-        tanggal_lahir=dt.date(2013, 1, 2),
-        sekolah=sekolah,
-        tingkat_pendidikan=5,
-        program="reguler",
-        rombel=rombel,
-        **_RUN,
-    )
+    )  # fmt: skip
     acc = make_account(
         local, "peserta_didik", pd.pk, "peserta_didik", sekolah, nama, state=state, initial=initial
     )
@@ -54,18 +38,10 @@ def student(sekolah, nama, local, *, rombel="5A", nisn=None, state="issued", ini
 
 
 def ptk_row(sekolah, ptk_id, nama, *, operator=False, kepala=False, nuptk="", induk=True):
-    return Ptk.objects.create(
-        ptk_id=ptk_id,
-        sekolah=sekolah,
-        nuptk=nuptk,
-        nama=nama,
-        jenis_kelamin="L",
-        tanggal_lahir=dt.date(1980, 5, 6),
-        jenis_ptk="Kepala Sekolah" if kepala else "Guru Kelas",
-        ptk_induk=induk,
-        operator_sekolah=operator,
-        **_RUN,
-    )
+    return builders.ptk(
+        sekolah, ptk_id=ptk_id, nama=nama, operator=operator, nuptk=nuptk, induk=induk,
+        jenis_ptk="Kepala Sekolah" if kepala else "Guru Kelas", tanggal_lahir=dt.date(1980, 5, 6),
+    )  # fmt: skip
 
 
 def operator(sekolah, local="opsekolah", nama="Operator Sekolah", *, extra_schools=()):

@@ -5,7 +5,7 @@ from django.db import connection
 
 from akun.accounts import eligibility as elig
 from akun.roster import vocab
-from tests import test_accounts_support as roster
+from tests import builders as roster
 
 # The ministry's rules restated independently of akun.accounts.eligibility
 # (form -> program -> (grades, jenjang, subdomain)).

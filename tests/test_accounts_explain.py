@@ -8,7 +8,7 @@ import pytest
 from akun.accounts import api
 from akun.core import clock
 from akun.roster.api import ImportRun, nik_hash
-from tests import test_accounts_support as roster
+from tests import builders as roster
 
 
 @pytest.fixture

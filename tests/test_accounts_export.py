@@ -9,7 +9,7 @@ from akun.accounts import api
 from akun.accounts.export import neutralise
 from akun.accounts.models import Account
 from akun.audit.models import AuditEvent
-from tests import test_accounts_support as roster
+from tests import builders as roster
 
 
 @pytest.mark.parametrize(

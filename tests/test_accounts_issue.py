@@ -14,7 +14,8 @@ from akun.accounts.models import Account, IssueRun
 from akun.audit.models import AuditEvent
 from akun.core import clock
 from akun.roster.api import PesertaDidik
-from tests import test_accounts_support as roster
+from tests import builders as roster
+from tests.test_accounts_support import all_cells, pg_dump_data
 
 
 def _issue(**kw):
@@ -141,7 +142,7 @@ def test_no_plain_text_initial_password_anywhere_in_the_database():
     passwords.add(api.do_reissue_account(accounts[0], actor="op", reason="lost"))
     pattern = re.compile("|".join(map(re.escape, passwords)))
     cells = 0
-    for table, column, value in roster.all_cells():
+    for table, column, value in all_cells():
         cells += 1
         if isinstance(value, bytes | memoryview):
             text = bytes(value).decode("latin-1")
@@ -150,7 +151,7 @@ def test_no_plain_text_initial_password_anywhere_in_the_database():
         assert not pattern.search(text), (table, column)
     assert cells > 151 * 10
     if connection.vendor == "postgresql":  # and in what the database itself would dump
-        dump = roster.pg_dump_data()
+        dump = pg_dump_data()
         assert all(a.user_id in dump for a in accounts)  # the dump holds the accounts
         assert not pattern.search(dump)
 

@@ -5,7 +5,7 @@ import pytest
 from akun.accounts import api
 from akun.accounts.models import Account
 from akun.audit.models import AuditEvent
-from tests import test_accounts_support as roster
+from tests import builders as roster
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from akun.accounts.models import Account, AccountEvent, EventConsumer
 from akun.audit.models import AuditEvent
 from akun.core import clock
 from akun.lifecycle import api as lifecycle
-from tests import test_accounts_support as roster
+from tests import builders as roster
 from tests.lifecycle_support import freeze, issue, lifecycle_settings  # noqa: F401
 
 pytestmark = pytest.mark.django_db

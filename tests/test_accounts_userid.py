@@ -8,7 +8,7 @@ from akun.accounts import api
 from akun.accounts.models import Account
 from akun.accounts.userid import FALLBACK_BASE, MAX_BASE_LENGTH, base_local_part
 from akun.roster.api import PesertaDidik, Ptk
-from tests import test_accounts_support as roster
+from tests import builders as roster
 
 
 @pytest.mark.parametrize(

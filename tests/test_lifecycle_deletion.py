@@ -12,7 +12,7 @@ from akun.core import clock
 from akun.lifecycle import api
 from akun.lifecycle.deletion import months_before
 from akun.lifecycle.models import DeletionSchedule, Notice
-from tests import test_accounts_support as roster
+from tests import builders as roster
 from tests.lifecycle_support import account_of, at, freeze, issue, lifecycle_settings  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("lifecycle_settings")]

@@ -6,7 +6,7 @@ from django.utils import translation
 from akun.accounts.api import Account, TransitionNotAllowed, do_activate_account
 from akun.audit.api import AuditEvent
 from akun.lifecycle import api
-from tests import test_accounts_support as roster
+from tests import builders as roster
 from tests.lifecycle_support import account_of, freeze, issue, lifecycle_settings  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("lifecycle_settings")]

@@ -9,7 +9,7 @@ from akun.core import clock
 from akun.lifecycle import api
 from akun.lifecycle.models import DeletionSchedule
 from akun.roster.api import ImportRun, roster_imported
-from tests import test_accounts_support as roster
+from tests import builders as roster
 from tests.lifecycle_support import account_of, freeze, issue, lifecycle_settings  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("lifecycle_settings")]

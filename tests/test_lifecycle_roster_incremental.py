@@ -14,7 +14,7 @@ from akun.lifecycle import sqlutil as q
 from akun.lifecycle.models import DeletionSchedule, RosterMark
 from akun.lifecycle.roster_pass import desired_sql
 from akun.roster.api import ImportRun, PesertaDidik, Ptk, Sekolah
-from tests import test_accounts_support as roster
+from tests import builders as roster
 from tests.lifecycle_support import account_of, freeze, issue, lifecycle_settings  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("lifecycle_settings")]

@@ -11,7 +11,7 @@ from akun.core import clock
 from akun.lifecycle import api, schedule
 from akun.lifecycle.models import ScheduleState
 from akun.roster.api import ImportRun, roster_imported
-from tests import test_accounts_support as roster
+from tests import builders as roster
 from tests.lifecycle_support import at, freeze, issue, lifecycle_settings  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("lifecycle_settings")]

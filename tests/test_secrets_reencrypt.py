@@ -13,7 +13,7 @@ from akun.core import crypto
 from akun.portal import totp
 from akun.sso import keys
 from akun.sso.models import SigningKey
-from tests import test_accounts_support as roster
+from tests import builders as roster
 
 pytestmark = pytest.mark.django_db
 

@@ -240,7 +240,7 @@ def test_roster_departure_and_return(live_server):
     back, both in bulk (no accounts transition): the return revives nothing."""
     from akun.lifecycle.api import roster_pass
     from akun.roster.api import PesertaDidik
-    from tests import test_accounts_support as roster
+    from tests import builders as roster
     from tests.lifecycle_support import account_of, freeze, issue
 
     freeze("2021-07-01")

@@ -5,11 +5,8 @@ in plain Indonesian (default, from akun/accounts/locale) or English. The reasons
 akun.accounts.eligibility, so the explanation cannot drift from what issuance does.
 """
 
-import hashlib
-import hmac
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_noop
 
@@ -76,15 +73,6 @@ FILE_LABEL = gettext_noop("file {file}, id {record_id}")
 def message(code: str, lang: str = "id", **params) -> str:
     with translation.override("en" if lang == "en" else "id"):
         return translation.gettext(MESSAGES[code]).format(**params)
-
-
-def _nik_hash(nik: str) -> str:
-    # The importer's function if it exists (akun.roster.api.nik_hash); the same definition.
-    fn = getattr(roster_api, "nik_hash", None)
-    if fn is not None:
-        return fn(nik)
-    key = settings.SECRET_KEY.encode()
-    return hmac.new(key, nik.strip().encode(), hashlib.sha256).hexdigest()[:32]
 
 
 @dataclass
@@ -315,7 +303,7 @@ def explain(*, nisn: str = "", nik: str = "", ptk_id: str = "", user_id: str = "
     if nisn:
         students = list(PesertaDidik.objects.filter(nisn=nisn.strip()))
     elif nik:
-        h = _nik_hash(nik.strip())
+        h = roster_api.nik_hash(nik.strip())
         students = list(PesertaDidik.objects.filter(nik_hash=h))
         # Every assignment of the people with that NIK, not only the rows that carry it.
         ptk_ids = Ptk.objects.filter(nik_hash=h).values("ptk_id")

@@ -374,15 +374,13 @@ def revoke_view(request, slug):
 
 
 def is_national_admin(account) -> bool:
-    """A dinas account with a national scope (akun.portal's AdminScope, when installed)."""
+    """A dinas account with a national scope (akun.portal's AdminScope)."""
     if not (account.is_authenticated and account_usable(account)):
         return False
     if account.role != Account.Role.DINAS:
         return False
-    if apps.is_installed("akun.portal"):
-        scope = apps.get_model("portal", "AdminScope")
-        return scope.objects.filter(account=account, level="national").exists()
-    return True
+    scope = apps.get_model("portal", "AdminScope")
+    return scope.objects.filter(account=account, level="national").exists()
 
 
 def national_admin_required(view):
