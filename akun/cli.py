@@ -15,7 +15,7 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args[:2] == ["secrets", "generate"] and len(args) == 2:
         # Before Django: production settings refuse to load with the weak keys it replaces.
-        from akun.platform.management.commands.secrets import generated_lines
+        from akun.instance.management.commands.secrets import generated_lines
 
         sys.stdout.write(generated_lines())
         return

@@ -70,7 +70,7 @@ INSTALLED_APPS = [
     "akun.portal",
     "oauth2_provider",
     "akun.sso",
-    "akun.platform",  # demo, secrets: tasks over every app
+    "akun.instance",  # demo, secrets: tasks over every app
 ]
 
 AUTH_USER_MODEL = "accounts.Account"
