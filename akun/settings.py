@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "akun.portal",
     "oauth2_provider",
     "akun.sso",
+    "akun.provisioning",
     "akun.instance",  # demo, secrets: tasks over every app
 ]
 

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ProvisioningConfig(AppConfig):
+    name = "akun.provisioning"
+    label = "provisioning"
+    verbose_name = "Provisioning of outside directories (Google Workspace, SCIM)"
