@@ -474,3 +474,20 @@ def test_grade_and_programme_must_exist_at_the_school_form(tmp_path, form, progr
         r = next(r for r in report if r["line"] == "3")
         assert r["field"] == "tingkat_pendidikan"
         assert f"does not exist at a school of form {form}" in r["reason"]
+
+
+def test_summary_columns_stay_apart_at_national_size():
+    """The whole country's 27,624,959 student rows (the national run) ran into the next
+    column when the columns were 10 wide."""
+    from akun.roster.importing.result import FileCounts, ImportResult, format_summary
+    from akun.roster.importing.specs import SPECS
+
+    big = 27_624_959
+    result = ImportResult(
+        run=None, counts={s.kind: FileCounts(rows=big, added=big, rejected=big) for s in SPECS}
+    )
+    header, *rows = format_summary(result).splitlines()
+    for line in rows:
+        assert line.split()[1:] == ["27,624,959", "27,624,959", "0", "0", "0", "27,624,959"]
+    assert header.split() == ["file", "rows", "added", "changed", "unchanged", "departed",
+                              "rejected"]  # fmt: skip

@@ -45,13 +45,13 @@ class ImportResult:
 
 def format_summary(result: ImportResult) -> str:
     lines = [
-        f"{'file':<20}{'rows':>12}{'added':>10}{'changed':>10}{'unchanged':>12}"
-        f"{'departed':>10}{'rejected':>10}"
+        f"{'file':<20}{'rows':>12}{'added':>12}{'changed':>12}{'unchanged':>12}"
+        f"{'departed':>12}{'rejected':>12}"
     ]
     for spec in SPECS:
         c = result.counts[spec.kind]
         lines.append(
-            f"{spec.name:<20}{c.rows:>12,}{c.added:>10,}{c.changed:>10,}{c.unchanged:>12,}"
-            f"{c.departed:>10,}{c.rejected:>10,}"
+            f"{spec.name:<20}{c.rows:>12,}{c.added:>12,}{c.changed:>12,}{c.unchanged:>12,}"
+            f"{c.departed:>12,}{c.rejected:>12,}"
         )
     return "\n".join(lines)
