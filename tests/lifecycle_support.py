@@ -1,8 +1,8 @@
-"""Shared pieces of the lifecycle tests (no tests in this file)."""
+"""Shared pieces of the lifecycle tests (no tests in this file); their `lifecycle_settings`
+fixture is in tests/conftest.py."""
 
 import datetime as dt
 
-import pytest
 from django.utils import timezone
 
 from akun.accounts.api import Account, issue_accounts
@@ -28,11 +28,3 @@ def account_of(person, jenjang: str | None = None) -> Account:
     if jenjang:
         qs = qs.filter(jenjang=jenjang)
     return qs.get()
-
-
-@pytest.fixture
-def lifecycle_settings(settings):
-    """No safety stop unless a test asks for one (tiny test rosters are all 'one province')."""
-    settings.AKUN_LIFECYCLE_MAX_SHARE = 1.0
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    return settings

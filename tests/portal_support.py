@@ -1,68 +1,13 @@
-"""Builders for portal tests: schools in two regencies, an operator, students, a dinas admin,
-and a signed-in admin session (password, then the real TOTP page). Roster rows and accounts
-come from tests.builders, with this family's defaults."""
+"""Portal-only test pieces: a dinas admin made the CLI's way and a signed-in admin session
+(password, then the real TOTP page). Schools, people and accounts: tests.builders."""
 
 import datetime as dt
-import uuid
-
-from django.test import Client  # noqa: F401 - re-exported for tests
 
 from akun.accounts.models import Account
-from akun.audit.models import AuditEvent  # noqa: F401
 from akun.core import clock
 from akun.identity import terms
 from akun.portal import actions, totp
-from tests import builders
 from tests.builders import PASSWORD
-from tests.builders import account as make_account
-
-
-def school(npsn, kode="320412", nama=None, form="SD", kab="Kab. Bandung", prov="Prov. Jawa Barat"):
-    return builders.sekolah(
-        npsn=npsn, kode_wilayah=kode, nama=nama or f"SD NEGERI {npsn}", form=form, kab=kab,
-        prov=prov,
-    )  # fmt: skip
-
-
-def student(sekolah, nama, local, *, rombel="5A", nisn=None, state="issued", initial="Kt4mPq7rXa"):
-    pd = builders.peserta_didik(
-        sekolah, nama=nama, tanggal_lahir=dt.date(2013, 1, 2), rombel=rombel,
-        nisn=nisn or ("00" + str(uuid.uuid4().int)[:8]),
-    )  # fmt: skip
-    acc = make_account(
-        local, "peserta_didik", pd.pk, "peserta_didik", sekolah, nama, state=state, initial=initial
-    )
-    acc.jenjang = "SD"
-    acc.save(update_fields=["jenjang"])
-    return acc
-
-
-def ptk_row(sekolah, ptk_id, nama, *, operator=False, kepala=False, nuptk="", induk=True):
-    return builders.ptk(
-        sekolah, ptk_id=ptk_id, nama=nama, operator=operator, nuptk=nuptk, induk=induk,
-        jenis_ptk="Kepala Sekolah" if kepala else "Guru Kelas", tanggal_lahir=dt.date(1980, 5, 6),
-    )  # fmt: skip
-
-
-def operator(sekolah, local="opsekolah", nama="Operator Sekolah", *, extra_schools=()):
-    pid = uuid.uuid4()
-    ptk_row(sekolah, pid, nama, operator=True, nuptk="1234567890123456")
-    for s in extra_schools:
-        ptk_row(s, pid, nama, operator=True, induk=False)
-    acc = make_account(local, "ptk", pid, "tenaga_kependidikan", sekolah, nama, state="active")
-    acc.subdomain = "admin.sd.belajar.test"
-    acc.jenjang = "SD"
-    acc.save(update_fields=["subdomain", "jenjang"])
-    return acc
-
-
-def teacher(sekolah, local="gurusatu", nama="Guru Satu", nuptk="6543210987654321"):
-    pid = uuid.uuid4()
-    ptk_row(sekolah, pid, nama, nuptk=nuptk)
-    acc = make_account(local, "ptk", pid, "pendidik", sekolah, nama, state="active")
-    acc.jenjang = "SD"
-    acc.save(update_fields=["jenjang"])
-    return acc
 
 
 def dinas(region, nama="Admin Dinas"):

@@ -1,5 +1,6 @@
 """Helpers for the SSO tests: a browser stand-in that walks Akun's real pages (requests,
-following redirects, posting the sign-in and consent forms) and an Authlib relying party."""
+following redirects, posting the sign-in and consent forms) and an Authlib relying party.
+Their fixtures (fresh key and client caches, `school`, `student`) are in tests/conftest.py."""
 
 import re
 from urllib.parse import parse_qs, urljoin, urlparse
@@ -10,7 +11,9 @@ from authlib.integrations.requests_client import OAuth2Session
 from authlib.jose import JsonWebKey, jwt
 from authlib.oidc.core import CodeIDToken
 
-PASSWORD = "teh manis di sore hari"
+from tests import builders
+
+PASSWORD = builders.PASSWORD
 CALLBACK = "http://127.0.0.1:18799/callback"  # never contacted: the browser stops there
 SCOPES = "openid profile email akun"
 
@@ -75,6 +78,15 @@ class Browser:
         if allow:
             fields["allow"] = "1"
         return self.go(page.url, method="POST", data=fields)
+
+
+def signed_in(live_server, account, password: str = PASSWORD) -> Browser:
+    """A browser signed in as `account` through the sign-in page."""
+    browser = Browser(live_server.url)
+    kind, page = browser.go(f"{live_server.url}/masuk")
+    kind, page = browser.sign_in(page, account.user_id, password)
+    assert kind == "page" and page.status_code == 200
+    return browser
 
 
 class RelyingParty:

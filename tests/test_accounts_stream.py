@@ -16,7 +16,7 @@ from akun.audit.models import AuditEvent
 from akun.core import clock
 from akun.lifecycle import api as lifecycle
 from tests import builders as roster
-from tests.lifecycle_support import freeze, issue, lifecycle_settings  # noqa: F401
+from tests.lifecycle_support import freeze, issue
 
 pytestmark = pytest.mark.django_db
 

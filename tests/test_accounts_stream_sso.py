@@ -5,7 +5,7 @@ subscriber hears the whole set -- the hook that revocation plugs into."""
 import pytest
 
 from akun.accounts import api
-from tests.test_sso_token_grants import _fresh, issue, refresh, student, web  # noqa: F401
+from tests.test_sso_token_grants import issue, refresh, web  # noqa: F401 - web is a fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,10 +46,10 @@ def _pair(app, user, n):
     return f"rt-{n}"
 
 
-def _two_students(student):  # noqa: F811
-    from tests.identity_support import make_student
+def _two_students(student):
+    from tests import builders
 
-    other = make_student(
+    other = builders.student(
         student.sekolah, nama="Siti Aminah", local_part="sitiaminah3", state="active"
     )
     return [student, other]

@@ -12,6 +12,8 @@ from django.db import OperationalError, connection
 from django.test import Client, override_settings
 from django.urls import path
 
+from tests.conftest import REDIS_URL
+
 pytestmark = pytest.mark.django_db
 
 NISN = "0012345678"
@@ -104,7 +106,7 @@ def test_readyz_checks_the_database(client):
 
 
 def test_readyz_checks_redis_when_it_is_configured(client):
-    with override_settings(AKUN_REDIS_URL="redis://127.0.0.1:6379/0"):
+    with override_settings(AKUN_REDIS_URL=REDIS_URL):
         r = client.get("/readyz")
     assert r.status_code == 200 and r.json()["redis"] == "ok"
     with override_settings(AKUN_REDIS_URL="redis://127.0.0.1:1/0"):  # nothing listens there

@@ -6,23 +6,21 @@ from django.contrib.auth.hashers import identify_hasher
 from django.urls import reverse
 
 from akun.audit.models import AuditEvent
+from akun.core import clock
 from akun.identity import actions, signin, terms
 from akun.identity.terms import Terms
-from tests.identity_support import make_school, make_student
+from tests import builders
+from tests.identity_support import sign_in
 
 pytestmark = pytest.mark.django_db
 
-SLIP = "Kt4mPq7rXa"
+SLIP = builders.INITIAL_PASSWORD
 NEW = "kopi pagi di teras"
 
 
 @pytest.fixture
 def student():
-    return make_student(make_school())
-
-
-def sign_in(client, user_id, password):
-    return client.post(reverse("identity:signin"), {"user_id": user_id, "password": password})
+    return builders.student(builders.school())
 
 
 def test_slip_sign_in_leads_to_terms_then_password_then_active(client, student):
@@ -88,8 +86,6 @@ def test_half_activated_session_reaches_nothing_else(client, student):
 
 def test_pending_session_expires(client, student):
     import datetime as dt
-
-    from akun.core import clock
 
     t0 = clock.now()
     clock.freeze(t0)

@@ -12,18 +12,15 @@ from akun.core import clock
 from akun.identity import actions, terms
 from akun.lifecycle import api as lifecycle_api
 from akun.lifecycle.models import DeletionSchedule
-from tests.identity_support import make_ptk, make_school, make_student
-from tests.lifecycle_support import at, lifecycle_settings  # noqa: F401
+from tests import builders
+from tests.identity_support import sign_in
+from tests.lifecycle_support import at
 
 pytestmark = pytest.mark.django_db
 
-SLIP = "Kt4mPq7rXa"
+SLIP = builders.INITIAL_PASSWORD
 NEW = "kopi pagi di teras"
-PW = "teh manis di sore hari"
-
-
-def sign_in(client, user_id, password):
-    return client.post(reverse("identity:signin"), {"user_id": user_id, "password": password})
+PW = builders.PASSWORD
 
 
 def activate_through_the_pages(client, account):
@@ -37,7 +34,7 @@ def activate_through_the_pages(client, account):
 
 
 def test_identity_activation_goes_through_accounts_state_change(monkeypatch):
-    student = make_student(make_school())
+    student = builders.student(builders.school())
     calls = []
     real = accounts_api.do_activate_account
 
@@ -62,7 +59,7 @@ def test_identity_activation_goes_through_accounts_state_change(monkeypatch):
 
 
 def test_identity_rules_still_come_before_the_state_change(monkeypatch):
-    student = make_student(make_school())
+    student = builders.student(builders.school())
     monkeypatch.setattr(
         accounts_api,
         "do_activate_account",
@@ -80,7 +77,7 @@ def test_identity_rules_still_come_before_the_state_change(monkeypatch):
 
 
 def test_activation_through_the_pages_is_one_accounts_activate(client):
-    student = make_student(make_school())
+    student = builders.student(builders.school())
     activate_through_the_pages(client, student)
     assert (
         AuditEvent.objects.filter(action="accounts.activate", object_id=student.user_id).count()
@@ -95,7 +92,7 @@ def test_activation_through_the_pages_is_one_accounts_activate(client):
 
 def test_activation_sign_in_sets_last_login_on_the_platform_clock(client):
     clock.freeze(at("2024-02-01", 9))
-    student = make_student(make_school())
+    student = builders.student(builders.school())
     assert student.last_login is None
     activate_through_the_pages(client, student)
     student.refresh_from_db()
@@ -104,7 +101,7 @@ def test_activation_sign_in_sets_last_login_on_the_platform_clock(client):
 
 def test_password_sign_in_sets_last_login(client):
     clock.freeze(at("2024-02-01", 9))
-    teacher = make_ptk(make_school())
+    teacher = builders.staff(builders.school())
     assert sign_in(client, teacher.user_id, PW)["Location"] == reverse("identity:akun_saya")
     teacher.refresh_from_db()
     assert teacher.last_login == at("2024-02-01", 9)
@@ -117,7 +114,7 @@ def test_password_sign_in_sets_last_login(client):
 
 def test_failed_and_refused_sign_ins_leave_last_login_alone(client):
     clock.freeze(at("2024-02-01", 9))
-    teacher = make_ptk(make_school())
+    teacher = builders.staff(builders.school())
     sign_in(client, teacher.user_id, "wrong password here")
     accounts_api.do_suspend_account(teacher, actor="a", reason="test")
     sign_in(client, teacher.user_id, PW)
@@ -125,11 +122,11 @@ def test_failed_and_refused_sign_ins_leave_last_login_alone(client):
     assert teacher.last_login is None
 
 
-def test_signing_in_keeps_an_account_off_the_inactivity_path(client, lifecycle_settings):  # noqa: F811
+def test_signing_in_keeps_an_account_off_the_inactivity_path(client, lifecycle_settings):
     clock.freeze(at("2023-01-10"))
-    school = make_school()
-    stays = make_ptk(school)
-    idle = make_ptk(school, nama="Budi Santoso", local_part="budisantoso", email="b@x.id")
+    school = builders.school()
+    stays = builders.staff(school)
+    idle = builders.staff(school, nama="Budi Santoso", local_part="budisantoso", email="b@x.id")
     clock.freeze(at("2023-06-01"))
     sign_in(client, stays.user_id, PW)
     client.logout()

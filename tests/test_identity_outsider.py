@@ -12,27 +12,12 @@ from django.urls import reverse
 
 from akun.core import clock
 from akun.identity import throttle
-from tests.identity_support import make_school, make_student
+from tests import builders
+from tests.conftest import REDIS_URL
 
 pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2025, 7, 1, 8, 0, tzinfo=dt.UTC)
 BORN = dt.date(2012, 3, 9)
-
-
-@pytest.fixture(params=["database", "redis"])
-def store(request, settings):
-    if request.param == "redis":
-        import redis
-
-        settings.AKUN_REDIS_URL = "redis://127.0.0.1:6379/0"
-        settings.AKUN_REDIS_PREFIX = f"akun-test-outsider:{uuid.uuid4().hex}:"
-        yield request.param
-        client = redis.Redis.from_url(settings.AKUN_REDIS_URL)
-        for key in client.scan_iter(settings.AKUN_REDIS_PREFIX + "*"):
-            client.delete(key)
-    else:
-        settings.AKUN_REDIS_URL = ""
-        yield request.param
 
 
 def cek(client, npsn, nama, tgl, addr):
@@ -59,9 +44,9 @@ def many_addresses(n):
 def test_walking_one_childs_birth_date_from_many_addresses_is_stopped(store, client, settings):
     settings.AKUN_CEK_AKUN_PER_SCHOOL_PER_DAY = 20
     clock.freeze(T0)
-    school = make_school()
-    child = make_student(school, tanggal_lahir=BORN)
-    other = make_student(make_school("20109999", "SD NEGERI 9"), nama="Budi Santoso",
+    school = builders.school()
+    child = builders.student(school, tanggal_lahir=BORN)
+    other = builders.student(builders.school("20109999", "SD NEGERI 9"), nama="Budi Santoso",
                          local_part="budisantoso1")  # fmt: skip
     # One lookup per address, a new birth date each time: no address is ever throttled.
     dates = [dt.date(2012, 1, 1) + dt.timedelta(days=i) for i in range(120)]
@@ -90,7 +75,8 @@ def test_global_budget_spent_the_page_says_so_politely(store, client, settings):
     settings.AKUN_CEK_AKUN_PER_HOUR = 5
     clock.freeze(T0)
     children = [
-        make_student(make_school(f"2010000{i}", f"SD {i}"), local_part=f"siti{i}") for i in range(7)
+        builders.student(builders.school(f"2010000{i}", f"SD {i}"), local_part=f"siti{i}")
+        for i in range(7)
     ]
     for i in range(5):
         r = cek(client, f"2010000{i}", "Siti Nurhaliza", BORN.isoformat(), f"203.0.113.{i + 1}")
@@ -110,8 +96,8 @@ def test_global_budget_spent_the_page_says_so_politely(store, client, settings):
 
 def test_cek_akun_counts_ipv6_addresses_per_64(store, client):
     clock.freeze(T0)
-    school = make_school()
-    child = make_student(school)
+    school = builders.school()
+    child = builders.student(school)
     for i in range(throttle.CEK_AKUN.free + 1):
         cek(client, school.npsn, "x", BORN.isoformat(), f"2001:db8:1:2::{i + 1:x}")
     r = cek(client, school.npsn, "Siti Nurhaliza", BORN.isoformat(), "2001:db8:1:2:ffff:1:2:3")
@@ -123,7 +109,7 @@ def test_cek_akun_counts_ipv6_addresses_per_64(store, client):
 def test_school_budget_outlives_the_other_policies_in_redis(settings):
     import redis
 
-    settings.AKUN_REDIS_URL = "redis://127.0.0.1:6379/0"
+    settings.AKUN_REDIS_URL = REDIS_URL
     settings.AKUN_REDIS_PREFIX = f"akun-test-outsider:{uuid.uuid4().hex}:"
     try:
         pairs = throttle.cek_akun_pairs("20104321", "203.0.113.7")
@@ -143,13 +129,17 @@ def test_school_budget_outlives_the_other_policies_in_redis(settings):
 def test_walking_a_schools_accounts_at_reset_start_is_stopped(store, client, settings):
     settings.AKUN_RESET_PER_SCHOOL_PER_DAY = 20
     clock.freeze(T0)
-    school = make_school()
+    school = builders.school()
     pupils = [
-        make_student(school, nama=f"Murid {i}", local_part=f"murid{i}", recovery_email=f"m{i}@x.id")
+        builders.student(
+            school, nama=f"Murid {i}", local_part=f"murid{i}", recovery_email=f"m{i}@x.id"
+        )
         for i in range(25)
     ]
-    elsewhere = make_student(make_school("20109999", "SD NEGERI 9"), local_part="budisantoso1",
-                             recovery_email="b@x.id")  # fmt: skip
+    elsewhere = builders.student(
+        builders.school("20109999", "SD NEGERI 9"), local_part="budisantoso1",
+        recovery_email="b@x.id",
+    )  # fmt: skip
     # Each account once, with a wrong birth date, each from its own address.
     for pupil, addr in zip(pupils[:20], many_addresses(20), strict=True):
         r = start_reset(client, pupil.user_id, "2012-03-10", addr)
@@ -171,7 +161,7 @@ def test_walking_a_schools_accounts_at_reset_start_is_stopped(store, client, set
 def test_reset_global_budget_spent_the_page_says_so_politely(store, client, settings):
     settings.AKUN_RESET_PER_HOUR = 3
     clock.freeze(T0)
-    s = make_student(make_school(), recovery_email="s@x.id")
+    s = builders.student(builders.school(), recovery_email="s@x.id")
     for i in range(3):
         start_reset(client, f"nobody{i}@sd.belajar.test", "2012-03-10", f"203.0.113.{i + 1}")
     r = start_reset(client, s.user_id, BORN.isoformat(), "203.0.113.50")
@@ -186,7 +176,7 @@ def test_reset_global_budget_spent_the_page_says_so_politely(store, client, sett
 
 def test_reset_start_counts_ipv6_addresses_per_64(store, client):
     clock.freeze(T0)
-    s = make_student(make_school(), recovery_email="s@x.id")
+    s = builders.student(builders.school(), recovery_email="s@x.id")
     for i in range(throttle.RESET.free + 1):
         start_reset(client, f"nobody{i}@sd.belajar.test", "2012-03-10", f"2001:db8:7:7::{i + 1}")
     r = start_reset(client, s.user_id, BORN.isoformat(), "2001:db8:7:7:abcd::9")

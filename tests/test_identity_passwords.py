@@ -10,15 +10,15 @@ from django.utils import translation
 
 from akun.core.hashers import TunedArgon2PasswordHasher
 from akun.identity import signin
-from tests.identity_support import make_school, make_student
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def student():
-    return make_student(
-        make_school(), nama="Siti Nurhaliza", tanggal_lahir=dt.date(2012, 3, 9),
+    return builders.student(
+        builders.school(), nama="Siti Nurhaliza", tanggal_lahir=dt.date(2012, 3, 9),
         local_part="sitinurhaliza7",
     )  # fmt: skip
 

@@ -12,16 +12,16 @@ from akun.core import clock
 from akun.identity import flow
 from akun.lifecycle import api as lifecycle_api
 from akun.lifecycle.models import DeletionSchedule, MisuseCase
-from tests.identity_support import make_ptk, make_school
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 
-PW = "teh manis di sore hari"
+PW = builders.PASSWORD
 
 
 @pytest.fixture
 def teacher():
-    return make_ptk(make_school())
+    return builders.staff(builders.school())
 
 
 def sign_in(client, user_id, password, lang="id"):

@@ -13,26 +13,10 @@ from akun.core.sms import sms_outbox_path
 from akun.identity import codes, throttle
 from akun.identity.masking import mask_email, mask_phone
 from akun.identity.models import AccountRequest, OneTimeCode, ServiceSignIn
-from tests.identity_support import make_ptk, make_school, make_student
+from tests import builders
 
-pytestmark = pytest.mark.django_db
-PW = "teh manis di sore hari"
-
-
-@pytest.fixture(autouse=True)
-def _send_at_once(monkeypatch):
-    """Codes are sent on commit; inside a test's transaction, send them at once."""
-    from types import SimpleNamespace
-
-    from django.db import transaction
-
-    shim = SimpleNamespace(atomic=transaction.atomic, on_commit=lambda fn, **kw: fn())
-    monkeypatch.setattr(codes, "transaction", shim)
-
-
-@pytest.fixture
-def school():
-    return make_school()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("send_codes_at_once")]
+PW = builders.PASSWORD
 
 
 def cek(client, role, npsn, nama, tgl, addr="10.7.0.1"):
@@ -49,17 +33,17 @@ def test_masking():
 
 
 def test_cek_akun_finds_user_id_and_state_case_and_space_insensitive(client, school):
-    s = make_student(school)
+    s = builders.student(school)
     r = cek(client, "peserta_didik", school.npsn, "  siti   NURHALIZA ", "2012-03-09")
     assert s.user_id.encode() in r.content
     assert "belum diaktifkan" in r.content.decode()
-    t = make_ptk(school)
+    t = builders.staff(school)
     r = cek(client, "ptk", school.npsn, "remo bimantoro", "21-07-1985")
     assert t.user_id.encode() in r.content and b"aktif" in r.content
 
 
 def test_cek_akun_no_match_explains_and_offers_a_request(client, school):
-    make_student(school)
+    builders.student(school)
     r = cek(client, "peserta_didik", school.npsn, "Siti Nurhaliza", "2012-03-10")
     body = r.content.decode()
     assert "sitinurhaliza7" not in body
@@ -86,7 +70,7 @@ def test_cek_akun_no_match_explains_and_offers_a_request(client, school):
 
 
 def test_cek_akun_person_in_roster_without_account_gets_an_explanation(client, school):
-    s = make_student(school)
+    s = builders.student(school)
     s.delete()
     r = cek(client, "peserta_didik", school.npsn, "Siti Nurhaliza", "2012-03-09")
     assert r.status_code == 200
@@ -95,7 +79,7 @@ def test_cek_akun_person_in_roster_without_account_gets_an_explanation(client, s
 
 def test_cek_akun_is_rate_limited(client, school):
     clock.freeze(dt.datetime(2025, 7, 1, 8, 0, tzinfo=dt.UTC))
-    s = make_student(school)
+    s = builders.student(school)
     for _ in range(throttle.CEK_AKUN.free):
         r = cek(client, "peserta_didik", school.npsn, "Siti Nurhaliza", "2012-03-09")
         assert s.user_id.encode() in r.content
@@ -105,8 +89,8 @@ def test_cek_akun_is_rate_limited(client, school):
 
 
 def test_npsn_search_by_name_and_region(client):
-    make_school("20100001", "SD NEGERI 3 SUKAJADI", kab="Kota Bandung")
-    make_school("20200002", "SD NEGERI 3 SUKAJADI", kab="Kab. Garut")
+    builders.school("20100001", "SD NEGERI 3 SUKAJADI", kab="Kota Bandung")
+    builders.school("20200002", "SD NEGERI 3 SUKAJADI", kab="Kab. Garut")
     r = client.get(reverse("identity:npsn_search"), {"q": "sukajadi", "wilayah": "garut"})
     assert b"20200002" in r.content and b"20100001" not in r.content
 
@@ -122,7 +106,7 @@ def code_in(text):
 
 
 def test_reset_by_email_code_then_new_password(client, school):
-    s = make_student(school, state="active", password=PW, recovery_email="siti.n@gmail.com")
+    s = builders.student(school, state="active", password=PW, recovery_email="siti.n@gmail.com")
     r = start_reset(client, s, "2012-03-09")
     assert r["Location"] == reverse("identity:reset_contact")
     page = client.get(reverse("identity:reset_contact")).content.decode()
@@ -144,7 +128,7 @@ def test_reset_by_email_code_then_new_password(client, school):
 
 def test_reset_by_sms_for_ptk_with_roster_phone(client, school, settings, tmp_path):
     settings.VAR_DIR = tmp_path
-    t = make_ptk(school)
+    t = builders.staff(school)
     start_reset(client, t, "1985-07-21")
     page = client.get(reverse("identity:reset_contact")).content.decode()
     assert "r***@gmail.com" in page and "0812****890" in page
@@ -156,7 +140,7 @@ def test_reset_by_sms_for_ptk_with_roster_phone(client, school, settings, tmp_pa
 
 
 def test_reset_refuses_wrong_birth_date_and_students_without_contact(client, school):
-    s = make_student(school, state="active", password=PW)
+    s = builders.student(school, state="active", password=PW)
     r = start_reset(client, s, "2012-03-10")
     assert r.status_code == 200 and "tanggal lahir" in r.content.decode().lower()
     r = start_reset(client, s, "2012-03-09")
@@ -168,7 +152,7 @@ def test_reset_refuses_wrong_birth_date_and_students_without_contact(client, sch
 
 
 def test_code_expires_after_15_minutes(school):
-    s = make_student(school, state="active", password=PW)
+    s = builders.student(school, state="active", password=PW)
     t0 = dt.datetime(2025, 7, 1, 8, 0, tzinfo=dt.UTC)
     clock.freeze(t0)
     otc, code = codes.issue(s, "reset", "email", "x@example.com")
@@ -180,7 +164,7 @@ def test_code_expires_after_15_minutes(school):
 
 
 def test_code_allows_five_tries(school):
-    s = make_student(school, state="active", password=PW)
+    s = builders.student(school, state="active", password=PW)
     otc, code = codes.issue(s, "reset", "email", "x@example.com")
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     results = [codes.check(otc.pk, s, "reset", wrong) for _ in range(5)]
@@ -192,7 +176,7 @@ def test_code_allows_five_tries(school):
 
 
 def test_reset_of_an_issued_account_goes_through_activation(client, school):
-    s = make_student(school, recovery_email="siti.n@gmail.com")
+    s = builders.student(school, recovery_email="siti.n@gmail.com")
     start_reset(client, s, "2012-03-09")
     client.post(reverse("identity:reset_contact"), {"contact": "e0"})
     r = client.post(reverse("identity:reset_code"), {"code": code_in(mail.outbox[0].body)})
@@ -206,7 +190,7 @@ def signed_in(client, account):
 
 
 def test_akun_saya_shows_who_and_services(client, school):
-    s = make_student(school, state="active", password=PW)
+    s = builders.student(school, state="active", password=PW)
     page = signed_in(client, s).get(reverse("identity:akun_saya")).content.decode()
     for text in ("Siti Nurhaliza", s.user_id, "SD NEGERI 1 CIBODAS", "Peserta didik", "aktif"):
         assert text in page, text
@@ -219,7 +203,7 @@ def test_akun_saya_shows_who_and_services(client, school):
 
 
 def test_add_recovery_email_verified_with_a_code(client, school):
-    s = make_student(school, state="active", password=PW)
+    s = builders.student(school, state="active", password=PW)
     signed_in(client, s)
     r = client.post(reverse("identity:contact", args=["email"]), {"value": "Siti.N@Gmail.com"})
     assert r["Location"] == reverse("identity:contact_code", args=["email"])
@@ -236,7 +220,7 @@ def test_add_recovery_email_verified_with_a_code(client, school):
 
 def test_add_recovery_phone(client, school, settings, tmp_path):
     settings.VAR_DIR = tmp_path
-    s = make_student(school, state="active", password=PW)
+    s = builders.student(school, state="active", password=PW)
     signed_in(client, s)
     client.post(reverse("identity:contact", args=["phone"]), {"value": "+62 812-3456-7890"})
     line = json.loads(sms_outbox_path().read_text().splitlines()[-1])
@@ -247,7 +231,7 @@ def test_add_recovery_phone(client, school, settings, tmp_path):
 
 
 def test_change_password_needs_the_current_one_and_keeps_this_session(client, school):
-    s = make_student(school, state="active", password=PW)
+    s = builders.student(school, state="active", password=PW)
     other = signed_in(type(client)(), s)
     signed_in(client, s)
     new = "sepeda biru ke pasar"
@@ -261,7 +245,7 @@ def test_change_password_needs_the_current_one_and_keeps_this_session(client, sc
 
 
 def test_sign_out_everywhere(client, school):
-    s = make_student(school, state="active", password=PW)
+    s = builders.student(school, state="active", password=PW)
     phone = signed_in(type(client)(), s)
     signed_in(client, s)
     assert phone.get(reverse("identity:akun_saya")).status_code == 200

@@ -14,7 +14,8 @@ from django.urls import reverse
 from akun.accounts import crypto
 from akun.identity import codes
 from akun.portal.actions import do_create_admin, do_reset_password
-from tests.identity_support import make_school, make_student
+from tests import builders
+from tests.identity_support import sign_in
 
 
 def operator_reset(account):
@@ -23,32 +24,12 @@ def operator_reset(account):
     return do_reset_password(account, by=admin)
 
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("send_codes_at_once")]
 
-SLIP = "Kt4mPq7rXa"
-PW = "teh manis di sore hari"
+SLIP = builders.INITIAL_PASSWORD
+PW = builders.PASSWORD
 THIEF = "kunci rumah si pencuri"
 OWNER = "sepeda biru ke pasar"
-
-
-@pytest.fixture(autouse=True)
-def _send_at_once(monkeypatch):
-    """Codes are sent on commit; inside a test's transaction, send them at once."""
-    from types import SimpleNamespace
-
-    from django.db import transaction
-
-    shim = SimpleNamespace(atomic=transaction.atomic, on_commit=lambda fn, **kw: fn())
-    monkeypatch.setattr(codes, "transaction", shim)
-
-
-@pytest.fixture
-def school():
-    return make_school()
-
-
-def sign_in(client, user_id, password):
-    return client.post(reverse("identity:signin"), {"user_id": user_id, "password": password})
 
 
 def new_password(client, password):
@@ -77,7 +58,7 @@ def owner_activates(client_class, account, slip):
 
 
 def test_activation_past_the_terms_cannot_finish_after_the_operator_reset(client, school):
-    s = make_student(school)
+    s = builders.student(school)
     assert sign_in(client, s.user_id, SLIP)["Location"] == reverse("identity:terms")
     assert client.post(reverse("identity:terms"), {"accept": "on"})["Location"] == reverse(
         "identity:new_password"
@@ -95,7 +76,7 @@ def test_activation_past_the_terms_cannot_finish_after_the_operator_reset(client
 
 
 def test_activation_at_the_terms_cannot_go_on_after_the_operator_reset(client, school):
-    s = make_student(school)
+    s = builders.student(school)
     sign_in(client, s.user_id, SLIP)
     slip = operator_reset(s)
     r = client.post(reverse("identity:terms"), {"accept": "on"})
@@ -114,7 +95,7 @@ def start_reset_with_code(client, account, tgl="2012-03-09"):
 
 
 def test_reset_by_code_with_a_code_sent_before_the_operator_reset_cannot_go_on(client, school):
-    s = make_student(school, state="active", password=PW, recovery_email="siti.n@gmail.com")
+    s = builders.student(school, state="active", password=PW, recovery_email="siti.n@gmail.com")
     code = start_reset_with_code(client, s)
     slip = operator_reset(s)
     r = client.post(reverse("identity:reset_code"), {"code": code})
@@ -125,7 +106,7 @@ def test_reset_by_code_with_a_code_sent_before_the_operator_reset_cannot_go_on(c
 
 
 def test_reset_by_code_at_the_new_password_cannot_finish_after_operator_reset(client, school):
-    s = make_student(school, state="active", password=PW, recovery_email="siti.n@gmail.com")
+    s = builders.student(school, state="active", password=PW, recovery_email="siti.n@gmail.com")
     code = start_reset_with_code(client, s)
     r = client.post(reverse("identity:reset_code"), {"code": code})
     assert r["Location"] == reverse("identity:new_password")
@@ -136,7 +117,7 @@ def test_reset_by_code_at_the_new_password_cannot_finish_after_operator_reset(cl
 
 
 def test_a_finished_reset_by_code_ends_the_other_pending_resets(client, school):
-    s = make_student(school, state="active", password=PW, recovery_email="siti.n@gmail.com")
+    s = builders.student(school, state="active", password=PW, recovery_email="siti.n@gmail.com")
     thief = type(client)()
     thief_code = start_reset_with_code(thief, s)
     r = thief.post(reverse("identity:reset_code"), {"code": thief_code})
@@ -156,7 +137,7 @@ def test_an_operator_reset_landing_during_the_last_step_still_wins(client, schoo
     password is written: the activation checks the session again under the account's lock."""
     from akun.identity import actions
 
-    s = make_student(school)
+    s = builders.student(school)
     sign_in(client, s.user_id, SLIP)
     client.post(reverse("identity:terms"), {"accept": "on"})
     real, slips = actions.do_activate_account, []
@@ -174,7 +155,7 @@ def test_an_operator_reset_landing_during_the_last_step_still_wins(client, schoo
 def test_an_operator_reset_landing_during_the_code_check_still_wins(client, school, monkeypatch):
     """The reset commits between the reset session's check and the start of the password
     step: the new pending session belongs to the generation the code was asked under."""
-    s = make_student(school, state="active", password=PW, recovery_email="siti.n@gmail.com")
+    s = builders.student(school, state="active", password=PW, recovery_email="siti.n@gmail.com")
     code = start_reset_with_code(client, s)
     real, slips = codes.check, []
 
@@ -195,7 +176,7 @@ def test_an_operator_reset_landing_during_the_code_check_still_wins(client, scho
 def test_an_operator_reset_landing_during_a_reset_by_code_still_wins(client, school, monkeypatch):
     from akun.identity import actions
 
-    s = make_student(school, state="active", password=PW, recovery_email="siti.n@gmail.com")
+    s = builders.student(school, state="active", password=PW, recovery_email="siti.n@gmail.com")
     code = start_reset_with_code(client, s)
     client.post(reverse("identity:reset_code"), {"code": code})
     real, slips = actions.do_change_password, []

@@ -2,38 +2,22 @@
 same answer and the same work for unknown user IDs; database and Redis stores."""
 
 import datetime as dt
-import uuid
 
 import pytest
 from django.urls import reverse
 
 from akun.core import clock
 from akun.identity import signin, throttle
-from tests.identity_support import csrf_free, make_school, make_student
+from tests import builders
+from tests.identity_support import csrf_free
 
 pytestmark = pytest.mark.django_db
-PW = "teh manis di sore hari"
-
-
-@pytest.fixture(params=["database", "redis"])
-def store(request, settings):
-    if request.param == "redis":
-        import redis
-
-        settings.AKUN_REDIS_URL = "redis://127.0.0.1:6379/0"
-        settings.AKUN_REDIS_PREFIX = f"akun-test-ident:{uuid.uuid4().hex}:"
-        yield request.param
-        client = redis.Redis.from_url(settings.AKUN_REDIS_URL)
-        for key in client.scan_iter(settings.AKUN_REDIS_PREFIX + "*"):
-            client.delete(key)
-    else:
-        settings.AKUN_REDIS_URL = ""
-        yield request.param
+PW = builders.PASSWORD
 
 
 @pytest.fixture
 def active():
-    return make_student(make_school(), state="active", password=PW)
+    return builders.student(builders.school(), state="active", password=PW)
 
 
 def post(client, user_id, password, addr="10.1.1.1"):
@@ -102,7 +86,7 @@ def test_unknown_user_id_costs_one_argon2_verify_like_a_wrong_password(active, r
         return real(self, *a, **k)
 
     monkeypatch.setattr(argon2.PasswordHasher, "verify", counting)
-    issued = make_student(active.sekolah, nama="Budi", local_part="budi1")
+    issued = builders.student(active.sekolah, nama="Budi", local_part="budi1")
     for uid in (active.user_id, "nobody@sd.belajar.test", issued.user_id, ""):
         calls.clear()
         res = signin.attempt(rf.post("/masuk", REMOTE_ADDR=f"10.9.{len(uid)}.1"), uid, "wrong!")

@@ -8,11 +8,13 @@ import time
 import urllib.request
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
+from akun.audit.models import AuditEvent
 from akun.core import keys
+from tests import builders
 from tests.conftest import database_url_for_subprocess
-from tests.identity_support import make_school, make_student
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +27,6 @@ def test_security_headers_and_csrf(client):
     assert r["X-Frame-Options"] == "DENY"
     assert r["X-Content-Type-Options"] == "nosniff"
     assert b"csrfmiddlewaretoken" in r.content
-    from django.test import Client
 
     strict = Client(enforce_csrf_checks=True)
     r = strict.post(reverse("identity:signin"), {"user_id": "a", "password": "b"})
@@ -70,7 +71,7 @@ def free_port():
 
 @pytest.mark.django_db(transaction=True)
 def test_akun_serve_runs_gunicorn_with_static_files():
-    make_student(make_school())
+    builders.student(builders.school())
     port = free_port()
     env = dict(os.environ, DATABASE_URL=database_url_for_subprocess())
     proc = subprocess.Popen(
@@ -101,7 +102,7 @@ def test_akun_serve_runs_gunicorn_with_static_files():
 
 def test_sign_in_gives_a_new_session_key(client):
     """No session fixation: a session that existed before the sign-in is not the one after."""
-    s = make_student(make_school(), state="active", password="teh manis di sore hari")
+    s = builders.student(builders.school(), state="active", password="teh manis di sore hari")
     client.post(
         reverse("identity:cek_akun"),
         {"role": "peserta_didik", "npsn": "20104321", "nama": "x", "tanggal_lahir": "2012-03-09"},
@@ -117,9 +118,8 @@ def test_sign_in_gives_a_new_session_key(client):
 
 
 def test_sign_in_audit_row_carries_school_and_region(client):
-    from akun.audit.models import AuditEvent
 
-    s = make_student(make_school(), state="active", password="teh manis di sore hari")
+    s = builders.student(builders.school(), state="active", password="teh manis di sore hari")
     r = client.post(
         reverse("identity:signin"), {"user_id": s.user_id, "password": "teh manis di sore hari"}
     )
@@ -136,7 +136,7 @@ def test_sign_in_loads_the_account_as_the_orm_does():
 
     from akun.identity import signin
 
-    s = make_student(make_school(), state="active", password="teh manis di sore hari")
+    s = builders.student(builders.school(), state="active", password="teh manis di sore hari")
     loaded = signin._load_account(s.user_id)
     orm = get_user_model().objects.get(pk=s.pk)
     for f in orm._meta.concrete_fields:
@@ -158,9 +158,7 @@ def test_a_password_sign_in_costs_few_statements(client):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from akun.audit.models import AuditEvent
-
-    s = make_student(make_school(), state="active", password="teh manis di sore hari")
+    s = builders.student(builders.school(), state="active", password="teh manis di sore hari")
     client.get(reverse("identity:signin"))
     with CaptureQueriesContext(connection) as ctx:
         r = client.post(

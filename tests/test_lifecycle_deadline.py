@@ -17,7 +17,7 @@ from akun.lifecycle.deadlines import CohortError
 from akun.lifecycle.models import Hold
 from akun.lifecycle.plan import plan, province_totals, would_hold
 from tests import builders as roster
-from tests.lifecycle_support import account_of, freeze, issue, lifecycle_settings  # noqa: F401
+from tests.lifecycle_support import account_of, freeze, issue
 
 pytestmark = [
     pytest.mark.django_db(transaction=False),

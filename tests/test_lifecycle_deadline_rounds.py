@@ -11,7 +11,7 @@ from akun.accounts.api import Account, do_activate_account
 from akun.lifecycle import api, deadlines
 from akun.lifecycle.models import RunAccount
 from tests import builders as roster
-from tests.lifecycle_support import account_of, freeze, issue, lifecycle_settings  # noqa: F401
+from tests.lifecycle_support import account_of, freeze, issue
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("lifecycle_settings")]
 

@@ -13,7 +13,7 @@ from akun.lifecycle import api
 from akun.lifecycle.deletion import months_before
 from akun.lifecycle.models import DeletionSchedule, Notice
 from tests import builders as roster
-from tests.lifecycle_support import account_of, at, freeze, issue, lifecycle_settings  # noqa: F401
+from tests.lifecycle_support import account_of, at, freeze, issue
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("lifecycle_settings")]
 

@@ -5,9 +5,10 @@ from django.utils import translation
 
 from akun.accounts.api import Account, TransitionNotAllowed, do_activate_account
 from akun.audit.api import AuditEvent
+from akun.core import clock
 from akun.lifecycle import api
 from tests import builders as roster
-from tests.lifecycle_support import account_of, freeze, issue, lifecycle_settings  # noqa: F401
+from tests.lifecycle_support import account_of, freeze, issue
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("lifecycle_settings")]
 
@@ -84,7 +85,6 @@ def test_category_and_evidence_are_required(guru):
 
 
 def test_signin_notice_for_roster_suspension(guru):
-    from akun.core import clock
     from akun.roster.api import Ptk
 
     Ptk.objects.filter(ptk_id=guru.person_id).update(departed_at=clock.now())

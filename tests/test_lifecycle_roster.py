@@ -10,7 +10,7 @@ from akun.lifecycle import api
 from akun.lifecycle.models import DeletionSchedule
 from akun.roster.api import ImportRun, roster_imported
 from tests import builders as roster
-from tests.lifecycle_support import account_of, freeze, issue, lifecycle_settings  # noqa: F401
+from tests.lifecycle_support import account_of, freeze, issue
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("lifecycle_settings")]
 

@@ -15,7 +15,7 @@ from akun.lifecycle.models import DeletionSchedule, RosterMark
 from akun.lifecycle.roster_pass import desired_sql
 from akun.roster.api import ImportRun, PesertaDidik, Ptk, Sekolah
 from tests import builders as roster
-from tests.lifecycle_support import account_of, freeze, issue, lifecycle_settings  # noqa: F401
+from tests.lifecycle_support import account_of, freeze, issue
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("lifecycle_settings")]
 

@@ -12,8 +12,8 @@ from akun.identity import actions as identity_actions
 from akun.identity import api as identity_api
 from akun.lifecycle import api as lifecycle_api
 from akun.lifecycle.models import DeletionSchedule, Notice
-from tests.identity_support import make_ptk, make_school
-from tests.lifecycle_support import at, lifecycle_settings  # noqa: F401
+from tests import builders
+from tests.lifecycle_support import at
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ class Broken:
 
 
 @pytest.fixture
-def sms(lifecycle_settings):  # noqa: F811
+def sms(lifecycle_settings):
     SENT.clear()
     lifecycle_settings.AKUN_SMS_SENDER = "tests.test_lifecycle_sms.Collect"
     return SENT
@@ -49,10 +49,12 @@ def scheduled(account, reason="departed"):
 
 def test_notice_and_reminders_go_by_sms_once_to_a_verified_phone(sms):
     clock.freeze(at("2025-03-01"))
-    school = make_school()
-    verified = make_ptk(school)
+    school = builders.school()
+    verified = builders.staff(school)
     identity_actions.do_set_recovery_contact(verified, "phone", "081234567890", actor="self")
-    unverified = make_ptk(school, nama="Budi Santoso", local_part="budisantoso", email="b@x.id")
+    unverified = builders.staff(
+        school, nama="Budi Santoso", local_part="budisantoso", email="b@x.id"
+    )
     type(unverified).objects.filter(pk=unverified.pk).update(recovery_phone="081299998888")
     ds = scheduled(verified)
     scheduled(unverified)
@@ -83,9 +85,9 @@ def test_notice_and_reminders_go_by_sms_once_to_a_verified_phone(sms):
     assert set(Notice.objects.filter(recipient="sms").values_list("address", flat=True)) == {""}
 
 
-def test_a_failed_sms_is_not_marked_sent(sms, lifecycle_settings):  # noqa: F811
+def test_a_failed_sms_is_not_marked_sent(sms, lifecycle_settings):
     clock.freeze(at("2025-03-01"))
-    teacher = make_ptk(make_school())
+    teacher = builders.staff(builders.school())
     identity_actions.do_set_recovery_contact(teacher, "phone", "081234567890", actor="self")
     scheduled(teacher, reason="inactive")
     lifecycle_settings.AKUN_SMS_SENDER = "tests.test_lifecycle_sms.Broken"

@@ -12,7 +12,7 @@ from akun.lifecycle import api, schedule
 from akun.lifecycle.models import ScheduleState
 from akun.roster.api import ImportRun, roster_imported
 from tests import builders as roster
-from tests.lifecycle_support import at, freeze, issue, lifecycle_settings  # noqa: F401
+from tests.lifecycle_support import at, freeze, issue
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("lifecycle_settings")]
 

@@ -6,6 +6,7 @@ import pytest
 from django.urls import URLPattern, reverse
 
 from akun.portal import urls as portal_urls
+from tests import builders
 from tests import portal_support as ps
 
 pytestmark = pytest.mark.django_db
@@ -37,11 +38,17 @@ def test_every_portal_url_is_covered_here():
 
 @pytest.fixture
 def world():
-    a = ps.school("20100001", "320412")
-    b = ps.school("20100002", "320413")  # same regency as A
-    c = ps.school("20200003", "327301", kab="Kota Bandung")  # other regency, same province
-    d = ps.school("30300004", "310101", kab="Kota Jakarta Pusat", prov="Prov. DKI Jakarta")
-    accounts = {s.npsn: ps.student(s, f"Murid {s.npsn}", f"murid{s.npsn}") for s in (a, b, c, d)}
+    a = builders.school("20100001", kode_wilayah="320412")
+    b = builders.school("20100002", kode_wilayah="320413")  # same regency as A
+    c = builders.school(
+        "20200003", kode_wilayah="327301", kab="Kota Bandung"
+    )  # other regency, same province
+    d = builders.school(
+        "30300004", kode_wilayah="310101", kab="Kota Jakarta Pusat", prov="Prov. DKI Jakarta"
+    )
+    accounts = {
+        s.npsn: builders.student(s, f"Murid {s.npsn}", f"murid{s.npsn}") for s in (a, b, c, d)
+    }
     return {"a": a, "b": b, "c": c, "d": d, "students": accounts}
 
 
@@ -58,7 +65,7 @@ def _hit(client, name, url):
 
 @pytest.mark.parametrize("name", sorted(SCHOOL_URLS))
 def test_operator_gets_404_for_another_school_on_every_page(client, world, name):
-    op = ps.operator(world["a"])
+    op = builders.operator(world["a"])
     ps.sign_in(client, op)
     own = _hit(client, name, _url(name, world["a"], world))
     assert own.status_code == 200, (name, own.status_code)
@@ -73,7 +80,7 @@ def test_operator_gets_404_for_another_school_on_every_page(client, world, name)
 
 @pytest.mark.parametrize("name", sorted(n for n in SCHOOL_URLS if SCHOOL_URLS[n].get("pk")))
 def test_operator_gets_404_for_another_schools_account_under_own_npsn(client, world, name):
-    op = ps.operator(world["a"])
+    op = builders.operator(world["a"])
     ps.sign_in(client, op)
     foreign = world["students"][world["b"].npsn]
     url = reverse(f"portal:{name}", kwargs={"npsn": world["a"].npsn, "pk": foreign.pk})
@@ -85,7 +92,7 @@ def test_operator_gets_404_for_another_schools_account_under_own_npsn(client, wo
 
 @pytest.mark.parametrize("name", REGION_URLS)
 def test_operator_has_no_region_pages(client, world, name):
-    ps.sign_in(client, ps.operator(world["a"]))
+    ps.sign_in(client, builders.operator(world["a"]))
     for kode in ("nasional", "32", "3204"):
         assert client.get(reverse(f"portal:{name}", kwargs={"kode": kode})).status_code == 404
 
@@ -137,16 +144,18 @@ def test_anonymous_is_sent_to_sign_in_everywhere(client, world):
 
 
 def test_students_and_teachers_get_403_everywhere(client, world):
-    ps.teacher(world["a"])
-    r = client.post("/masuk", {"user_id": "gurusatu@guru.belajar.test", "password": ps.PASSWORD})
+    builders.teacher(world["a"])
+    r = client.post(
+        "/masuk", {"user_id": "gurusatu@guru.belajar.test", "password": builders.PASSWORD}
+    )
     assert r.status_code == 302
     for name, url in _all_urls(world):
         assert _hit(client, name, url).status_code == 403, name
 
 
 def test_admin_without_second_factor_is_sent_to_totp_everywhere(client, world):
-    op = ps.operator(world["a"])
-    r = client.post("/masuk", {"user_id": op.user_id, "password": ps.PASSWORD})
+    op = builders.operator(world["a"])
+    r = client.post("/masuk", {"user_id": op.user_id, "password": builders.PASSWORD})
     assert r.status_code == 302
     for name, url in _all_urls(world):
         r = _hit(client, name, url)

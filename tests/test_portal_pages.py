@@ -9,10 +9,13 @@ import re
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 from akun.accounts.api import export_accounts_csv, get_initial_password
 from akun.accounts.models import Account
 from akun.audit.models import AuditEvent
+from akun.core import clock
+from tests import builders
 from tests import portal_support as ps
 
 pytestmark = pytest.mark.django_db
@@ -22,16 +25,18 @@ NPSN = "20100001"
 
 @pytest.fixture
 def world():
-    a = ps.school(NPSN, "320412", nama="SD NEGERI 1 CIBODAS")
-    b = ps.school("20100002", "320413", nama="SD NEGERI 2 LEMBANG")
-    c = ps.school("20200003", "327301", nama="SD NEGERI 3 KOTA", kab="Kota Bandung")
-    op = ps.operator(a)
-    s1 = ps.student(a, "Siti Nurhaliza", "sitinurhaliza7", rombel="5A", nisn="0012345678")
-    s2 = ps.student(a, "Budi Santoso", "budisantoso12", rombel="6B", state="active")
-    s3 = ps.student(a, "Ahmad Fauzi", "ahmadfauzi3", rombel="5A")
-    t = ps.teacher(a)
-    other = ps.student(b, "Dewi Lestari", "dewilestari1", rombel="5A", nisn="0099999999")
-    ps.student(c, "Rina Kota", "rinakota1")
+    a = builders.school(NPSN, kode_wilayah="320412", nama="SD NEGERI 1 CIBODAS")
+    b = builders.school("20100002", kode_wilayah="320413", nama="SD NEGERI 2 LEMBANG")
+    c = builders.school(
+        "20200003", kode_wilayah="327301", nama="SD NEGERI 3 KOTA", kab="Kota Bandung"
+    )
+    op = builders.operator(a)
+    s1 = builders.student(a, "Siti Nurhaliza", "sitinurhaliza7", rombel="5A", nisn="0012345678")
+    s2 = builders.student(a, "Budi Santoso", "budisantoso12", rombel="6B", state="active")
+    s3 = builders.student(a, "Ahmad Fauzi", "ahmadfauzi3", rombel="5A")
+    t = builders.teacher(a)
+    other = builders.student(b, "Dewi Lestari", "dewilestari1", rombel="5A", nisn="0099999999")
+    builders.student(c, "Rina Kota", "rinakota1")
     return {"a": a, "b": b, "c": c, "op": op, "s1": s1, "s2": s2, "s3": s3, "t": t, "other": other}
 
 
@@ -94,7 +99,7 @@ def test_account_list_search_and_filters(opc, world):
 
 def test_account_list_is_paginated(opc, world):
     for i in range(60):
-        ps.student(world["a"], f"Murid {i:02d}", f"murid{i}", rombel="4C")
+        builders.student(world["a"], f"Murid {i:02d}", f"murid{i}", rombel="4C")
     body = opc.get(f"/operator/sekolah/{NPSN}/akun", {"rombel": "4C"}).content.decode()
     assert len(_names(body)) == 50 and "60 akun" in body
     assert "rombel=4C&amp;page=2" in body
@@ -133,7 +138,7 @@ def test_searches_by_personal_identifiers_never_put_them_in_a_url(opc, world):
 
 def test_account_search_pages_by_post_keeping_the_search(opc, world):
     for i in range(60):
-        ps.student(world["a"], f"Murid {i:02d}", f"murid{i}", rombel="4C")
+        builders.student(world["a"], f"Murid {i:02d}", f"murid{i}", rombel="4C")
     url = f"/operator/sekolah/{NPSN}/akun"
     body = opc.post(url, {"q": "murid"}).content.decode()
     assert len(_names(body)) == 50 and "60 akun" in body
@@ -177,7 +182,7 @@ def _pages(pdf: bytes) -> int:
 
 def test_pdf_slips_for_a_class_and_the_whole_school(opc, world):
     for i in range(12):
-        ps.student(world["a"], f"Murid {i:02d}", f"murid{i}", rombel="4C")
+        builders.student(world["a"], f"Murid {i:02d}", f"murid{i}", rombel="4C")
     r = opc.get(f"/operator/sekolah/{NPSN}/unduh/slip.pdf", {"role": "peserta_didik"})
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
     assert r.content.startswith(b"%PDF")
@@ -237,9 +242,9 @@ def test_reset_password_shows_it_once_and_puts_it_in_the_next_download(opc, worl
     assert password in csv_text.content.decode()
     assert password not in opc.get(url).content.decode()  # shown once only
     # The old password is dead, the new one starts activation.
-    r = ps.Client().post("/masuk", {"user_id": s2.user_id, "password": ps.PASSWORD})
+    r = Client().post("/masuk", {"user_id": s2.user_id, "password": builders.PASSWORD})
     assert r.status_code == 200
-    r = ps.Client().post("/masuk", {"user_id": s2.user_id, "password": password})
+    r = Client().post("/masuk", {"user_id": s2.user_id, "password": password})
     assert r.status_code == 302 and "/aktivasi/" in r["Location"]
 
 
@@ -286,8 +291,8 @@ def test_region_table_counts_sort_and_csv(client, world):
 
 def test_audit_log_shows_the_scope_only(client, opc, world):
     opc.get(f"/operator/sekolah/{NPSN}/unduh/akun.csv", {"role": "peserta_didik"})
-    ps.AuditEvent.objects.create(
-        at=world["a"].pk and ps.clock.now(), actor="x", action="accounts.export", npsn="20100002"
+    AuditEvent.objects.create(
+        at=world["a"].pk and clock.now(), actor="x", action="accounts.export", npsn="20100002"
     )
     body = opc.get(f"/operator/sekolah/{NPSN}/log").content.decode()
     assert "accounts.export" in body and "portal.sign_in" in body and "identity.sign_in" in body

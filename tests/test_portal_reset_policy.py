@@ -7,20 +7,22 @@ the CLI (`akun admins reset-password`).
   reason, which the audit log keeps; they are told too.
 """
 
+import datetime as dt
 import json
 import re
 import uuid
 
 import pytest
 from django.core import mail
+from django.test import Client
 
 from akun.accounts.api import get_initial_password
 from akun.accounts.models import Account
 from akun.audit.models import AuditEvent
 from akun.core.sms import sms_outbox_path
 from akun.roster.models import Ptk
+from tests import builders
 from tests import portal_support as ps
-from tests.identity_support import make_account
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +33,15 @@ REASON = "Kepala sekolah lupa kata sandi; tiket helpdesk #4512, identitas dicek 
 def _staff(sekolah, local, nama, *, kepala=False):
     """A head of school (kepala) or another school operator: role tenaga_kependidikan."""
     pid = uuid.uuid4()
-    ps.ptk_row(sekolah, pid, nama, operator=not kepala, kepala=kepala)
-    acc = make_account(local, "ptk", pid, "tenaga_kependidikan", sekolah, nama, state="active")
+    builders.ptk(
+        sekolah,
+        "Kepala Sekolah" if kepala else "Guru Kelas",
+        ptk_id=pid,
+        nama=nama,
+        operator=not kepala,
+        tanggal_lahir=dt.date(1980, 5, 6),
+    )
+    acc = builders.account(local, "ptk", pid, "tenaga_kependidikan", sekolah, nama, state="active")
     acc.jenjang = "SD"
     acc.save(update_fields=["jenjang"])
     return acc
@@ -41,10 +50,12 @@ def _staff(sekolah, local, nama, *, kepala=False):
 @pytest.fixture
 def world(settings, tmp_path):
     settings.VAR_DIR = tmp_path  # the SMS outbox
-    a = ps.school(NPSN, "320412", nama="SD NEGERI 1 CIBODAS")
-    ps.school("33010001", "330101", nama="SD NEGERI 1 CILACAP", kab="Kab. Cilacap")
-    op = ps.operator(a)
-    teacher = ps.teacher(a)
+    a = builders.school(NPSN, kode_wilayah="320412", nama="SD NEGERI 1 CIBODAS")
+    builders.school(
+        "33010001", kode_wilayah="330101", nama="SD NEGERI 1 CILACAP", kab="Kab. Cilacap"
+    )
+    op = builders.operator(a)
+    teacher = builders.teacher(a)
     teacher.recovery_email = "guru.satu@gmail.com"
     teacher.recovery_email_verified_at = teacher.issued_at
     teacher.recovery_phone = "081234567890"
@@ -54,7 +65,7 @@ def world(settings, tmp_path):
     return {
         "a": a,
         "op": op,
-        "student": ps.student(a, "Budi Santoso", "budisantoso12", state="active"),
+        "student": builders.student(a, "Budi Santoso", "budisantoso12", state="active"),
         "teacher": teacher,
         "head": _staff(a, "kepalasatu", "Kepala Satu", kepala=True),
         "op2": _staff(a, "operatordua", "Operator Dua"),
@@ -68,7 +79,7 @@ def _url(account):
 
 
 def _signed_in(world, who):
-    client = ps.Client()
+    client = Client()
     ps.sign_in(client, world[who])
     return client
 
@@ -207,8 +218,8 @@ def test_a_student_reset_sends_no_notice(world, django_capture_on_commit_callbac
 
 def test_a_teacher_reset_ends_the_teachers_sessions(world):
     teacher = world["teacher"]
-    teacher_client = ps.Client()
-    r = teacher_client.post("/masuk", {"user_id": teacher.user_id, "password": ps.PASSWORD})
+    teacher_client = Client()
+    r = teacher_client.post("/masuk", {"user_id": teacher.user_id, "password": builders.PASSWORD})
     assert r.status_code == 302
     assert teacher_client.get("/akun-saya").status_code == 200
     r = _signed_in(world, "op").post(_url(teacher) + "/reset", {"confirm": "on"})

@@ -7,12 +7,14 @@ import datetime as dt
 import re
 
 import pytest
+from django.test import Client
 
 from akun.audit.models import AuditEvent
 from akun.core import clock
 from akun.identity import api as identity
 from akun.portal import totp
 from akun.portal.models import RecoveryCode, TotpDevice
+from tests import builders
 from tests import portal_support as ps
 
 pytestmark = pytest.mark.django_db
@@ -20,11 +22,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def op():
-    return ps.operator(ps.school("20100001"))
+    return builders.operator(builders.school("20100001"))
 
 
 def _password(client, account):
-    r = client.post("/masuk", {"user_id": account.user_id, "password": ps.PASSWORD})
+    r = client.post("/masuk", {"user_id": account.user_id, "password": builders.PASSWORD})
     assert r.status_code == 302
 
 
@@ -148,7 +150,6 @@ def test_sessions_have_an_absolute_limit(client, op):
 
 
 def test_sign_out_everywhere_ends_every_portal_session(client, op):
-    from django.test import Client
 
     other = Client()
     ps.sign_in(client, op)
@@ -161,7 +162,6 @@ def test_sign_out_everywhere_ends_every_portal_session(client, op):
 
 
 def test_reset_2fa_makes_the_next_sign_in_set_up_again(client, op, run_akun):
-    from django.test import Client
 
     thief = Client()  # knows the old password, signed in before the reset
     ps.sign_in(client, op)
@@ -172,7 +172,7 @@ def test_reset_2fa_makes_the_next_sign_in_set_up_again(client, op, run_akun):
     # The old password no longer opens the way to enrolling an authenticator.
     r = thief.get("/operator/verifikasi")
     assert r.status_code == 302 and b"<svg" not in r.content
-    r = Client().post("/masuk", {"user_id": op.user_id, "password": ps.PASSWORD})
+    r = Client().post("/masuk", {"user_id": op.user_id, "password": builders.PASSWORD})
     assert r.status_code == 200  # refused: the form again
     assert client.get("/operator/").status_code == 302  # the helpdesk-verified owner too
     # The new initial password: activation (terms, own password), then a new authenticator.

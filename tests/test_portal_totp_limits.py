@@ -21,7 +21,9 @@ from django.test import Client
 from akun.audit.models import AuditEvent
 from akun.core import clock
 from akun.portal import totp
+from tests import builders
 from tests import portal_support as ps
+from tests.conftest import REDIS_URL
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,7 +37,7 @@ WRONG_RECOVERY = "aaaaa-aaaaa"
 @pytest.fixture
 def op():
     clock.freeze(T0)
-    account = ps.operator(ps.school("20100001"))
+    account = builders.operator(builders.school("20100001"))
     ps.sign_in(Client(), account)  # sets up the authenticator
     return account
 
@@ -54,7 +56,7 @@ def _wrong_code(account) -> str:
 def _signed_in_session(account) -> str:
     """A fresh password sign-in (a new session, as an attacker would start again)."""
     c = Client()
-    r = c.post("/masuk", {"user_id": account.user_id, "password": ps.PASSWORD})
+    r = c.post("/masuk", {"user_id": account.user_id, "password": builders.PASSWORD})
     assert r.status_code == 302
     return c.cookies[settings.SESSION_COOKIE_NAME].value
 
@@ -148,7 +150,7 @@ def test_the_count_is_in_the_database_also_when_other_throttles_use_redis(op, se
     """The check and the count must be one locked step: Redis is not used for it."""
     from akun.identity.models import Throttle
 
-    settings.AKUN_REDIS_URL = "redis://127.0.0.1:6379/0"
+    settings.AKUN_REDIS_URL = REDIS_URL
     settings.AKUN_REDIS_PREFIX = "akun-test-h1-mfa:"
     wrong = _wrong_code(op)
     for _ in range(2):

@@ -3,6 +3,7 @@
 forms, a Cek Akun lookup, and an old link with the NIK in its query string; then the log is
 scanned for the identifiers."""
 
+import datetime as dt
 import html
 import os
 import re
@@ -17,7 +18,7 @@ import requests
 
 from akun.portal import totp
 from akun.roster.api import PesertaDidik, nik_hash
-from tests import portal_support as ps
+from tests import builders
 from tests.conftest import database_url_for_subprocess
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -95,15 +96,17 @@ def _submit(session, base, page_url, containing, fields):
 
 def test_access_log_holds_no_nisn_nik_name_or_birth_date_after_searches(server):
     base, proc, log = server
-    school = ps.school(NPSN, "320412", nama="SD NEGERI 1 CIBODAS")
-    op = ps.operator(school)
-    student = ps.student(school, NAME, "sitinurhaliza7", nisn=NISN)
+    school = builders.school(NPSN, kode_wilayah="320412", nama="SD NEGERI 1 CIBODAS")
+    op = builders.operator(school)
+    student = builders.student(
+        school, NAME, "sitinurhaliza7", nisn=NISN, tanggal_lahir=dt.date.fromisoformat(BIRTH)
+    )
     PesertaDidik.objects.filter(pk=student.person_id).update(nik_hash=nik_hash(NIK))
 
     s = requests.Session()
     # Sign in (password, then the TOTP set-up page) through the pages, over HTTP.
     r = _submit(s, base, "/masuk?next=/operator/", 'name="password"',
-                {"user_id": op.user_id, "password": ps.PASSWORD})  # fmt: skip
+                {"user_id": op.user_id, "password": builders.PASSWORD})  # fmt: skip
     assert "/operator/verifikasi" in r.url, r.text[:300]
     code = pyotp.TOTP(totp.secret_of(totp.device_of(op))).now()
     r = _submit(s, base, r.url.removeprefix(base), 'name="code"', {"code": code})

@@ -9,7 +9,7 @@ from django.urls import reverse
 from akun.core import clock
 from akun.sso import actions
 from akun.sso.models import Service, SigningKey
-from tests.identity_support import make_account, make_school, make_student
+from tests import builders
 
 CALLBACK = "https://kelas.example.id/callback"
 
@@ -17,7 +17,7 @@ CALLBACK = "https://kelas.example.id/callback"
 def admin(local_part, level):
     from akun.portal.models import AdminScope
 
-    acc = make_account(local_part, "staff", None, "dinas", None, "Admin", state="active")
+    acc = builders.account(local_part, "staff", None, "dinas", None, "Admin", state="active")
     AdminScope.objects.create(
         account=acc,
         level=level,
@@ -45,7 +45,7 @@ def signed_in(client, account):
 def test_only_national_admins_reach_the_service_pages(client):
     url = reverse("sso:admin_list")
     assert client.get(url).status_code == 302  # anonymous: to the sign-in page
-    student = make_student(make_school(), state="active")
+    student = builders.student(builders.school(), state="active")
     assert signed_in(client, student).get(url).status_code == 403
     client.logout()
     regional = admin("dinasjabar", "province")
@@ -164,7 +164,7 @@ def test_the_person_removes_a_service_from_their_page(client):
     from akun.identity.actions import do_record_service_sign_in
     from akun.sso.models import Consent
 
-    student = make_student(make_school(), state="active")
+    student = builders.student(builders.school(), state="active")
     svc, _ = actions.do_add_oidc_service("Kelas Maya", redirect_uris=[CALLBACK], actor="t")
     actions.do_grant_consent(student, svc, ["openid", "profile"], actor=student.user_id)
     do_record_service_sign_in(student, svc.service_id, svc.name)

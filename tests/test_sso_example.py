@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from akun.sso import actions, keys
-from tests.identity_support import make_school, make_student
+from tests import builders
 from tests.sso_support import Browser
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,7 +48,7 @@ def example(live_server):
 
 
 def test_example_signs_in_with_a_demo_style_account(live_server, example):
-    student = make_student(make_school(), state="active", password="teh manis di sore hari")
+    student = builders.student(builders.school(), state="active", password="teh manis di sore hari")
     browser = Browser(live_server.url)
     kind, page = browser.go(f"{example}/masuk", stop_at="http://never/")
     assert kind == "page" and "/masuk" in page.url and page.url.startswith(live_server.url)

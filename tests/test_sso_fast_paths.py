@@ -17,7 +17,7 @@ from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from akun.sso import actions, fast_paths, keys, validator
-from tests.identity_support import make_school, make_student
+from tests import builders
 from tests.sso_support import CALLBACK
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,19 +25,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SCOPE = "openid profile email akun"
 
 
-@pytest.fixture(autouse=True)
-def _fresh():
-    keys.reset()
-    validator.forget_clients()
-    yield
-    keys.reset()
-    validator.forget_clients()
-
-
 @pytest.fixture
 def student():
-    school = make_school(npsn="20104321", nama="SD NEGERI 1 CIBODAS")
-    student = make_student(school, state="active", password="teh manis di sore hari")
+    school = builders.school(npsn="20104321", nama="SD NEGERI 1 CIBODAS")
+    student = builders.student(school, state="active", password="teh manis di sore hari")
     # Signed in once: auth_time is then that time on both paths, not the clock's second.
     type(student).objects.filter(pk=student.pk).update(
         last_login=dt.datetime(2026, 7, 1, 8, 30, tzinfo=dt.UTC)

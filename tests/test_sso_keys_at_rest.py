@@ -22,13 +22,6 @@ from tests.test_accounts_support import all_cells, pg_dump_data
 NEW_KEY = base64.urlsafe_b64encode(b"n" * 32).decode()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_keys():
-    keys.reset()
-    yield
-    keys.reset()
-
-
 def _secrets_of(key: SigningKey) -> tuple[str, str, bytes]:
     """What must not be stored: the PEM, a line of its body, the private exponent's bytes."""
     pem = keys.private_pem(key)

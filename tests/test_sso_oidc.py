@@ -12,27 +12,10 @@ from akun.audit.api import AuditEvent
 from akun.identity.models import ServiceSignIn
 from akun.sso import actions, keys
 from akun.sso.models import Consent
-from tests.identity_support import make_ptk, make_school, make_student
+from tests import builders
 from tests.sso_support import CALLBACK, Browser, RelyingParty, query
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_keys():
-    keys.reset()
-    yield
-    keys.reset()
-
-
-@pytest.fixture
-def school():
-    return make_school(npsn="20104321", nama="SD NEGERI 1 CIBODAS")
-
-
-@pytest.fixture
-def student(school):
-    return make_student(school, state="active", password="teh manis di sore hari")
 
 
 @pytest.fixture
@@ -243,7 +226,7 @@ def test_client_credentials_introspection_and_revocation(live_server, student, w
 
 
 def test_personal_identifiers_only_to_allowed_services(live_server, school):
-    teacher = make_ptk(school)
+    teacher = builders.staff(school)
     from akun.roster.models import Ptk
 
     Ptk.objects.filter(ptk_id=teacher.person_id).update(nuptk="1234567890123456")

@@ -17,7 +17,7 @@ from oauth2_provider.models import AccessToken, RefreshToken
 
 from akun.sso import actions
 from akun.sso import api as sso_api
-from tests.identity_support import make_school, make_student
+from tests import builders
 from tests.sso_support import CALLBACK
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,7 +49,7 @@ def backends_waiting_for_a_lock() -> int:
 def test_a_rotation_in_flight_keeps_no_live_pair():
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serialises writers: a rotation cannot be in flight")
-    student = make_student(make_school(), state="active", password="teh manis di sore hari")
+    student = builders.student(builders.school(), state="active", password="teh manis di sore hari")
     svc, _ = actions.do_add_oidc_service("Kelas Maya", redirect_uris=[CALLBACK], actor="t")
     app, family = svc.application, uuid.uuid4()
     old_at, old_rt = pair(app, student, "old", family)

@@ -14,20 +14,13 @@ from saml2.metadata import create_metadata_string
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS
 
 from akun.identity.models import ServiceSignIn
-from akun.sso import actions, keys
-from tests.identity_support import make_school, make_student
+from akun.sso import actions
+from tests import builders
 from tests.sso_support import Browser, form_fields
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SP = "http://127.0.0.1:18798"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_keys():
-    keys.reset()
-    yield
-    keys.reset()
 
 
 def sp_config(idp_metadata: str | None) -> SPConfig:
@@ -55,8 +48,8 @@ def sp_config(idp_metadata: str | None) -> SPConfig:
 
 @pytest.fixture
 def setup(live_server):
-    school = make_school()
-    student = make_student(school, state="active", password="teh manis di sore hari")
+    school = builders.school()
+    student = builders.student(school, state="active", password="teh manis di sore hari")
     sp_metadata = create_metadata_string(None, config=sp_config(None), valid=None).decode()
     svc = actions.do_add_saml_service(
         "Ruang Kolaborasi",

@@ -19,22 +19,15 @@ from saml2.samlp import STATUS_REQUEST_DENIED, STATUS_RESPONDER
 
 from akun.audit.api import AuditEvent
 from akun.identity.models import ServiceSignIn
-from akun.sso import actions, keys
+from akun.sso import actions
 from akun.sso.models import Consent, Service
-from tests.identity_support import make_school, make_student
-from tests.sso_support import Browser, form_fields
+from tests import builders
+from tests.sso_support import Browser, form_fields, signed_in
 from tests.test_sso_saml import SP, post_form, sp_config
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ATTRIBUTES = {"mail": "email", "displayName": "name", "peran": "role", "npsn": "school_npsn"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_keys():
-    keys.reset()
-    yield
-    keys.reset()
 
 
 class Sp:
@@ -68,17 +61,9 @@ class Sp:
 
 @pytest.fixture
 def world(live_server):
-    school = make_school()
-    student = make_student(school, state="active", password="teh manis di sore hari")
+    school = builders.school()
+    student = builders.student(school, state="active", password="teh manis di sore hari")
     return student, live_server
-
-
-def signed_in(live_server, account) -> Browser:
-    browser = Browser(live_server.url)
-    kind, page = browser.go(f"{live_server.url}/masuk")
-    kind, page = browser.sign_in(page, account.user_id)
-    assert kind == "page" and page.status_code == 200
-    return browser
 
 
 def is_consent(page) -> bool:
@@ -275,8 +260,8 @@ def test_consent_answer_is_csrf_protected_and_bound_to_its_request_person_and_se
     assert not Consent.objects.exists()
 
     # Another person cannot use this person's answer, even with their own CSRF token.
-    other = make_student(
-        make_school(npsn="20104322", nama="SD NEGERI 2 CIBODAS"),
+    other = builders.student(
+        builders.school(npsn="20104322", nama="SD NEGERI 2 CIBODAS"),
         nama="Budi Santoso",
         local_part="budisantoso3",
         state="active",

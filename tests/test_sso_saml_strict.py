@@ -31,24 +31,16 @@ from saml2.metadata import create_metadata_string
 from akun.audit.api import AuditEvent
 from akun.core import clock
 from akun.identity.models import ServiceSignIn
-from akun.sso import actions, keys
+from akun.sso import actions
 from akun.sso.models import Service
-from tests.identity_support import make_school, make_student
-from tests.sso_support import Browser
+from tests import builders
+from tests.sso_support import Browser, signed_in
 from tests.test_sso_saml import post_form, sp_config
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 OL = "http://127.0.0.1:18797"  # the python3-saml service provider (never contacted)
 WEAK = ("md5", "sha1", "rsa-md5", "dsa-sha1", "ripemd160")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_keys():
-    keys.reset()
-    yield
-    keys.reset()
-    clock.freeze(None)
 
 
 def keypair(cn="Kelas Maya SP") -> tuple[str, str]:
@@ -181,15 +173,7 @@ def idp_metadata(live_server) -> str:
 
 @pytest.fixture
 def student(live_server):
-    return make_student(make_school(), state="active", password="teh manis di sore hari")
-
-
-def signed_in(live_server, account) -> Browser:
-    browser = Browser(live_server.url)
-    kind, page = browser.go(f"{live_server.url}/masuk")
-    kind, page = browser.sign_in(page, account.user_id)
-    assert kind == "page" and page.status_code == 200
-    return browser
+    return builders.student(builders.school(), state="active", password="teh manis di sore hari")
 
 
 def response_xml(fields) -> str:

@@ -27,9 +27,8 @@ from akun.accounts.api import (
 from akun.core import clock
 from akun.identity import terms
 from akun.portal.actions import do_create_admin, do_reset_password
-from akun.sso import actions, keys
-from tests.identity_support import make_school, make_student
-from tests.lifecycle_support import lifecycle_settings  # noqa: F401
+from akun.sso import actions
+from tests import builders
 from tests.sso_support import PASSWORD, Browser, RelyingParty, form_fields
 from tests.test_sso_oidc import sign_in_flow
 from tests.test_sso_saml import sp_config
@@ -46,18 +45,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 NEW = "sepeda biru ke pasar"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_keys():
-    keys.reset()
-    yield
-    keys.reset()
-
-
 class World:
     def __init__(self, base):
         self.base = base
-        school = make_school()
-        self.student = make_student(
+        school = builders.school()
+        self.student = builders.student(
             school, state="active", password=PASSWORD, recovery_email="siti.n@gmail.com"
         )
         self.oidc, self.secret = actions.do_add_oidc_service(

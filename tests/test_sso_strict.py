@@ -16,27 +16,11 @@ from django.utils import timezone
 
 from akun.audit.api import AuditEvent
 from akun.core import clock
-from akun.sso import actions, keys, validator
+from akun.sso import actions
 from akun.sso.models import Service
-from tests.identity_support import make_school, make_student
 from tests.sso_support import CALLBACK, PASSWORD, Browser, RelyingParty, query
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    keys.reset()
-    validator.forget_clients()
-    yield
-    keys.reset()
-    validator.forget_clients()
-
-
-@pytest.fixture
-def student():
-    school = make_school(npsn="20104321", nama="SD NEGERI 1 CIBODAS")
-    return make_student(school, state="active", password=PASSWORD)
 
 
 @pytest.fixture

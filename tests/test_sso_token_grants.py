@@ -15,25 +15,9 @@ from oauth2_provider.models import AccessToken, IDToken, RefreshToken
 
 from akun.accounts.api import do_suspend_account
 from akun.sso import actions, keys, validator
-from tests.identity_support import make_school, make_student
 from tests.sso_support import CALLBACK
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    keys.reset()
-    validator.forget_clients()
-    yield
-    keys.reset()
-    validator.forget_clients()
-
-
-@pytest.fixture
-def student():
-    school = make_school(npsn="20104321", nama="SD NEGERI 1 CIBODAS")
-    return make_student(school, state="active", password="teh manis di sore hari")
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ from akun.accounts.export import Export, export_accounts_csv, neutralise
 from akun.accounts.issue import IssueResult, allocate_local_part, issue_accounts
 from akun.accounts.models import Account, AccountEvent, IssueRun, local_part_of
 from akun.accounts.reencrypt import do_reencrypt_initial_passwords
+from akun.accounts.sql import accounts_sql, join_account, table_pages
 from akun.accounts.stream import (
     Change,
     Event,
@@ -54,8 +55,6 @@ from akun.accounts.stream import prune as prune_events
 from akun.accounts.userid import base_local_part
 
 EventKind = AccountEvent.Kind
-# For set-based SQL in other apps (lifecycle's sweeps and passes).
-ACCOUNT_TABLE = Account._meta.db_table
 # Events after which nothing signed in before may go on: a new password (the holder's, a
 # reset by code, an operator's new initial password), sign out everywhere, leaving `active`
 # or `issued`, and coming back (a session or token left from before would revive).
@@ -86,7 +85,10 @@ def check_initial_password(account: Account, candidate: str) -> bool:
 
 
 __all__ = [
-    "ACCOUNT_TABLE",
+    # SQL fragments for other apps' set-based reads (akun.accounts.sql)
+    "accounts_sql",
+    "join_account",
+    "table_pages",
     "PER_RUN",
     "PESERTA_DIDIK",
     "PTK_FORMS",

@@ -24,10 +24,9 @@ from akun.accounts import stream
 from akun.accounts.actions import TRANSITIONS, VERB_KIND
 from akun.audit import api as audit
 from akun.core import clock
-from akun.roster.api import SEKOLAH_TABLE
+from akun.roster import api as roster
 
 ACCOUNT = "accounts_account"
-SEKOLAH = SEKOLAH_TABLE
 PER_RUN = "per_run"
 
 # What a bulk change sets besides the state (verbs that need per-account values, such as a
@@ -133,7 +132,7 @@ def transition_many(
 
     `also`: the caller's statements on its own tables for the changed accounts, run in the
     same transaction (the same statement on the PER_RUN path), reading `changed(id)`; e.g.
-    "INSERT INTO lifecycle_runaccount (account_id, run_id) SELECT id, %(run)s FROM changed".
+    the lifecycle records which accounts its run changed (`INSERT INTO ... SELECT id FROM changed`).
     """
     if verb not in BULK_SET:
         raise ValueError(f"{verb!r} has no bulk form")
@@ -164,8 +163,8 @@ def _per_run_pg(cur, verb, cond, p, also, actor, reason) -> BulkChange:
         f"SELECT {stream.ids_list_sql('id')} AS ids, count(*) AS n FROM changed) agg "
         "WHERE n > 0 "
         f"RETURNING id){extra} "
-        f"SELECT COALESCE(substr(s.kode_wilayah, 1, 2), ''), count(*), (SELECT id FROM ev) "
-        f"FROM changed LEFT JOIN {SEKOLAH} s ON s.sekolah_id = changed.sekolah_id GROUP BY 1",
+        f"SELECT {roster.province_sql('s')}, count(*), (SELECT id FROM ev) "
+        f"FROM changed {roster.join_sekolah('changed.sekolah_id')} GROUP BY 1",
         p,
     )
     result = BulkChange(verb)
@@ -190,7 +189,7 @@ def _with_temp(cur, verb, cond, accounts, p, audit_rows, also, actor, reason) ->
     cur.execute(
         "INSERT INTO acc_change SELECT a.id, a.user_id, COALESCE(s.npsn, ''), "
         f"COALESCE(s.kode_wilayah, ''), a.state, {target_sql(verb)} FROM {ACCOUNT} a "
-        f"LEFT JOIN {SEKOLAH} s ON s.sekolah_id = a.sekolah_id WHERE {cond}{lock}",
+        f"{roster.join_sekolah('a.sekolah_id')} WHERE {cond}{lock}",
         p,
     )
     cur.execute(
@@ -257,7 +256,7 @@ def move_many(
             actor=actor,
             source=(
                 f"{source} t JOIN {ACCOUNT} c ON c.id = t.account_id "
-                f"LEFT JOIN {SEKOLAH} cs ON cs.sekolah_id = c.sekolah_id"
+                f"{roster.join_sekolah('c.sekolah_id', 'cs')}"
             ),
             params=p,
             object_id="c.user_id",

@@ -17,13 +17,11 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from akun.roster import api as roster
 from akun.roster.api import (
     JENIS_PTK_KEPALA,
     JENIS_PTK_PENDIDIK,
-    PESERTA_DIDIK_TABLE,
-    PTK_TABLE,
     SCHOOL_FORMS_EARLY_CHILDHOOD,
-    SEKOLAH_TABLE,
 )
 
 # Account roles (values of Account.role).
@@ -271,7 +269,7 @@ def ptk_forms_cte() -> str:
 
 
 def ptk_rank_sql(alias: str = "p") -> str:
-    """SQL for the role rank of a roster_ptk row (0 = no account), mirroring ptk_role()."""
+    """SQL for the role rank of a roster PTK row (0 = no account), mirroring ptk_role()."""
     pendidik = ", ".join(_lit(j) for j in sorted(JENIS_PTK_PENDIDIK))
     return (
         f"CASE WHEN {alias}.jenis_ptk = {_lit(JENIS_PTK_KEPALA)} OR {alias}.operator_sekolah "
@@ -326,8 +324,8 @@ def students_sql(
     return (
         f"WITH {student_rules_cte()} "
         "SELECT pd.peserta_didik_id, pd.sekolah_id, pd.nama, r.rule, r.jenjang, r.level "
-        f"FROM {PESERTA_DIDIK_TABLE} pd "
-        f"JOIN {SEKOLAH_TABLE} s ON s.sekolah_id = pd.sekolah_id AND s.departed_at IS NULL "
+        f"FROM {roster.peserta_didik_sql('pd')} "
+        f"{roster.join_sekolah('pd.sekolah_id', left=False)} AND s.departed_at IS NULL "
         "JOIN student_rules r ON r.form = s.bentuk_pendidikan AND r.program = pd.program "
         "AND pd.tingkat_pendidikan BETWEEN r.grade_min AND r.grade_max "
         f"WHERE {' AND '.join(where)} "
@@ -348,8 +346,8 @@ def ptk_sql(
         "rows_ AS ("
         "SELECT p.ptk_id, p.sekolah_id, p.nama, p.gelar_depan, p.gelar_belakang, p.ptk_induk, "
         f"s.npsn, f.jenjang, f.level, {ptk_rank_sql('p')} AS role_rank "
-        f"FROM {PTK_TABLE} p "
-        f"JOIN {SEKOLAH_TABLE} s ON s.sekolah_id = p.sekolah_id AND s.departed_at IS NULL "
+        f"FROM {roster.ptk_sql('p')} "
+        f"{roster.join_sekolah('p.sekolah_id', left=False)} AND s.departed_at IS NULL "
         "JOIN ptk_forms f ON f.form = s.bentuk_pendidikan "
         f"WHERE p.departed_at IS NULL AND {_range('p.ptk_id', lo, hi, ids)}), "
         "ranked AS ("

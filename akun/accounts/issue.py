@@ -60,7 +60,7 @@ from akun.accounts.models import Account, IssueRun
 from akun.audit import api as audit
 from akun.audit.api import Action
 from akun.core import clock
-from akun.roster.api import PESERTA_DIDIK_TABLE, PTK_TABLE
+from akun.roster import api as roster_api
 
 log = logging.getLogger("akun.accounts.issue")
 
@@ -104,19 +104,6 @@ def _pg() -> bool:
 
 def _db_datetime(value):
     return connection.ops.adapt_datetimefield_value(value)
-
-
-def key_ranges(table: str, column: str, batch_rows: int) -> list[tuple]:
-    """[(lo, hi), ...] covering every key, each with at most batch_rows roster rows."""
-    n = int(batch_rows)
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT k FROM (SELECT {column} AS k, row_number() OVER (ORDER BY {column}) AS rn "
-            f"FROM {table}) t WHERE rn % {n} = 1 AND rn > 1 ORDER BY k"
-        )
-        bounds = [r[0] for r in cur.fetchall()]
-    edges = [None, *bounds, None]
-    return list(zip(edges[:-1], edges[1:], strict=True))
 
 
 @contextlib.contextmanager
@@ -266,17 +253,7 @@ def _bulk_run() -> bool:
     if connection.in_atomic_block:
         return False
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT coalesce(sum(greatest(reltuples, 0)), 0) FROM pg_class "
-            f"WHERE relname IN ('{PESERTA_DIDIK_TABLE}', '{PTK_TABLE}') AND relkind = 'r'"
-        )
-        roster = int(cur.fetchone()[0])
-        if roster == 0:  # never analysed
-            cur.execute(
-                f"SELECT (SELECT count(*) FROM {PESERTA_DIDIK_TABLE}) + "
-                f"(SELECT count(*) FROM {PTK_TABLE})"
-            )
-            roster = cur.fetchone()[0]
+        roster = roster_api.people_estimate(cur)
         limit = int(roster * BULK_WHEN_ACCOUNTS_BELOW)
         cur.execute(f"SELECT count(*) FROM (SELECT 1 FROM accounts_account LIMIT {limit + 1}) t")
         return roster >= BULK_MIN_ROSTER_ROWS and cur.fetchone()[0] <= limit
@@ -761,10 +738,12 @@ def _plan(run: IssueRun, batch_rows: int, people: dict[str, list[str]] | None) -
             for ids in [sorted(set(people.get(kind, ())))]
             for i in range(0, len(ids), batch_rows)
         ]
-    plan = [
-        Part("peserta_didik", lo, hi)
-        for lo, hi in key_ranges(PESERTA_DIDIK_TABLE, "peserta_didik_id", batch_rows)
-    ] + [Part("ptk", lo, hi) for lo, hi in key_ranges(PTK_TABLE, "ptk_id", batch_rows)]
+    with connection.cursor() as cur:
+        plan = [
+            Part(kind, lo, hi)
+            for kind in ("peserta_didik", "ptk")
+            for lo, hi in roster_api.person_key_ranges(cur, kind, batch_rows)
+        ]
     # Each run walks the ranges in its own order, so that two runs at once split the work
     # instead of the second trailing the first through ranges it has just finished.
     random.Random(run.pk).shuffle(plan)
@@ -817,4 +796,4 @@ def allocate_local_part(base: str) -> str:
     return userid.local_part(base, next_number - 1)
 
 
-__all__ = ["Account", "IssueResult", "allocate_local_part", "issue_accounts", "key_ranges"]
+__all__ = ["Account", "IssueResult", "allocate_local_part", "issue_accounts"]

@@ -6,8 +6,9 @@ from akun.audit.actions import Action, checked
 from akun.audit.models import AuditEvent
 from akun.core import clock, rows
 
-# For set-based SQL in other apps (lifecycle's roster pass reads when accounts were deleted).
-AUDIT_TABLE = AuditEvent._meta.db_table
+
+def _table() -> str:
+    return AuditEvent._meta.db_table
 
 
 def record(
@@ -69,7 +70,7 @@ def record_many(
     one INSERT ... SELECT, in the caller's transaction. The other arguments are SQL
     expressions over it; `action` and `actor` are values. Returns the rows written."""
     cur.execute(
-        "INSERT INTO audit_auditevent (at, actor, action, object_type, object_id, npsn, "
+        f"INSERT INTO {_table()} (at, actor, action, object_type, object_id, npsn, "
         "kode_wilayah, reason, before, after) "
         f"SELECT %(audit_at)s, %(audit_actor)s, %(audit_action)s, %(audit_type)s, {object_id}, "
         f"{npsn}, {kode_wilayah}, {reason}, {before}, {after} FROM {source}",
@@ -84,4 +85,15 @@ def record_many(
     return max(cur.rowcount, 0)
 
 
-__all__ = ["Action", "AuditEvent", "json_sql", "record", "record_many"]
+def recorded_since(cur, actions, since) -> bool:
+    """Has any of `actions` been recorded at or after `since`? (One indexed probe.)"""
+    names = [checked(a).value for a in actions]
+    cur.execute(
+        f"SELECT 1 FROM {_table()} e WHERE e.at >= %s AND e.action IN "
+        f"({', '.join(['%s'] * len(names))}) LIMIT 1",
+        [connection.ops.adapt_datetimefield_value(since), *names],
+    )
+    return cur.fetchone() is not None
+
+
+__all__ = ["Action", "AuditEvent", "json_sql", "record", "record_many", "recorded_since"]

@@ -13,11 +13,12 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import connection
 
+from akun.accounts import api as accounts_api
 from akun.accounts.api import check_initial_password_token, local_part_of
 from akun.core import clock, rows
 from akun.identity import terms, throttle
 from akun.identity.models import SessionGeneration, Throttle
-from akun.roster.api import Sekolah
+from akun.roster import api as roster_api
 
 
 class Outcome(enum.Enum):
@@ -77,9 +78,9 @@ def _account_sql() -> str:
         f"SELECT {rows.columns(Account, 'a')}, s.npsn, s.kode_wilayah, g.generation, "
         "t1.failures, t1.last_failure_at, t2.failures, t2.last_failure_at "
         "FROM (SELECT 1 AS one) x "
-        f"LEFT JOIN {qn(Account._meta.db_table)} a "
+        f"LEFT JOIN {accounts_api.accounts_sql('a')} "
         "ON a.local_part = %s AND a.user_id = %s "
-        f"LEFT JOIN {qn(Sekolah._meta.db_table)} s ON s.sekolah_id = a.sekolah_id "
+        f"{roster_api.join_sekolah('a.sekolah_id', 's')} "
         f"LEFT JOIN {qn(SessionGeneration._meta.db_table)} g ON g.account_id = a.id "
         f"LEFT JOIN {throttle_table} t1 ON t1.key = %s "
         f"LEFT JOIN {throttle_table} t2 ON t2.key = %s"

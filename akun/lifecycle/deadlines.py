@@ -137,7 +137,7 @@ def sweep(*, actor: str, dry_run: bool = False, batch_rows: int | None = None) -
     with connection.cursor() as cur:
         # One scan: what the sweep would do, and the safety stop's base (province totals).
         cur.execute(
-            f"SELECT {q.PROV}, count(*) FILTER (WHERE {cond}), count(*) FROM {q.ACCOUNT} a "
+            f"SELECT {q.PROV}, count(*) FILTER (WHERE {cond}), count(*) FROM {q.ACCOUNTS} "
             f"{q.JOIN_SEKOLAH} WHERE a.state <> 'deleted' GROUP BY 1",
             params,
         )
@@ -184,12 +184,7 @@ def _physical_batches(batch_rows: int) -> list[str]:
     """Conditions on `a.ctid`: ranges of pages of ~batch_rows accounts in table order, the
     last one open-ended (pages added meanwhile)."""
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT relpages, reltuples, "
-            "pg_relation_size(oid) / current_setting('block_size')::int "
-            f"FROM pg_class WHERE oid = '{q.ACCOUNT}'::regclass"
-        )
-        relpages, reltuples, pages = cur.fetchone()
+        relpages, reltuples, pages = accounts_api.table_pages(cur)
     per_page = reltuples / relpages if relpages > 0 and reltuples > 0 else 10
     step = max(1, int(batch_rows / per_page))
     parts = [

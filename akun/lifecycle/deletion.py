@@ -64,7 +64,7 @@ def _cancel_signed_in(cur, actor: str, run_id) -> int:
     cur.execute(
         "INSERT INTO lc_c SELECT ds.id, a.user_id, COALESCE(s.npsn, ''), "
         "COALESCE(s.kode_wilayah, '') FROM lifecycle_deletionschedule ds "
-        f"JOIN {q.ACCOUNT} a ON a.id = ds.account_id {q.JOIN_SEKOLAH} "
+        f"{q.JOIN_ACCOUNT} {q.JOIN_SEKOLAH} "
         "WHERE ds.status = 'pending' AND ds.reason = 'inactive' "
         "AND a.last_login IS NOT NULL AND a.last_login > ds.created_at"
     )
@@ -102,7 +102,7 @@ def inactivity_sweep(*, actor: str, dry_run: bool = False) -> RuleResult:
     with connection.cursor() as cur:
         counts = q.by_province(
             cur,
-            f"SELECT {q.PROV}, count(*) FROM {q.ACCOUNT} a {q.JOIN_SEKOLAH} WHERE {where} "
+            f"SELECT {q.PROV}, count(*) FROM {q.ACCOUNTS} {q.JOIN_SEKOLAH} WHERE {where} "
             "GROUP BY 1",
             p,
         )
@@ -120,7 +120,7 @@ def inactivity_sweep(*, actor: str, dry_run: bool = False) -> RuleResult:
         q.create_temp(cur, "lc_i", "account_id bigint, user_id text, npsn text, kode_wilayah text")
         cur.execute(
             "INSERT INTO lc_i SELECT a.id, a.user_id, COALESCE(s.npsn, ''), "
-            f"COALESCE(s.kode_wilayah, '') FROM {q.ACCOUNT} a {q.JOIN_SEKOLAH} "
+            f"COALESCE(s.kode_wilayah, '') FROM {q.ACCOUNTS} {q.JOIN_SEKOLAH} "
             f"WHERE {where} AND {q.not_blocked(gate.blocked)}{q.for_update()}",
             p,
         )
@@ -192,7 +192,7 @@ def _record_due(cur, today: dt.date) -> None:
             "INSERT INTO lifecycle_notice (schedule_id, kind, days_before, recipient, address, "
             f"created_at) SELECT due.schedule_id, due.kind, due.days_before, '{to}', {address}, "
             f"%(now)s FROM ({due}) due JOIN lifecycle_deletionschedule ds "
-            f"ON ds.id = due.schedule_id JOIN {q.ACCOUNT} a ON a.id = ds.account_id "
+            f"ON ds.id = due.schedule_id {q.JOIN_ACCOUNT} "
             f"WHERE {address} <> '' AND a.state <> 'deleted'{extra} "
             "ON CONFLICT (schedule_id, kind, days_before, recipient) DO NOTHING",
             params,
@@ -343,8 +343,8 @@ def run_deletions(*, actor: str, dry_run: bool = False) -> RuleResult:
                 "delete",
                 q.by_province(
                     cur,
-                    f"SELECT {q.PROV}, count(*) FROM lifecycle_deletionschedule ds JOIN "
-                    f"{q.ACCOUNT} a ON a.id = ds.account_id {q.JOIN_SEKOLAH} WHERE {where} "
+                    f"SELECT {q.PROV}, count(*) FROM lifecycle_deletionschedule ds "
+                    f"{q.JOIN_ACCOUNT} {q.JOIN_SEKOLAH} WHERE {where} "
                     "GROUP BY 1",
                     p,
                 ),
@@ -362,7 +362,7 @@ def run_deletions(*, actor: str, dry_run: bool = False) -> RuleResult:
         cur.execute(
             "INSERT INTO lc_d SELECT ds.id, a.id, a.user_id, COALESCE(s.npsn, ''), "
             "COALESCE(s.kode_wilayah, ''), a.state, ds.reason FROM lifecycle_deletionschedule ds "
-            f"JOIN {q.ACCOUNT} a ON a.id = ds.account_id {q.JOIN_SEKOLAH} WHERE {where}"
+            f"{q.JOIN_ACCOUNT} {q.JOIN_SEKOLAH} WHERE {where}"
             f"{q.for_update()}",
             p,
         )

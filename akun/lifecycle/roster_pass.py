@@ -45,7 +45,8 @@ from akun.lifecycle import safety
 from akun.lifecycle import sqlutil as q
 from akun.lifecycle.base import RuleResult, finish_run, start_run
 from akun.lifecycle.models import DeletionSchedule, RosterMark
-from akun.roster.api import PESERTA_DIDIK_TABLE, PTK_TABLE, ImportRun
+from akun.roster import api as roster_api
+from akun.roster.api import ImportRun
 
 log = logging.getLogger("akun.lifecycle")
 
@@ -70,14 +71,6 @@ def _import_runs_done() -> int:
     return ImportRun.objects.aggregate(n=Max("pk"))["n"] or 0
 
 
-def _changed(alias: str) -> str:
-    """A roster row added, changed or departed by an import run after %(after)s."""
-    return (
-        f"({alias}.changed_run_id > %(after)s OR {alias}.first_run_id > %(after)s "
-        f"OR {alias}.departed_run_id > %(after)s)"
-    )
-
-
 def _build_scope(cur, after: int, closed_since) -> None:
     """lc_p: the people whose accounts this pass must look at (see the module doc)."""
     q.create_temp(
@@ -85,17 +78,12 @@ def _build_scope(cur, after: int, closed_since) -> None:
         "lc_p",
         f"person_type text, person_id {q.uuid_type()}, PRIMARY KEY (person_id, person_type)",
     )
-    schools = f"SELECT k.sekolah_id FROM {q.SEKOLAH} k WHERE {_changed('k')}"
     cur.execute(
-        "INSERT INTO lc_p "
-        f"SELECT 'peserta_didik', t.peserta_didik_id FROM {PESERTA_DIDIK_TABLE} t "
-        f"WHERE {_changed('t')} OR t.sekolah_id IN ({schools}) "
-        f"UNION SELECT 'ptk', t.ptk_id FROM {PTK_TABLE} t "
-        f"WHERE {_changed('t')} OR t.sekolah_id IN ({schools}) "
-        f"UNION SELECT a.person_type, a.person_id FROM {q.ACCOUNT} a "
-        f"WHERE {_PERSON} AND a.sekolah_id IN ({schools}) "
+        f"INSERT INTO lc_p {roster_api.touched_people_sql()} "
+        f"UNION SELECT a.person_type, a.person_id FROM {q.ACCOUNTS} "
+        f"WHERE {_PERSON} AND a.sekolah_id IN ({roster_api.schools_changed_sql()}) "
         "UNION SELECT a.person_type, a.person_id FROM lifecycle_deletionschedule ds "
-        f"JOIN {q.ACCOUNT} a ON a.id = ds.account_id "
+        f"{q.JOIN_ACCOUNT} "
         f"WHERE ds.closed_at >= %(since)s AND ds.status = 'cancelled' AND {_PERSON}",
         {"after": after, "since": q.dt(closed_since)},
     )
@@ -156,8 +144,8 @@ def _build_follow(cur, lock: str) -> None:
     cur.execute(
         "INSERT INTO lc_f SELECT a.id, a.user_id, COALESCE(ns.npsn, ''), "
         "COALESCE(ns.kode_wilayah, ''), COALESCE(s.npsn, ''), a.role, d.sekolah_id, d.role "
-        f"FROM {q.ACCOUNT} a JOIN lc_desired d ON {_MATCH} {q.JOIN_SEKOLAH} "
-        f"LEFT JOIN {q.SEKOLAH} ns ON ns.sekolah_id = d.sekolah_id "
+        f"FROM {q.ACCOUNTS} JOIN lc_desired d ON {_MATCH} {q.JOIN_SEKOLAH} "
+        f"{roster_api.join_sekolah('d.sekolah_id', 'ns')} "
         f"WHERE a.state <> 'deleted' AND {_PERSON} "
         f"AND (a.sekolah_id IS NULL OR a.sekolah_id <> d.sekolah_id OR a.role <> d.role){lock}"
     )
@@ -178,7 +166,7 @@ def _build_back(cur, lock: str) -> None:
         "CASE WHEN ds.suspended AND a.state = 'suspended' THEN ds.prior_state ELSE a.state END, "
         f"CASE WHEN EXISTS (SELECT 1 FROM lc_desired d WHERE {_MATCH}) THEN 'back' "
         "ELSE 'moved' END "
-        f"FROM lifecycle_deletionschedule ds JOIN {q.ACCOUNT} a ON a.id = ds.account_id "
+        f"FROM lifecycle_deletionschedule ds {q.JOIN_ACCOUNT} "
         f"{q.JOIN_SEKOLAH} "
         f"WHERE ds.status = 'pending' AND ds.reason IN {q.in_list(ROSTER_REASONS)} "
         f"AND a.state <> 'deleted' AND ("
@@ -199,19 +187,18 @@ def _build_gone(cur, lock: str, scoped: bool) -> None:
         "CASE WHEN EXISTS (SELECT 1 FROM lc_desired d WHERE d.person_type = a.person_type "
         "AND d.person_id = a.person_id) THEN 'moved_level' "
         "WHEN s.departed_at IS NOT NULL THEN 'school_closed' "
-        "WHEN a.person_type = 'peserta_didik' AND NOT EXISTS (SELECT 1 FROM "
-        f"{PESERTA_DIDIK_TABLE} pd WHERE pd.peserta_didik_id = a.person_id "
-        "AND pd.departed_at IS NULL) THEN 'departed' "
-        f"WHEN a.person_type = 'ptk' AND NOT EXISTS (SELECT 1 FROM {PTK_TABLE} p "
-        "WHERE p.ptk_id = a.person_id AND p.departed_at IS NULL) THEN 'departed' "
+        "WHEN a.person_type = 'peserta_didik' AND NOT "
+        f"{roster_api.in_roster_sql('peserta_didik', 'a.person_id')} THEN 'departed' "
+        "WHEN a.person_type = 'ptk' AND NOT "
+        f"{roster_api.in_roster_sql('ptk', 'a.person_id')} THEN 'departed' "
         "ELSE 'not_eligible' END"
     )
     # Follow and back join lc_desired, which holds only the scope's people; gone is what
     # is *not* there, so it reads the scope's accounts (by the person index) explicitly.
-    accounts = f"{q.ACCOUNT} a"
+    accounts = q.ACCOUNTS
     if scoped:
         accounts = (
-            f"lc_p p JOIN {q.ACCOUNT} a ON a.person_type = p.person_type "
+            f"lc_p p JOIN {q.ACCOUNTS} ON a.person_type = p.person_type "
             "AND a.person_id = p.person_id"
         )
     cur.execute(
@@ -239,9 +226,9 @@ def _issue_count_sql() -> str:
         f"SELECT x.sekolah_id FROM ({accounts_api.ptk_sql()}) x",
     ]
     return (
-        "SELECT COALESCE(substr(s.kode_wilayah, 1, 2), ''), count(*) FROM ("
+        f"SELECT {q.PROV}, count(*) FROM ("
         + " UNION ALL ".join(parts)
-        + f") d LEFT JOIN {q.SEKOLAH} s ON s.sekolah_id = d.sekolah_id GROUP BY 1"
+        + f") d {roster_api.join_sekolah('d.sekolah_id')} GROUP BY 1"
     )
 
 
@@ -258,16 +245,11 @@ def _to_issue(cur, since) -> dict[str, list[str]] | None:
     account somewhere they are eligible ({} if nobody). None -- the whole roster -- if an
     account was deleted since (deletion frees the person's jenjang, and the deleted account
     no longer says whose it was; the audit says when)."""
-    cur.execute(
-        f"SELECT 1 FROM {audit.AUDIT_TABLE} e WHERE e.at >= %(since)s "
-        "AND e.action IN ('accounts.delete', 'lifecycle.delete') LIMIT 1",
-        {"since": q.dt(since)},
-    )
-    if cur.fetchone() is not None:
+    if audit.recorded_since(cur, (Action.ACCOUNTS_DELETE, Action.LIFECYCLE_DELETE), since):
         return None
     cur.execute(
         "SELECT DISTINCT d.person_type, CAST(d.person_id AS text) FROM lc_desired d "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {q.ACCOUNT} a WHERE {_MATCH} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {q.ACCOUNTS} WHERE {_MATCH} "
         "AND a.state <> 'deleted')"
     )
     people: dict[str, list[str]] = {}
@@ -313,9 +295,9 @@ def roster_pass(
                 sql = _issue_count_sql()
             else:  # lc_desired is who issuance will look at
                 sql = (
-                    "SELECT COALESCE(substr(s.kode_wilayah, 1, 2), ''), count(*) FROM "
-                    f"lc_desired d LEFT JOIN {q.SEKOLAH} s ON s.sekolah_id = d.sekolah_id "
-                    f"WHERE NOT EXISTS (SELECT 1 FROM {q.ACCOUNT} a WHERE {_MATCH} "
+                    f"SELECT {q.PROV}, count(*) FROM "
+                    f"lc_desired d {roster_api.join_sekolah('d.sekolah_id')} "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {q.ACCOUNTS} WHERE {_MATCH} "
                     "AND a.state <> 'deleted') GROUP BY 1"
                 )
             result.add("issue", _counts(cur, sql))
@@ -363,7 +345,7 @@ def roster_pass(
                 "issue",
                 _counts(
                     cur,
-                    f"SELECT {q.PROV}, count(*) FROM {q.ACCOUNT} a {q.JOIN_SEKOLAH} "
+                    f"SELECT {q.PROV}, count(*) FROM {q.ACCOUNTS} {q.JOIN_SEKOLAH} "
                     f"WHERE a.issue_run = {int(issued.run_id)} GROUP BY 1",
                 ),
             )

@@ -9,15 +9,16 @@ Nothing loops over accounts in Python, and no rule writes accounts or the audit 
 
 from django.db import connection
 
-from akun.accounts.api import ACCOUNT_TABLE
+from akun.accounts import api as accounts
 from akun.audit import api as audit
-from akun.roster.api import SEKOLAH_TABLE
+from akun.roster import api as roster
 
-ACCOUNT = ACCOUNT_TABLE
-SEKOLAH = SEKOLAH_TABLE
+# The other apps' tables, through their api: accounts as `a`, an account's school as `s`.
+ACCOUNTS = accounts.accounts_sql("a")
+JOIN_ACCOUNT = accounts.join_account("ds.account_id", "a")  # of a deletion schedule `ds`
+JOIN_SEKOLAH = roster.join_sekolah("a.sekolah_id", "s")
 # The province of an account: the first two digits of its school's kode_wilayah ('' = none).
-PROV = "COALESCE(substr(s.kode_wilayah, 1, 2), '')"
-JOIN_SEKOLAH = f"LEFT JOIN {SEKOLAH} s ON s.sekolah_id = a.sekolah_id"
+PROV = roster.province_sql("s")
 
 
 def pg() -> bool:
@@ -72,10 +73,7 @@ def not_blocked(blocked: set[str]) -> str:
     """A condition on account `a`: its province is not held by the safety stop."""
     if not blocked:
         return "1=1"
-    return (
-        f"COALESCE((SELECT substr(sb.kode_wilayah, 1, 2) FROM {SEKOLAH} sb "
-        f"WHERE sb.sekolah_id = a.sekolah_id), '') NOT IN {in_list(sorted(blocked))}"
-    )
+    return f"{roster.school_province_sql('a.sekolah_id')} NOT IN {in_list(sorted(blocked))}"
 
 
 def by_province(cur, sql: str, params=None) -> dict[str, int]:
@@ -88,14 +86,14 @@ def province_totals(cur) -> dict[str, int]:
     """Accounts per province that are not deleted: the base of the safety stop's share."""
     return by_province(
         cur,
-        f"SELECT {PROV}, count(*) FROM {ACCOUNT} a {JOIN_SEKOLAH} "
+        f"SELECT {PROV}, count(*) FROM {ACCOUNTS} {JOIN_SEKOLAH} "
         "WHERE a.state <> 'deleted' GROUP BY 1",
     )
 
 
 def id_ranges(cur, batch: int, where: str = "1=1", params=None) -> list[tuple[int, int]]:
     """[lo, hi) ranges of account ids, each `batch` ids wide, covering the accounts."""
-    cur.execute(f"SELECT min(id), max(id) FROM {ACCOUNT} a WHERE {where}", params or {})
+    cur.execute(f"SELECT min(id), max(id) FROM {ACCOUNTS} WHERE {where}", params or {})
     lo, hi = cur.fetchone()
     if lo is None:
         return []

@@ -3,6 +3,20 @@
 from akun.roster.fields import nik_hash
 from akun.roster.models import ImportRun, PesertaDidik, Ptk, Sekolah
 from akun.roster.signals import roster_imported
+from akun.roster.sql import (
+    changed_after_sql,
+    in_roster_sql,
+    join_sekolah,
+    people_estimate,
+    person_key_ranges,
+    peserta_didik_sql,
+    province_sql,
+    ptk_sql,
+    school_province_sql,
+    schools_changed_sql,
+    sekolah_sql,
+    touched_people_sql,
+)
 from akun.roster.vocab import (
     COLUMNS,
     JENIS_PTK_KEPALA,
@@ -14,11 +28,6 @@ from akun.roster.vocab import (
     SEKOLAH_COLUMNS,
 )
 
-# For set-based SQL in other apps (accounts' eligibility and issuance, lifecycle's passes).
-SEKOLAH_TABLE = Sekolah._meta.db_table
-PESERTA_DIDIK_TABLE = PesertaDidik._meta.db_table
-PTK_TABLE = Ptk._meta.db_table
-
 # The export's files and columns, for the synthetic roster generator (akun.synthetic).
 __all__ = [
     "COLUMNS",
@@ -27,15 +36,25 @@ __all__ = [
     "SEKOLAH_COLUMNS",
     "JENIS_PTK_KEPALA",
     "JENIS_PTK_PENDIDIK",
-    "PESERTA_DIDIK_TABLE",
     "PROVINSI",
-    "PTK_TABLE",
     "SCHOOL_FORMS_EARLY_CHILDHOOD",
-    "SEKOLAH_TABLE",
     "ImportRun",
     "PesertaDidik",
     "Ptk",
     "Sekolah",
     "nik_hash",
     "roster_imported",
+    # SQL fragments for other apps' set-based statements (akun.roster.sql)
+    "changed_after_sql",
+    "in_roster_sql",
+    "join_sekolah",
+    "people_estimate",
+    "person_key_ranges",
+    "peserta_didik_sql",
+    "province_sql",
+    "ptk_sql",
+    "school_province_sql",
+    "schools_changed_sql",
+    "sekolah_sql",
+    "touched_people_sql",
 ]

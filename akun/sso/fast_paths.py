@@ -26,7 +26,9 @@ from oauth2_provider.models import (
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 
+from akun.accounts import api as accounts_api
 from akun.core import rows
+from akun.roster import api as roster_api
 from akun.roster.api import PesertaDidik
 from akun.sso import claims, keys
 
@@ -47,8 +49,8 @@ def _live_refresh_sql() -> str:
         f"{rows.columns(PesertaDidik, 'pd', claims.STUDENT_FIELDS)} "
         f"FROM {qn(RefreshToken._meta.db_table)} rt "
         f"JOIN {qn(AccessToken._meta.db_table)} at ON at.id = rt.access_token_id "
-        f"JOIN {qn(Account._meta.db_table)} u ON u.id = rt.user_id "
-        f"LEFT JOIN {qn(PesertaDidik._meta.db_table)} pd ON u.person_type = 'peserta_didik' "
+        f"{accounts_api.join_account('rt.user_id', 'u')} "
+        f"LEFT JOIN {roster_api.peserta_didik_sql('pd')} ON u.person_type = 'peserta_didik' "
         "AND pd.peserta_didik_id = u.person_id "
         "WHERE rt.token_checksum = %s AND rt.revoked IS NULL ORDER BY rt.id LIMIT 1"
     )

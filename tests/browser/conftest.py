@@ -1,6 +1,9 @@
 import os
+from pathlib import Path
 
 import pytest
+
+SCREENS = os.environ.get("AKUN_SCREENS_DIR", "")
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -40,3 +43,16 @@ def desktop(browser):
     ctx = browser.new_context(viewport={"width": 1280, "height": 860}, locale="id-ID")
     yield ctx.new_page()
     ctx.close()
+
+
+def shot(page, name):
+    """A full-page screenshot into AKUN_SCREENS_DIR, when set (for looking at the pages)."""
+    if SCREENS:
+        Path(SCREENS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENS) / f"{name}.png"), full_page=True)
+
+
+def fits(page):
+    """Nothing wider than the screen: no sideways scrolling on a 360-px phone."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], width

@@ -1,35 +1,21 @@
 """A student from the slip to an active account, and through a reset, in Debian's chromium
 against a live server. Screenshots go to $AKUN_SCREENS_DIR (docs/screens) when set."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.core import mail
 
-from tests.identity_support import make_school, make_student
+from tests import builders
+from tests.browser.conftest import fits, shot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SLIP = "Kt4mPq7rXa"
-SCREENS = os.environ.get("AKUN_SCREENS_DIR", "")
-
-
-def shot(page, name):
-    if SCREENS:
-        Path(SCREENS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENS) / f"{name}.png"), full_page=True)
-
-
-def fits(page):
-    """Nothing wider than the screen: no sideways scrolling on a 360-px phone."""
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], width
+SLIP = builders.INITIAL_PASSWORD
 
 
 def test_student_from_slip_to_active_account(live_server, phone):
-    student = make_student(make_school())
+    student = builders.student(builders.school())
     page = phone
     page.goto(live_server.url + "/masuk")
     assert page.locator("html").get_attribute("lang") == "id"
@@ -79,8 +65,8 @@ def test_student_from_slip_to_active_account(live_server, phone):
 
 
 def test_student_resets_with_a_code_from_the_email(live_server, phone):
-    student = make_student(
-        make_school(), state="active", password="teh manis di sore hari",
+    student = builders.student(
+        builders.school(), state="active", password="teh manis di sore hari",
         recovery_email="siti.n@gmail.com",
     )  # fmt: skip
     page = phone
@@ -110,7 +96,7 @@ def test_student_resets_with_a_code_from_the_email(live_server, phone):
 
 
 def test_desktop_screens_and_english(live_server, desktop):
-    student = make_student(make_school())
+    student = builders.student(builders.school())
     page = desktop
     page.goto(live_server.url + "/masuk")
     shot(page, "signin-desktop")

@@ -5,53 +5,49 @@ sees only their region. Screenshots (desktop and 360 px) go to $AKUN_SCREENS_DIR
 
 import csv
 import io
-import os
 import re
-from pathlib import Path
 
 import pyotp
 import pytest
 
 from akun.accounts.api import get_initial_password
 from akun.audit.models import AuditEvent
+from akun.portal import totp
+from tests import builders
 from tests import portal_support as ps
+from tests.browser.conftest import fits
+from tests.browser.conftest import shot as browser_shot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SCREENS = os.environ.get("AKUN_SCREENS_DIR", "")
 NPSN = "20104321"
 FIRST = ["Siti", "Budi", "Ahmad", "Dewi", "Rina", "Agus", "Putri", "Eko", "Wulan", "Joko"]
 LAST = ["Nurhaliza", "Santoso", "Fauzi", "Lestari", "Wati", "Saputra", "Ayu", "Prasetyo"]
 
 
 def shot(page, name):
-    if SCREENS:
-        Path(SCREENS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENS) / f"portal-{name}.png"), full_page=True)
-
-
-def fits(page):
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], width
+    browser_shot(page, f"portal-{name}")
 
 
 def _world():
-    a = ps.school(NPSN, "320412", nama="SD NEGERI 1 CIBODAS")
-    b = ps.school("20104322", "320413", nama="SD NEGERI 2 LEMBANG")
-    c = ps.school("20219999", "327301", nama="SD NEGERI 9 KOTA BANDUNG", kab="Kota Bandung")
-    op = ps.operator(a, local="operatorcibodas", nama="Rahmat Hidayat")
+    a = builders.school(NPSN, kode_wilayah="320412", nama="SD NEGERI 1 CIBODAS")
+    b = builders.school("20104322", kode_wilayah="320413", nama="SD NEGERI 2 LEMBANG")
+    c = builders.school(
+        "20219999", kode_wilayah="327301", nama="SD NEGERI 9 KOTA BANDUNG", kab="Kota Bandung"
+    )
+    op = builders.operator(a, local_part="operatorcibodas", nama="Rahmat Hidayat")
     n = 0
     for rombel in ("5A", "5B", "6A"):
         for _ in range(8):
             nama = f"{FIRST[(n * 3) % len(FIRST)]} {LAST[n % len(LAST)]}"
             state = "active" if n % 3 == 0 else "issued"
-            ps.student(a, nama, f"murid{n}", rombel=rombel, state=state)
+            builders.student(a, nama, f"murid{n}", rombel=rombel, state=state)
             n += 1
-    target = ps.student(a, "Siti Nurhaliza", "sitinurhaliza7", rombel="5A", nisn="0012345678")
-    ps.teacher(a, local="gurusatu", nama="Sri Mulyani")
+    target = builders.student(a, "Siti Nurhaliza", "sitinurhaliza7", rombel="5A", nisn="0012345678")
+    builders.teacher(a, local_part="gurusatu", nama="Sri Mulyani")
     for i in range(5):
-        ps.student(b, f"Murid Lembang {i}", f"lembang{i}", rombel="5A")
-    ps.student(c, "Murid Kota", "muridkota1")
+        builders.student(b, f"Murid Lembang {i}", f"lembang{i}", rombel="5A")
+    builders.student(c, "Murid Kota", "muridkota1")
     return {"a": a, "b": b, "c": c, "op": op, "target": target}
 
 
@@ -59,7 +55,7 @@ def _sign_in_with_totp(page, base, account, prefix):
     page.goto(base + "/operator/")
     page.wait_for_url("**/masuk**")
     page.fill("#id_user_id", account.user_id)
-    page.fill("#id_password", ps.PASSWORD)
+    page.fill("#id_password", builders.PASSWORD)
     page.click("button.primary")
     page.wait_for_url("**/operator/verifikasi**")
     assert page.locator(".qr svg").count() == 1
@@ -154,12 +150,12 @@ def test_operator_signs_in_finds_downloads_and_resets(live_server, phone, deskto
     d = desktop
     d.goto(base + "/masuk?next=/operator/")
     d.fill("#id_user_id", w["op"].user_id)
-    d.fill("#id_password", ps.PASSWORD)
+    d.fill("#id_password", builders.PASSWORD)
     d.click("button.primary")
     d.wait_for_url("**/operator/verifikasi**")
     assert d.locator(".qr svg").count() == 0  # already set up: just the code
     shot(d, "desktop-totp")
-    secret = ps.totp.secret_of(ps.totp.device_of(w["op"]))
+    secret = totp.secret_of(totp.device_of(w["op"]))
     code = pyotp.TOTP(secret).now()
     d.fill("#id_code", code)
     d.click("button.primary")
