@@ -55,3 +55,31 @@ def report_for(account, *, kode=None, email="siti.n@gmail.com", category="accoun
         answer=answer,
         actor="butuh-bantuan",
     )
+
+
+def live_server_on(port: int):
+    """Django's live server thread on a fixed port of this helper's range, re-binding a port
+    that a previous run left in TIME_WAIT (Django's own refuses: allow_reuse_address=False)."""
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+    from django.test.testcases import LiveServerThread, _StaticFilesHandler
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    class Thread(LiveServerThread):
+        def _create_server(self, connections_override=None):
+            return ThreadedWSGIServer(
+                (self.host, self.port),
+                Quiet,
+                allow_reuse_address=True,
+                connections_override=connections_override,
+            )
+
+    thread = Thread("127.0.0.1", _StaticFilesHandler, port=port)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    return thread
