@@ -83,3 +83,11 @@ def live_server_on(port: int):
     if thread.error:
         raise thread.error
     return thread
+
+
+def port(n: int) -> int:
+    """A port of this helper's range (8700-8799): 8720+n on SQLite, 8750+n on PostgreSQL, so
+    that the two suites can run side by side."""
+    from django.db import connection
+
+    return (8720 if connection.vendor == "sqlite" else 8750) + n

@@ -23,7 +23,7 @@ from tests import helpdesk_support as hs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SMTP_PORT, RELAY_PORT, WEB_PORT = 8721, 8722, 8723
+SMTP_PORT = RELAY_PORT = 0  # set by the servers fixture (tests.helpdesk_support.port)
 SECRET = "test-inbound-secret-0123456789abcdef"
 
 
@@ -52,6 +52,8 @@ class Sink:
 
 @pytest.fixture
 def servers(settings):
+    global SMTP_PORT, RELAY_PORT
+    SMTP_PORT, RELAY_PORT, WEB_PORT = hs.port(1), hs.port(2), hs.port(3)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", SMTP_PORT
     settings.AKUN_HELPDESK_INBOUND_SECRET = SECRET

@@ -18,7 +18,6 @@ from tests import portal_support as ps
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SCREENS = os.environ.get("AKUN_SCREENS_DIR", "")
-PORT = 8730
 
 
 def shot(page, name):
@@ -34,8 +33,9 @@ def fits(page):
 
 @pytest.fixture
 def server():
-    thread = hs.live_server_on(PORT)
-    yield f"http://127.0.0.1:{PORT}"
+    port = hs.port(10)
+    thread = hs.live_server_on(port)
+    yield f"http://127.0.0.1:{port}"
     thread.terminate()
 
 
