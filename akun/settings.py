@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "akun.sso",
     "akun.provisioning",
+    "akun.helpdesk",
     "akun.instance",  # demo, secrets: tasks over every app
 ]
 
@@ -236,6 +237,11 @@ EMAIL_HOST_USER = env.text("AKUN_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env.text("AKUN_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env.flag("AKUN_EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = env.text("AKUN_EMAIL_FROM", f"akun@{AKUN_DOMAIN}")
+# Helpdesk (akun.helpdesk): its mailbox (From of its mail; replies come to
+# <local>+<number>.<token>@<domain>), and the shared secret with which the inbound mail relay
+# signs what it posts to /bantuan/surel-masuk (empty: the webhook answers 404).
+AKUN_HELPDESK_ADDRESS = env.text("AKUN_HELPDESK_ADDRESS", f"bantuan@{AKUN_DOMAIN}")
+AKUN_HELPDESK_INBOUND_SECRET = env.text("AKUN_HELPDESK_INBOUND_SECRET", "")
 # Static files are served by the app itself (whitenoise), straight from the app folders.
 WHITENOISE_USE_FINDERS = True
 # Read in development too, so that they are checked (and seen by the configuration test).

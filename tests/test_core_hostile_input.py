@@ -105,6 +105,8 @@ def platform():
         "kind": "email",
         "kode": "nasional",
         "slug": svc.slug,
+        "number": "22222222",  # a helpdesk report number (none such)
+        "chart": "kategori",
     }
     return sekolah, samples
 

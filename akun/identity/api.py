@@ -17,6 +17,9 @@
   demands it (sso revokes its tokens on the same events of accounts' change stream).
 - throttling a second factor: `guarded(key, SECOND_FACTOR, attempt)` -> `Guarded(decision,
   ok, failures)`: decides, makes the try and counts it as one locked step in the database.
+- the helpdesk: `cek_akun(role, npsn, nama, tanggal_lahir)` -> `CekResult` (Cek Akun's
+  roster match), `cek_akun_budget(npsn, address)` (spends one lookup: 0 or seconds to wait),
+  `signin_lock(user_id)` -> `SigninLock(failures, wait, locked)`, `client_address(request)`.
 - re-authentication (SSO's prompt=login, max_age): `authenticated_at(request)` (when this
   session last signed in with a password), `ask_password_again(request)`.
 """
@@ -31,21 +34,35 @@ from akun.identity.flow import ask_password_again, authenticated_at, safe_next
 from akun.identity.masking import mask_email, mask_phone, normalize_phone
 from akun.identity.models import ServiceSignIn
 from akun.identity.notices import send_account_notice
+from akun.identity.selfservice import CekResult, cek_akun
 from akun.identity.signin import Outcome, Result, attempt, normalize_user_id
 from akun.identity.terms import TERMS
 from akun.identity.terms import current as current_terms
-from akun.identity.throttle import SECOND_FACTOR, Guarded, guarded
+from akun.identity.throttle import (
+    SECOND_FACTOR,
+    Guarded,
+    SigninLock,
+    cek_akun_budget,
+    client_address,
+    guarded,
+    signin_lock,
+)
 
 __all__ = [
     "SECOND_FACTOR",
     "TERMS",
+    "CekResult",
     "Guarded",
     "Outcome",
     "Result",
     "ServiceSignIn",
+    "SigninLock",
     "ask_password_again",
     "authenticated_at",
     "attempt",
+    "cek_akun",
+    "cek_akun_budget",
+    "client_address",
     "current_terms",
     "do_record_service_sign_in",
     "do_sign_out_everywhere",
@@ -58,5 +75,6 @@ __all__ = [
     "safe_next",
     "send_account_notice",
     "send_sms",
+    "signin_lock",
     "sms_outbox_path",
 ]

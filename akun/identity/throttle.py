@@ -387,3 +387,31 @@ def spend(pairs: list[tuple[str, Policy]]) -> tuple[Policy, Decision] | None:
         if state.failures > policy.lock_after:
             return policy, decide(state, policy, now)
     return None
+
+
+@dataclass(frozen=True)
+class SigninLock:
+    failures: int  # failed sign-ins under the user ID within the window
+    wait: int  # seconds until the next try; 0 = may try now
+    locked: bool
+
+
+def signin_lock(user_id: str) -> SigninLock:
+    """The sign-in throttle of a user ID as typed (helpdesk: "terkunci 12 menit lagi"). Keys
+    of unknown user IDs behave as real ones, so this tells nothing of whether one exists."""
+    key = account_key(user_id)
+    state = store().get_many([key]).get(key, State())
+    decision = decide(state, ACCOUNT, clock.now())
+    in_window = (
+        state.last_failure_at is not None
+        and (clock.now() - state.last_failure_at).total_seconds() <= ACCOUNT.window
+    )
+    return SigninLock(state.failures if in_window else 0, decision.wait, decision.locked)
+
+
+def cek_akun_budget(npsn: str, address: str) -> int:
+    """Spend one Cek Akun lookup (the platform's, the school's and the client's budgets): 0
+    when allowed, else the seconds to wait. Other apps' lookups of the same kind (the
+    helpdesk's answer from the roster) count against the same budgets."""
+    refused = spend(cek_akun_pairs(npsn, address))
+    return max(1, refused[1].wait) if refused else 0

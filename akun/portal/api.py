@@ -1,6 +1,10 @@
-"""What other apps use of the portal (OEP-49): scopes and the demo's operator sign-in."""
+"""What other apps use of the portal (OEP-49): scopes, the second factor's state of a
+session, admin creation, the password reset by the policy and the demo's operator sign-in."""
 
-from akun.portal.scope import Scope, is_admin, scope_of
+from akun.portal.actions import AdminError, do_create_admin, do_reset_password, parse_region
+from akun.portal.middleware import passed as second_factor_passed
+from akun.portal.reset_policy import ResetRefused, rule_for
+from akun.portal.scope import NATIONAL, Scope, is_admin, region_level, scope_of
 from akun.portal.totp import do_reencrypt_totp_secrets
 
 
@@ -36,4 +40,19 @@ def demo_operator_sign_in() -> str:
     )
 
 
-__all__ = ["Scope", "demo_operator_sign_in", "do_reencrypt_totp_secrets", "is_admin", "scope_of"]
+__all__ = [
+    "NATIONAL",
+    "AdminError",
+    "ResetRefused",
+    "Scope",
+    "demo_operator_sign_in",
+    "do_create_admin",
+    "do_reencrypt_totp_secrets",
+    "do_reset_password",
+    "is_admin",
+    "parse_region",
+    "region_level",
+    "rule_for",
+    "scope_of",
+    "second_factor_passed",
+]
