@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("operator/", include("akun.portal.urls")),
+    path("ims/oneroster/rostering/v1p2/", include("akun.oneroster.urls")),
     path("", include("akun.identity.urls")),
     path("", include("akun.sso.urls")),
 ]
