@@ -1,7 +1,10 @@
-"""What other apps use of the portal (OEP-49): scopes and the demo's operator sign-in."""
+"""What other apps use of the portal (OEP-49): scopes, the admin-page guard (for pages other
+apps add to the portal, e.g. OneRoster's package download) and the demo's operator
+sign-in."""
 
-from akun.portal.scope import Scope, is_admin, scope_of
+from akun.portal.scope import Scope, is_admin, request_scope, scope_of
 from akun.portal.totp import do_reencrypt_totp_secrets
+from akun.portal.views import admin_view
 
 
 def demo_operator_sign_in() -> str:
@@ -36,4 +39,12 @@ def demo_operator_sign_in() -> str:
     )
 
 
-__all__ = ["Scope", "demo_operator_sign_in", "do_reencrypt_totp_secrets", "is_admin", "scope_of"]
+__all__ = [
+    "Scope",
+    "admin_view",
+    "demo_operator_sign_in",
+    "do_reencrypt_totp_secrets",
+    "is_admin",
+    "request_scope",
+    "scope_of",
+]
