@@ -110,11 +110,26 @@ def _name_parts() -> tuple[str, str]:
     return given, family
 
 
+class Accounts:
+    """Which accounts a refresh covers: a list of ids, or a SQL query of ids (one column)
+    with its parameters -- e.g. every account whose roster record an import changed."""
+
+    def __init__(self, ids=None, *, sql: str = "", params: dict | None = None):
+        self.ids = None if ids is None else sorted({int(a) for a in ids})
+        self.sql = sql
+        self.params = params or {}
+
+    def where(self, column: str, prefix: str) -> tuple[str, dict]:
+        if self.sql:
+            return f"{column} IN ({self.sql})", dict(self.params)
+        return _in_list(column, self.ids, prefix)
+
+
 def _accounts_where(account_ids) -> tuple[str, dict]:
     where = f"a.person_type <> '{Account.PersonType.STAFF}'"
     if account_ids is None:
         return where, {}
-    cond, params = _in_list("a.id", list(account_ids), "acc")
+    cond, params = account_ids.where("a.id", "acc")
     return f"{where} AND {cond}", params
 
 
@@ -195,7 +210,7 @@ def _users(cur, account_ids, at) -> int:
 def _users_where(account_ids, alias: str = "u") -> tuple[str, dict]:
     if account_ids is None:
         return "1 = 1", {}
-    return _in_list(f"{alias}.account_id", list(account_ids), "uacc")
+    return account_ids.where(f"{alias}.account_id", "uacc")
 
 
 def _enrollments(cur, account_ids, at) -> int:
@@ -311,12 +326,13 @@ def _orgs(cur, npsns, at) -> None:
 
 
 def refresh(account_ids=None, *, at: dt.datetime | None = None) -> int:
-    """Recompute the objects of these accounts (None: every account, every school). Rows
-    that change get dateLastModified `at` (default now). Returns the users changed."""
+    """Recompute the objects of these accounts (ids, an Accounts, or None: every account and
+    school). Rows that change get dateLastModified `at` (default now). Returns the users
+    changed."""
     stamp = _at(at or clock.now())
-    if account_ids is not None:
-        account_ids = sorted({int(a) for a in account_ids})
-        if not account_ids:
+    if account_ids is not None and not isinstance(account_ids, Accounts):
+        account_ids = Accounts(account_ids)
+        if not account_ids.ids:
             return 0
     with transaction.atomic(), connection.cursor() as cur:
         _new_classes(cur, account_ids)
@@ -326,9 +342,29 @@ def refresh(account_ids=None, *, at: dt.datetime | None = None) -> int:
         if account_ids is None:
             _orgs(cur, None, stamp)
         else:
-            wanted, params = _in_list("account_id", account_ids, "o")
+            wanted, params = account_ids.where("account_id", "o")
             cur.execute(f"SELECT DISTINCT npsn FROM {USER} WHERE {wanted} AND npsn <> ''", params)
             npsns = {r[0] for r in cur.fetchall()}
             if npsns:
                 _orgs(cur, npsns, stamp)
     return changed
+
+
+def refresh_after_import(run_id: int) -> int:
+    """After a roster import: the accounts of the people whose record the import changed or
+    marked departed (a new rombel or grade changes no account, so the change stream does not
+    tell), and the schools it changed."""
+    changed = "(r.changed_run_id = %(run)s OR r.departed_run_id = %(run)s)"
+    sql = (
+        f"SELECT a.id FROM {ACCOUNT_TABLE} a JOIN {PESERTA_DIDIK_TABLE} r "
+        f"ON r.peserta_didik_id = a.person_id WHERE {changed} UNION "
+        f"SELECT a.id FROM {ACCOUNT_TABLE} a JOIN {PTK_TABLE} r ON r.ptk_id = a.person_id "
+        f"WHERE {changed}"
+    )
+    n = refresh(Accounts(sql=sql, params={"run": run_id}))
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(f"SELECT DISTINCT npsn FROM {SEKOLAH_TABLE} r WHERE {changed}", {"run": run_id})
+        npsns = {row[0] for row in cur.fetchall()}
+        if npsns:
+            _orgs(cur, npsns, _at(clock.now()))
+    return n
