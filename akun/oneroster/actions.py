@@ -19,10 +19,15 @@ _NPSN = re.compile(r"[0-9A-Za-z]{8}")
 _REGION = re.compile(r"[0-9]{2}|[0-9]{4}")
 
 
+NATIONAL = "nasional"  # the whole country (a ministry platform)
+
+
 def check_org(org: str) -> str:
     """An org a platform may be granted: an NPSN (8 characters) of a school in the roster,
-    or a province (2 digits) or regency/city (4 digits) that has schools."""
+    a province (2 digits) or regency/city (4 digits) that has schools, or `nasional`."""
     org = org.strip()
+    if org == NATIONAL:
+        return org
     if _REGION.fullmatch(org):
         if not Sekolah.objects.filter(kode_wilayah__startswith=org).exists():
             raise ServiceError(f"no school in the roster has region code {org}")

@@ -11,8 +11,8 @@ def _add_arguments(parser) -> None:
         default=[],
         dest="oneroster_orgs",
         metavar="NPSN|KODE_WILAYAH",
-        help="OneRoster: the school (NPSN) or region (2 or 4 digits) this platform may read; "
-        "repeatable (needs --kind machine)",
+        help="OneRoster: the school (NPSN), region (2 or 4 digits) or `nasional` this "
+        "platform may read; repeatable (needs --kind machine)",
     )
     parser.add_argument(
         "--oneroster-demographics",
