@@ -137,8 +137,10 @@ def test_hostile_requests(client):
     assert r.status_code == 200
     # A huge limit is cut to the maximum; odd ids are simply unknown.
     assert get(client, tok, "/users", limit=10**8).status_code == 200
-    for sid in ("../users", "x" * 500, "%00", "siti0%27"):
-        assert get(client, tok, f"/users/{sid}").status_code == 404
+    for sid in ("../users", "x" * 500, "%00", "siti0%27", "siti0%00", "%ff%fe"):
+        assert get(client, tok, f"/users/{sid}").status_code == 404, sid
+        for sub in ("/classes/{}/students", "/schools/{}/classes/{}/students", "/terms/{}/classes"):
+            assert get(client, tok, sub.format(sid, sid)).status_code == 404, (sub, sid)
     # Only GET (and HEAD): the rostering service is read-only.
     r = client.post("/ims/oneroster/rostering/v1p2/users", HTTP_AUTHORIZATION=f"Bearer {tok}")
     assert r.status_code == 405

@@ -254,7 +254,8 @@ def _count(table: str, conds: list[str], params: dict) -> int:
 
 def _one(caller: Caller, name: str, sourced_id: str) -> dict | None:
     res = RESOURCES[name]
-    if len(sourced_id) > 100:
+    # Ours are short and printable; a NUL (%00 in the path) would make PostgreSQL fail.
+    if len(sourced_id) > 100 or not sourced_id.isprintable():
         return None
     params = {"sid": sourced_id}
     conds = [caller.scope_sql(params), "sourced_id = %(sid)s"]
