@@ -135,3 +135,27 @@ def test_paging_headers_and_deep_pages(client, world):
             break
         offset += 2
     assert seen == sorted(seen) and len(seen) == 6 and len(set(seen)) == 6
+
+
+def test_academic_sessions_follow_the_setting_or_the_date(client, world, settings):
+    import datetime as dt
+
+    from akun.core import clock
+
+    cid, secret = platform(["20104321"])
+    tok = token(client, cid, secret)
+    settings.AKUN_ONEROSTER_SCHOOL_YEAR = 2025
+    r = get(client, tok, "/academicSessions")
+    by_id = {s["sourcedId"]: s for s in r.json()["academicSessions"]}
+    assert set(by_id) == {"ta-2025-2026", "ta-2025-2026-s1", "ta-2025-2026-s2"}
+    assert by_id["ta-2025-2026-s2"]["startDate"] == "2026-01-01"
+    assert by_id["ta-2025-2026"]["schoolYear"] == "2026"
+    settings.AKUN_ONEROSTER_SCHOOL_YEAR = 0
+    clock.freeze(dt.datetime(2027, 3, 1, tzinfo=dt.UTC))  # January-June: the year began in 2026
+    r = get(client, tok, "/terms")
+    assert {s["sourcedId"] for s in r.json()["academicSessions"]} == {
+        "ta-2026-2027-s1",
+        "ta-2026-2027-s2",
+    }
+    r = get(client, tok, "/classes", limit=1)
+    assert r.json()["classes"][0]["terms"][0]["sourcedId"] == "ta-2026-2027-s1"
