@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "akun.sso",
     "akun.provisioning",
     "akun.helpdesk",
+    "akun.oneroster",
     "akun.instance",  # demo, secrets: tasks over every app
 ]
 
@@ -167,6 +168,13 @@ AKUN_IMPORT_BULK_MIN_ROWS = env.whole("AKUN_IMPORT_BULK_MIN_ROWS", 100_000)
 
 # Change stream (akun.accounts.stream): events every consumer has passed are kept this long.
 AKUN_EVENTS_RETENTION_DAYS = env.number("AKUN_EVENTS_RETENTION_DAYS", 7)
+
+# OneRoster (akun.oneroster): the school year its academic sessions name (the year it starts;
+# 0: from today's date, the year starting in July), the largest page a client may ask for,
+# how long a query's total count (X-Total-Count) is reused across its pages.
+AKUN_ONEROSTER_SCHOOL_YEAR = env.whole("AKUN_ONEROSTER_SCHOOL_YEAR", 0)
+AKUN_ONEROSTER_MAX_LIMIT = env.whole("AKUN_ONEROSTER_MAX_LIMIT", 5000, minimum=1)
+AKUN_ONEROSTER_COUNT_SECONDS = env.number("AKUN_ONEROSTER_COUNT_SECONDS", 60)
 
 # Lifecycle (akun.lifecycle.conf): the share of a province's accounts one run may deactivate
 # or delete before it holds the province, inactivity before the deletion path, the notice

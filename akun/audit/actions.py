@@ -91,6 +91,9 @@ class Action(models.TextChoices):
     SSO_ROTATE_KEY = "sso.rotate_key"
     SSO_SIGN_IN = "sso.sign_in"
     SSO_UPDATE_SERVICE = "sso.update_service"
+    # oneroster: a platform's org grant, a CSV package handed out
+    ONEROSTER_GRANT_ACCESS = "oneroster.grant_access"
+    ONEROSTER_EXPORT_PACKAGE = "oneroster.export_package"
 
 
 def checked(action) -> "Action":

@@ -1,11 +1,14 @@
 """What other apps use of the portal (OEP-49): scopes, the second factor's state of a
-session, admin creation, the password reset by the policy and the demo's operator sign-in."""
+session, the admin-page guard (for pages other apps add to the portal, e.g. OneRoster's
+package download), admin creation, the password reset by the policy and the demo's operator
+sign-in."""
 
 from akun.portal.actions import AdminError, do_create_admin, do_reset_password, parse_region
 from akun.portal.middleware import passed as second_factor_passed
 from akun.portal.reset_policy import ResetRefused, rule_for
-from akun.portal.scope import NATIONAL, Scope, is_admin, region_level, scope_of
+from akun.portal.scope import NATIONAL, Scope, is_admin, region_level, request_scope, scope_of
 from akun.portal.totp import do_reencrypt_totp_secrets
+from akun.portal.views import admin_view
 
 
 def demo_operator_sign_in() -> str:
@@ -45,6 +48,7 @@ __all__ = [
     "AdminError",
     "ResetRefused",
     "Scope",
+    "admin_view",
     "demo_operator_sign_in",
     "do_create_admin",
     "do_reencrypt_totp_secrets",
@@ -52,6 +56,7 @@ __all__ = [
     "is_admin",
     "parse_region",
     "region_level",
+    "request_scope",
     "rule_for",
     "scope_of",
     "second_factor_passed",

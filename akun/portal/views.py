@@ -363,6 +363,8 @@ def downloads_view(request, npsn):
             **_nav(request, sekolah, "downloads"),
             "form": DownloadForm(rombels=rombels),
             "rombels": rombels,
+            # The OneRoster package: the operator's own schools only (akun.oneroster).
+            "oneroster": sekolah.pk in scopes.request_scope(request).sekolah_ids,
         },
     )
 

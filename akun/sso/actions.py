@@ -17,12 +17,12 @@ from oauth2_provider.models import (
 from akun.audit.api import Action, record
 from akun.core import clock
 from akun.sso import keys
-from akun.sso.conf import ID_TOKEN_SECONDS
+from akun.sso.conf import ID_TOKEN_SECONDS, ONEROSTER_SCOPES
 from akun.sso.models import PERSONAL_CLAIMS, Consent, Service, SigningKey
 
 log = logging.getLogger(__name__)
 
-OIDC_SCOPES = {"openid", "profile", "email", "akun", "introspection"}
+OIDC_SCOPES = {"openid", "profile", "email", "akun", "introspection", *ONEROSTER_SCOPES}
 KINDS = {
     # kind -> (client type, grant type)
     "web": (Application.CLIENT_CONFIDENTIAL, Application.GRANT_AUTHORIZATION_CODE),

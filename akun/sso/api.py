@@ -1,13 +1,31 @@
 """What other apps use of single sign-on (OEP-49)."""
 
 from akun.sso.actions import (
+    ServiceError,
     do_revoke_service_access,
+    do_update_service,
     revoke_account_grants,
     revoke_account_tokens,
     revoke_grants_of_accounts,
 )
+from akun.sso.conf import ONEROSTER_SCOPES
+from akun.sso.extensions import register_service_option
 from akun.sso.keys import do_reencrypt_signing_keys
 from akun.sso.models import Consent, Service
+
+
+def service_of_client(client_id: str) -> Service | None:
+    """The service registered with this OAuth client ID (None: unknown)."""
+    return Service.objects.filter(application__client_id=client_id).first()
+
+
+def verify_bearer(request):
+    """(access token, or None) for the request's `Authorization: Bearer` token: a live token
+    of an active service, checked by django-oauth-toolkit with Akun's validator."""
+    from oauth2_provider.oauth2_backends import get_oauthlib_core
+
+    valid, r = get_oauthlib_core().verify_request(request, scopes=[])
+    return r.access_token if valid else None
 
 
 def services_for(account) -> list[Service]:
@@ -30,6 +48,13 @@ def revoke_service(account, service_id: str, *, actor: str) -> bool:
 
 
 __all__ = [
+    "ONEROSTER_SCOPES",
+    "Service",
+    "ServiceError",
+    "do_update_service",
+    "register_service_option",
+    "service_of_client",
+    "verify_bearer",
     "do_reencrypt_signing_keys",
     "revoke_account_grants",
     "revoke_account_tokens",

@@ -20,6 +20,15 @@ JWKS_MAX_AGE_SECONDS = _seconds("AKUN_SSO_JWKS_MAX_AGE_SECONDS", 600)
 AKUN_SSO_CLIENT_CACHE_SECONDS = env.number("AKUN_SSO_CLIENT_CACHE_SECONDS", 10)
 AKUN_SSO_KEY_RECHECK_SECONDS = env.number("AKUN_SSO_KEY_RECHECK_SECONDS", 30)
 
+# 1EdTech OneRoster 1.2 (akun.oneroster): client-credentials scopes of learning platforms.
+ONEROSTER_SCOPES = {
+    "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly": "OneRoster core",
+    "https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly": "OneRoster rostering",
+    "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-demographics.readonly": (
+        "OneRoster demographics"
+    ),
+}
+
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OAUTH2_VALIDATOR_CLASS": "akun.sso.validator.AkunOAuth2Validator",
@@ -31,6 +40,7 @@ OAUTH2_PROVIDER = {
         "email": "Learning account e-mail address",
         "akun": "Role, level, school, region, grade and class",
         "introspection": "Check access tokens (resource servers)",
+        **ONEROSTER_SCOPES,
     },
     "DEFAULT_SCOPES": ["openid"],
     # The issuer: empty derives it from the request (host of the discovery document).

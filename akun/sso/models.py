@@ -30,7 +30,8 @@ class Service(models.Model):
     )
     # First-party services (run by the ministry) skip the consent screen.
     first_party = models.BooleanField(default=False)
-    allowed_scopes = models.CharField(max_length=200, default="openid profile email")
+    # Room for the OneRoster scopes (URIs of ~65 characters each).
+    allowed_scopes = models.CharField(max_length=500, default="openid profile email")
     # Personal identifiers this service may receive (a subset of PERSONAL_CLAIMS).
     personal_claims = models.JSONField(default=list, blank=True)
     # PKCE is always required of public clients; confidential ones may be held to it too.

@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from akun.core import clock
 from akun.sso import actions
+from akun.sso.extensions import service_options
 from akun.sso.models import Service
 from akun.sso.saml import SamlError
 
@@ -57,6 +59,8 @@ class Command(BaseCommand):
         add.add_argument("--saml-metadata", help="file with the service provider's metadata")
         add.add_argument("--attributes", help='JSON {"SAML attribute": "claim"}')
         self._saml_options(add)
+        for option in service_options():  # other apps' options (akun.sso.extensions)
+            option.add_arguments(add)
         add.add_argument("--actor", default="cli")
         add.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -118,7 +122,7 @@ class Command(BaseCommand):
     def handle(self, *args, **o):
         try:
             getattr(self, f"do_{o['action']}")(o)
-        except (actions.ServiceError, SamlError, Service.DoesNotExist, OSError) as e:
+        except (actions.ServiceError, SamlError, Service.DoesNotExist, OSError, ValueError) as e:
             raise CommandError(str(e)) from e
 
     @staticmethod
@@ -126,6 +130,27 @@ class Command(BaseCommand):
         return [p.strip() for p in (text or "").split(",") if p.strip()]
 
     def do_add(self, o):
+        # The service and what other apps grant it (akun.sso.extensions): both or neither.
+        with transaction.atomic():
+            svc, secret = self._add(o)
+            extra = {}
+            for option in service_options():
+                extra.update(option.after_add(svc, o, o["actor"]) or {})
+        out = {"slug": svc.slug, "protocol": svc.protocol, "id": svc.service_id, **extra}
+        if secret:
+            out["client_secret"] = secret
+        if o["json"]:
+            self.stdout.write(json.dumps(out))
+            return
+        self.stdout.write(self.style.SUCCESS(f"Registered {svc.name} ({svc.slug})"))
+        label = "entity ID" if svc.protocol == "saml" else "client ID"
+        self.stdout.write(f"  {label}: {svc.service_id}")
+        if secret:
+            self.stdout.write(f"  client secret (shown once): {secret}")
+        for key, value in extra.items():
+            self.stdout.write(f"  {key}: {value}")
+
+    def _add(self, o):
         if o["protocol"] == "saml":
             if not o["saml_metadata"]:
                 raise CommandError("--saml-metadata FILE is needed for a SAML service")
@@ -157,17 +182,7 @@ class Command(BaseCommand):
                 slug=o["slug"],
                 actor=o["actor"],
             )
-        out = {"slug": svc.slug, "protocol": svc.protocol, "id": svc.service_id}
-        if secret:
-            out["client_secret"] = secret
-        if o["json"]:
-            self.stdout.write(json.dumps(out))
-            return
-        self.stdout.write(self.style.SUCCESS(f"Registered {svc.name} ({svc.slug})"))
-        label = "entity ID" if svc.protocol == "saml" else "client ID"
-        self.stdout.write(f"  {label}: {svc.service_id}")
-        if secret:
-            self.stdout.write(f"  client secret (shown once): {secret}")
+        return svc, secret
 
     def do_list(self, o):
         now = clock.now()
