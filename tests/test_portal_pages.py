@@ -13,6 +13,7 @@ import pytest
 from akun.accounts.api import export_accounts_csv, get_initial_password
 from akun.accounts.models import Account
 from akun.audit.models import AuditEvent
+from akun.statistics import api as statistics
 from tests import portal_support as ps
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +33,7 @@ def world():
     t = ps.teacher(a)
     other = ps.student(b, "Dewi Lestari", "dewilestari1", rombel="5A", nisn="0099999999")
     ps.student(c, "Rina Kota", "rinakota1")
+    statistics.rebuild()  # the builders write accounts behind the change stream
     return {"a": a, "b": b, "c": c, "op": op, "s1": s1, "s2": s2, "s3": s3, "t": t, "other": other}
 
 
