@@ -1,7 +1,17 @@
 """What other apps may use of the roster (OEP-49): its records and the import entry points."""
 
 from akun.roster.fields import nik_hash
-from akun.roster.models import ImportRun, PesertaDidik, Ptk, Sekolah
+from akun.roster.models import ImportRun, PesertaDidik, Ptk, RolloverWindow, Sekolah
+from akun.roster.rollover import (
+    GRADUATING_GRADES,
+    LEVEL_CHANGES,
+    RolloverError,
+    do_close_rollover,
+    do_open_rollover,
+    graduation_sql,
+    level_change_sql,
+    open_window,
+)
 from akun.roster.signals import roster_imported
 from akun.roster.vocab import (
     COLUMNS,
@@ -32,7 +42,16 @@ __all__ = [
     "PTK_TABLE",
     "SCHOOL_FORMS_EARLY_CHILDHOOD",
     "SEKOLAH_TABLE",
+    "GRADUATING_GRADES",
     "ImportRun",
+    "LEVEL_CHANGES",
+    "RolloverError",
+    "RolloverWindow",
+    "do_close_rollover",
+    "do_open_rollover",
+    "graduation_sql",
+    "level_change_sql",
+    "open_window",
     "PesertaDidik",
     "Ptk",
     "Sekolah",
