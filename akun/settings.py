@@ -71,7 +71,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "akun.sso",
     "akun.provisioning",
-    "akun.statistics",
+    "akun.statistik",
     "akun.instance",  # demo, secrets: tasks over every app
 ]
 

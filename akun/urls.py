@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("operator/", include("akun.portal.urls")),
+    path("statistik/", include("akun.statistik.urls")),
     path("", include("akun.identity.urls")),
     path("", include("akun.sso.urls")),
 ]

@@ -13,7 +13,7 @@ import pytest
 from akun.accounts.api import export_accounts_csv, get_initial_password
 from akun.accounts.models import Account
 from akun.audit.models import AuditEvent
-from akun.statistics import api as statistics
+from akun.statistik import api as statistics
 from tests import portal_support as ps
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,7 @@ from akun.portal.actions import do_create_admin
 from akun.roster.api import RolloverError, do_close_rollover, do_open_rollover, open_window
 from akun.roster.importing import RosterImport
 from akun.roster.importing.result import SafetyStop
-from akun.statistics import api as statistics
+from akun.statistik import api as statistics
 from akun.synthetic.generate import generate_snapshot
 from akun.synthetic.rollover import generate_rollover
 from tests.lifecycle_support import freeze

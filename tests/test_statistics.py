@@ -1,4 +1,4 @@
-"""National statistics (akun.statistics): counts kept by the change stream are exact.
+"""National statistics (akun.statistik): counts kept by the change stream are exact.
 
 Random changes on both paths -- single do_* actions, bulk transition_many (per-account audit
 and PER_RUN), move_many, issuance, an admin's account, deletion -- each compared with a live
@@ -12,9 +12,9 @@ from django.db import connection
 from akun.accounts import api as accounts
 from akun.accounts.models import Account
 from akun.portal import actions as portal
-from akun.statistics import api as statistics
-from akun.statistics import counting
-from akun.statistics.models import AccountFact, CountDelta, RegionCount, SchoolCount
+from akun.statistik import api as statistics
+from akun.statistik import counting
+from akun.statistik.models import AccountFact, CountDelta, RegionCount, SchoolCount
 from tests import builders as roster
 from tests.lifecycle_support import freeze, issue
 
@@ -49,8 +49,8 @@ def kept() -> dict:
     with connection.cursor() as cur:
         cur.execute(
             "SELECT kode, jenjang, role, state, sum(n) FROM (SELECT kode, jenjang, role, state, "
-            "n FROM statistics_regioncount UNION ALL SELECT kode, jenjang, role, state, n "
-            "FROM statistics_countdelta) x GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0"
+            "n FROM statistik_regioncount UNION ALL SELECT kode, jenjang, role, state, n "
+            "FROM statistik_countdelta) x GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0"
         )
         return {tuple(r[:4]): r[4] for r in cur.fetchall()}
 

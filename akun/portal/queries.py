@@ -9,7 +9,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from akun.accounts.api import Account
 from akun.core import clock
 from akun.roster.api import PesertaDidik, Ptk, Sekolah
-from akun.statistics import api as statistics
+from akun.statistik import api as statistics
 
 S = Account.State
 STATES = [S.ISSUED, S.ACTIVE, S.SUSPENDED, S.DEACTIVATED]
@@ -178,7 +178,7 @@ def _row(kode, nama, schools, g) -> RegionRow:
 def region_rows(kode: str) -> list[RegionRow]:
     """Children of a region: provinces of the nation (kode ''), regencies of a province
     (2 digits), schools of a regency (4 digits); with account counts, read from the
-    statistics kept by the change stream (akun.statistics), never counted live."""
+    statistics kept by the change stream (akun.statistik), never counted live."""
     if len(kode) == 4:
         counts = statistics.schools(kode)
         schools = Sekolah.objects.filter(departed_at__isnull=True, kode_wilayah__startswith=kode)

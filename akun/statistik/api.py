@@ -1,5 +1,5 @@
 """What other apps use of statistics (OEP-49): account counts by region, school, jenjang,
-role and state, kept by the change stream (akun.statistics.counting), and the daily trend.
+role and state, kept by the change stream (akun.statistik.counting), and the daily trend.
 Every read adds the deltas not folded yet, so it is exact at any moment."""
 
 import dataclasses
@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.db import connection
 
-from akun.statistics.counting import (
+from akun.statistik.counting import (
     DAILY,
     DAILY_DELTA,
     DELTA,
@@ -17,7 +17,7 @@ from akun.statistics.counting import (
     rebuild,
     refresh_regions,
 )
-from akun.statistics.models import Region
+from akun.statistik.models import Region
 
 STATES = ("issued", "active", "suspended", "deactivated", "deleted")
 ROLES = ("peserta_didik", "pendidik", "tenaga_kependidikan", "dinas")

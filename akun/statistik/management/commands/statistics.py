@@ -1,10 +1,10 @@
-"""`akun statistics rebuild | fold | show`: the national counts (akun.statistics)."""
+"""`akun statistics rebuild | fold | show`: the national counts (akun.statistik)."""
 
 import time
 
 from django.core.management.base import BaseCommand
 
-from akun.statistics import api as statistics
+from akun.statistik import api as statistics
 
 
 class Command(BaseCommand):

@@ -2,11 +2,11 @@ from django.apps import AppConfig
 
 
 class StatisticsConfig(AppConfig):
-    name = "akun.statistics"
-    label = "statistics"
+    name = "akun.statistik"
+    label = "statistik"
     verbose_name = "National statistics"
 
     def ready(self):
-        from akun.statistics import counting
+        from akun.statistik import counting
 
         counting.connect()

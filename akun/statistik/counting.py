@@ -20,14 +20,14 @@ from akun.accounts import api as accounts_api
 from akun.core import clock
 from akun.roster.api import SEKOLAH_TABLE, roster_imported
 
-log = logging.getLogger("akun.statistics")
+log = logging.getLogger("akun.statistik")
 ACCOUNT = accounts_api.ACCOUNT_TABLE
-FACT = "statistics_accountfact"
-DELTA = "statistics_countdelta"
-SCHOOL = "statistics_schoolcount"
-REGION = "statistics_regioncount"
-DAILY_DELTA = "statistics_dailydelta"
-DAILY = "statistics_dailycount"
+FACT = "statistik_accountfact"
+DELTA = "statistik_countdelta"
+SCHOOL = "statistik_schoolcount"
+REGION = "statistik_regioncount"
+DAILY_DELTA = "statistik_dailydelta"
+DAILY = "statistik_dailycount"
 KEY = "sekolah_id, kode, jenjang, role, state"
 K = accounts_api.EventKind
 # Every kind that can change an account's school, role or state (or create it).
@@ -142,7 +142,7 @@ def _fold_soon() -> None:
 
 def connect() -> None:
     accounts_api.subscribe(COUNTED, on_change)
-    roster_imported.connect(on_roster_imported, dispatch_uid="akun_statistics_regions")
+    roster_imported.connect(on_roster_imported, dispatch_uid="akun_statistik_regions")
 
 
 def _lock(cur, wait: bool = True) -> bool:
@@ -279,9 +279,9 @@ def refresh_regions() -> int:
     """Regency names and present schools (after every roster import); ~220k schools read
     once, grouped by regency."""
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute("DELETE FROM statistics_region")
+        cur.execute("DELETE FROM statistik_region")
         cur.execute(
-            "INSERT INTO statistics_region (kode, nama, provinsi, schools) "
+            "INSERT INTO statistik_region (kode, nama, provinsi, schools) "
             "SELECT substr(kode_wilayah, 1, 4), max(kabupaten_kota), max(provinsi), "
             "sum(CASE WHEN departed_at IS NULL THEN 1 ELSE 0 END) "
             f"FROM {SEKOLAH_TABLE} GROUP BY 1"
