@@ -56,7 +56,7 @@ def test_the_page_shows_the_national_totals_in_indonesian_without_sign_in(client
 def test_the_chart_is_svg_with_plain_numbers_and_the_table_beside_it(client, country):
     body = client.get("/statistik/").content.decode()
     svg = body[body.index("<svg") : body.index("</svg>")]
-    assert 'width="120.1"' in svg and "66,7%" in svg  # 66.7% of 180 px: a dot in attributes
+    assert 'width="130.7"' in svg and "66,7%" in svg  # 66.7% of 180 px: a dot in attributes
     assert not re.search(r'="[0-9]+,[0-9]+"', svg)
     assert "<script" not in body and "style=" not in body  # the CSP allows neither inline
     table = body[body.index('id="provinces"') :]

@@ -37,8 +37,10 @@ class Row:
 
 
 def _row(g) -> Row:
+    # A rate with its base would give away a small active (or issued) count: both are needed.
     base = g.active + g.issued
-    rate = round(100.0 * g.active / base, 1) if base >= MIN_PUBLIC else None
+    shown = g.active >= MIN_PUBLIC and g.issued >= MIN_PUBLIC
+    rate = round(100.0 * g.active / base, 1) if shown else None
     nama = g.nama.removeprefix("Prov. ") if g.nama else (g.kode or "Indonesia")
     return Row(
         g.kode,
@@ -69,9 +71,9 @@ def trend(days: int = TREND_DAYS) -> list[tuple[dt.date, int]]:
 # --- SVG, drawn here: bars and labels as positions, no script ----------------------------
 
 CHART_W = 360
-LABEL_W = 128
-BAR_W = 180
-BAR_H = 14
+LABEL_W = 112
+BAR_W = 196
+BAR_H = 18
 GAP = 6
 
 
@@ -81,20 +83,21 @@ def rate_chart(rows: list[Row]) -> dict:
         y = GAP + i * (BAR_H + GAP)
         w = 0 if r.rate is None else round(BAR_W * r.rate / 100, 1)
         bars.append(
-            {"y": y, "text_y": y + BAR_H - 3, "w": w, "label": r.nama[:22], "rate": r.rate,
+            {"y": y, "text_y": y + BAR_H - 4, "w": w, "label": r.nama[:18], "rate": r.rate,
              "x": LABEL_W, "value_x": LABEL_W + w + 4}
         )  # fmt: skip
     return {
         "width": CHART_W,
         "height": GAP + len(rows) * (BAR_H + GAP),
         "label_x": LABEL_W - 4,
+        "bar_h": BAR_H,
         "bars": bars,
         "grid": [{"x": LABEL_W + BAR_W * p / 100, "p": p} for p in (0, 50, 100)],
     }
 
 
 def trend_chart(days: list[tuple[dt.date, int]]) -> dict:
-    height, top, bottom = 140, 12, 20
+    height, top, bottom = 150, 16, 22
     most = max((n for _d, n in days), default=0) or 1
     step = (CHART_W - 8) / max(1, len(days))
     bars = []
