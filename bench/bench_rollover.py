@@ -37,6 +37,30 @@ def timed(what, fn, *a, **kw):
     return out
 
 
+SUBSCRIBER = [0.0]
+
+
+def time_the_subscriber():
+    """The statistics subscriber's own time inside the changes (issuance, passes)."""
+    from akun.accounts import stream
+    from akun.statistik import counting
+
+    for i, (kinds, handler) in enumerate(stream._subscribers):
+        if handler is counting.on_change:
+
+            def timed_handler(change, _h=handler):
+                t = time.monotonic()
+                _h(change)
+                SUBSCRIBER[0] += time.monotonic() - t
+
+            stream._subscribers[i] = (kinds, timed_handler)
+
+
+def subscriber_share(what):
+    log(f"   of which the statistics subscriber ({what}): {SUBSCRIBER[0]:.2f} s")
+    SUBSCRIBER[0] = 0.0
+
+
 def page_reads(runs=20):
     """National and province reads from the statistics, and the live counts the portal
     made before (one run: they scan every account)."""
@@ -118,6 +142,7 @@ def main():
     log(f"bench_rollover scale {args.scale}, {platform.node()}, {os.cpu_count()} cores, "
         f"load {load_average()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")  # fmt: skip
     call_command("migrate", verbosity=0)
+    time_the_subscriber()
     y1, y2 = out / "y1", out / "y2"
     clock.freeze(dt.datetime(2026, 8, 1, 5, tzinfo=dt.UTC))
     if not (y1 / "ptk.csv").exists():
@@ -127,6 +152,7 @@ def main():
         r = timed("import year 1", RosterImport(y1, actor="bench").run)
         log("  ", {k: (c.added, c.changed, c.departed) for k, c in r.counts.items()})
         timed("issue year 1", issue_accounts, actor="bench")
+        subscriber_share("issuance")
         timed("first roster pass (mark)", lifecycle.roster_pass, actor="bench")
         timed("statistics rebuild", statistik.rebuild)
     n = Account.objects.count()
@@ -147,6 +173,7 @@ def main():
         log("   held:", rp.held, " counts:", {k: rp.total(k) for k in sorted(
             {w for w, _p in rp.counts})})  # fmt: skip
         log(f"   new accounts: {Account.objects.count() - before:,}")
+        subscriber_share("roster pass")
         send = args.notices if args.notices is not None else args.scale <= 0.01
         sent = timed("notices" + ("" if send else " (due, not sent)"), lifecycle.send_notices,
                      actor="bench", dry_run=not send)  # fmt: skip
