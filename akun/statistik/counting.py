@@ -43,6 +43,7 @@ COUNTED = (
     K.PASSWORD_RESET,  # an operator's reissue: active -> issued
 )
 DAILY_KINDS = {str(K.ISSUED): "issued", str(K.ACTIVATED): "activated"}
+VACUUM_AFTER = 5000  # delta rows folded
 FOLD_LOCK = 0x57A7  # pg_advisory_xact_lock key: one fold (or rebuild) at a time
 # Above this many accounts the change's ids go to a temp table (with statistics for the
 # planner) instead of being read inline by each statement.
@@ -174,7 +175,22 @@ def fold(*, wait: bool = True) -> int:
     """Adds the committed deltas to the counts and deletes them; returns the delta rows
     folded. PostgreSQL: one statement, so it deletes exactly the rows it adds (a delta
     that commits meanwhile waits for the next fold). wait=False: 0 at once if another
-    fold runs."""
+    fold runs. After a big fold (a bulk change), outside a transaction, the tables are
+    vacuumed: the reads scan them whole, dead rows included."""
+    n = _fold(wait)
+    if n >= VACUUM_AFTER:
+        vacuum()
+    return n
+
+
+def vacuum() -> None:
+    if not _pg() or connection.in_atomic_block:
+        return
+    with connection.cursor() as cur:
+        cur.execute(f"VACUUM (ANALYZE) {DELTA}, {DAILY_DELTA}, {REGION}, {SCHOOL}, {DAILY}")
+
+
+def _fold(wait: bool) -> int:
     with transaction.atomic(), connection.cursor() as cur:
         if not _lock(cur, wait):
             return 0
@@ -217,9 +233,12 @@ def rebuild() -> dict:
         _lock(cur)
         if _pg():
             cur.execute(f"LOCK TABLE {FACT} IN EXCLUSIVE MODE")
-        for t in (DELTA, DAILY_DELTA, SCHOOL, REGION, DAILY):
+        # The delta tables by DELETE: a change waiting for the facts may hold their
+        # ROW EXCLUSIVE lock (TRUNCATE would deadlock with it); no one else writes the rest.
+        for t in (DELTA, DAILY_DELTA):
             cur.execute(f"DELETE FROM {t}")
-        cur.execute(f"DELETE FROM {FACT}" if not _pg() else f"TRUNCATE {FACT}")
+        for t in (SCHOOL, REGION, DAILY, FACT):
+            cur.execute(f"TRUNCATE {t}" if _pg() else f"DELETE FROM {t}")
         cur.execute(
             f"INSERT INTO {FACT} (account_id, {KEY}) SELECT a.id, a.sekolah_id, "
             "COALESCE(substr(s.kode_wilayah, 1, 4), ''), a.jenjang, a.role, a.state "
@@ -239,9 +258,8 @@ def rebuild() -> dict:
         # still activated (a reissued account has lost its activation date).
         for kind, column in (("issued", "issued_at"), ("activated", "activated_at")):
             _daily_from(cur, kind, column)
-        if _pg():
-            cur.execute(f"ANALYZE {FACT}")
     refresh_regions()
+    vacuum()
     return {"accounts": max(facts, 0)}
 
 
