@@ -104,6 +104,7 @@ def main():
         "--database-url", default="postgres://postgres@127.0.0.1:5432/akun_bench_rollover"
     )
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--reads-only", action="store_true", help="fold, then time the reads")
     ap.add_argument(
         "--notices",
         action=argparse.BooleanOptionalAction,
@@ -143,6 +144,12 @@ def main():
         f"load {load_average()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")  # fmt: skip
     call_command("migrate", verbosity=0)
     time_the_subscriber()
+    if args.reads_only:
+        timed("statistics fold (and vacuum)", statistik.fold)
+        log(f"accounts: {Account.objects.count():,}")
+        page_reads()
+        log(f"load {load_average()}")
+        return
     y1, y2 = out / "y1", out / "y2"
     clock.freeze(dt.datetime(2026, 8, 1, 5, tzinfo=dt.UTC))
     if not (y1 / "ptk.csv").exists():
