@@ -14,6 +14,7 @@ import pytest
 
 from akun.accounts.api import get_initial_password
 from akun.audit.models import AuditEvent
+from akun.statistik import api as statistik
 from tests import portal_support as ps
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,6 +53,7 @@ def _world():
     for i in range(5):
         ps.student(b, f"Murid Lembang {i}", f"lembang{i}", rombel="5A")
     ps.student(c, "Murid Kota", "muridkota1")
+    statistik.rebuild()  # the builders write accounts behind the change stream
     return {"a": a, "b": b, "c": c, "op": op, "target": target}
 
 
