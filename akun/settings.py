@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "akun.provisioning",
     "akun.helpdesk",
     "akun.oneroster",
+    "akun.statistik",
     "akun.instance",  # demo, secrets: tasks over every app
 ]
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("operator/", include("akun.portal.urls")),
     path("bantuan/", include("akun.helpdesk.urls")),
     path("ims/oneroster/rostering/v1p2/", include("akun.oneroster.urls")),
+    path("statistik/", include("akun.statistik.urls")),
     path("", include("akun.identity.urls")),
     path("", include("akun.sso.urls")),
 ]

@@ -6,24 +6,27 @@ import datetime as dt
 
 from akun.helpdesk import actions
 from akun.helpdesk.answers import Answer
+from tests import builders
 from tests import portal_support as ps
 
 DOB = dt.date(2013, 1, 2)  # portal_support's students' birth date
 
 
 def world():
-    a = ps.school("20400001", "320412", nama="SD NEGERI 1 CIBODAS")
-    b = ps.school("20400002", "330101", nama="SD NEGERI 1 CILACAP", kab="Kab. Cilacap",
-                  prov="Prov. Jawa Tengah")  # fmt: skip
+    a = builders.school("20400001", kode_wilayah="320412", nama="SD NEGERI 1 CIBODAS")
+    b = builders.school(
+        "20400002", kode_wilayah="330101", nama="SD NEGERI 1 CILACAP", kab="Kab. Cilacap",
+        prov="Prov. Jawa Tengah",
+    )  # fmt: skip
     return {
         "a": a,
         "b": b,
-        "issued": ps.student(a, "Siti Nurhaliza", "sitinurhaliza7", nisn="0012345678"),
-        "active": ps.student(a, "Budi Santoso", "budisantoso3", state="active"),
-        "deactivated": ps.student(a, "Dewi Lestari", "dewilestari2", state="deactivated"),
-        "other": ps.student(b, "Agus Saputra", "agussaputra1", nisn="0087654321"),
-        "op": ps.operator(a, local="operatorcibodas", nama="Rahmat Hidayat"),
-        "op_b": ps.operator(b, local="operatorcilacap", nama="Joko Prasetyo"),
+        "issued": builders.student(a, "Siti Nurhaliza", "sitinurhaliza7", nisn="0012345678"),
+        "active": builders.student(a, "Budi Santoso", "budisantoso3", state="active"),
+        "deactivated": builders.student(a, "Dewi Lestari", "dewilestari2", state="deactivated"),
+        "other": builders.student(b, "Agus Saputra", "agussaputra1", nisn="0087654321"),
+        "op": builders.operator(a, local_part="operatorcibodas", nama="Rahmat Hidayat"),
+        "op_b": builders.operator(b, local_part="operatorcilacap", nama="Joko Prasetyo"),
     }
 
 

@@ -16,6 +16,7 @@ from akun.helpdesk import actions, limits, numbers
 from akun.helpdesk.models import Message, Report, RosterCorrection, SelfAnswer
 from akun.identity import throttle
 from akun.provisioning.models import Provisioned, Target
+from tests import builders
 from tests import helpdesk_support as hs
 from tests import portal_support as ps
 
@@ -171,7 +172,7 @@ def test_other_service_gets_a_canned_answer_and_the_report_is_closed(
 
 def test_signed_in_person_is_answered_about_their_own_account(w):
     c = Client()
-    c.post("/masuk", {"user_id": w["active"].user_id, "password": ps.PASSWORD})
+    c.post("/masuk", {"user_id": w["active"].user_id, "password": builders.PASSWORD})
     r = c.get("/akun-saya")
     assert 'href="/bantuan/"' in r.content.decode()
     text = _answer_text(_ask(c, "student", "account"))

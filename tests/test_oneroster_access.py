@@ -11,6 +11,7 @@ from akun.audit.models import AuditEvent
 from akun.oneroster import project
 from akun.oneroster.models import OrClient
 from akun.sso.models import Service
+from tests import builders
 from tests import portal_support as ps
 from tests.oneroster_spec_csv import check_package
 from tests.oneroster_support import (
@@ -151,11 +152,11 @@ def test_hostile_requests(client):
 
 
 def _portal_world():
-    a = ps.school("20100001", "320412", nama="SD NEGERI 1 CIBODAS")
-    b = ps.school("20100002", "320413", nama="SD NEGERI 2 LEMBANG")
-    op = ps.operator(a)
-    ps.student(a, "Siti Nurhaliza", "sitinurhaliza7", rombel="5A", nisn="0012345678")
-    ps.student(b, "Dewi Lestari", "dewilestari1", rombel="5A")
+    a = builders.school("20100001", kode_wilayah="320412", nama="SD NEGERI 1 CIBODAS")
+    b = builders.school("20100002", kode_wilayah="320413", nama="SD NEGERI 2 LEMBANG")
+    op = builders.operator(a)
+    builders.student(a, "Siti Nurhaliza", "sitinurhaliza7", rombel="5A", nisn="0012345678")
+    builders.student(b, "Dewi Lestari", "dewilestari1", rombel="5A")
     project.refresh()
     return a, b, op
 

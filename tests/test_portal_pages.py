@@ -15,6 +15,7 @@ from akun.accounts.api import export_accounts_csv, get_initial_password
 from akun.accounts.models import Account
 from akun.audit.models import AuditEvent
 from akun.core import clock
+from akun.statistik import api as statistics
 from tests import builders
 from tests import portal_support as ps
 
@@ -37,6 +38,7 @@ def world():
     t = builders.teacher(a)
     other = builders.student(b, "Dewi Lestari", "dewilestari1", rombel="5A", nisn="0099999999")
     builders.student(c, "Rina Kota", "rinakota1")
+    statistics.rebuild()  # the builders write accounts behind the change stream
     return {"a": a, "b": b, "c": c, "op": op, "s1": s1, "s2": s2, "s3": s3, "t": t, "other": other}
 
 

@@ -80,6 +80,8 @@ class Action(models.TextChoices):
     PORTAL_TOTP_RESET = "portal.totp_reset"
     # roster
     ROSTER_IMPORT = "roster.import"
+    ROSTER_ROLLOVER_CLOSE = "roster.rollover_close"
+    ROSTER_ROLLOVER_OPEN = "roster.rollover_open"
     # sso
     SSO_ADD_SERVICE = "sso.add_service"
     SSO_DENY_CONSENT = "sso.deny_consent"

@@ -13,7 +13,7 @@ import uuid
 
 from django.db import connection, transaction
 
-from akun.accounts.api import ACCOUNT_TABLE, Account
+from akun.accounts.api import Account, accounts_sql
 from akun.core import clock
 from akun.oneroster.models import (
     ACTIVE,
@@ -24,7 +24,7 @@ from akun.oneroster.models import (
     OrOrg,
     OrUser,
 )
-from akun.roster.api import JENIS_PTK_KEPALA, PESERTA_DIDIK_TABLE, PTK_TABLE, SEKOLAH_TABLE
+from akun.roster.api import JENIS_PTK_KEPALA, peserta_didik_sql, ptk_sql, sekolah_sql
 
 ORG = OrOrg._meta.db_table
 COURSE = OrCourse._meta.db_table
@@ -139,9 +139,9 @@ def _new_classes(cur, account_ids) -> None:
     where, params = _accounts_where(account_ids)
     cur.execute(
         f"SELECT DISTINCT s.npsn, s.kode_wilayah, pd.tingkat_pendidikan, pd.rombel "
-        f"FROM {ACCOUNT_TABLE} a "
-        f"JOIN {PESERTA_DIDIK_TABLE} pd ON pd.peserta_didik_id = a.person_id "
-        f"JOIN {SEKOLAH_TABLE} s ON s.sekolah_id = pd.sekolah_id "
+        f"FROM {accounts_sql('a')} "
+        f"JOIN {peserta_didik_sql('pd')} ON pd.peserta_didik_id = a.person_id "
+        f"JOIN {sekolah_sql('s')} ON s.sekolah_id = pd.sekolah_id "
         f"WHERE {where} AND a.person_type = '{Account.PersonType.PESERTA_DIDIK}' "
         f"AND pd.departed_at IS NULL AND pd.rombel <> '' "
         f"AND NOT EXISTS (SELECT 1 FROM {CLASS} c WHERE c.npsn = s.npsn "
@@ -189,11 +189,11 @@ def _users(cur, account_ids, at) -> int:
         "COALESCE(pd.nisn, '') AS nisn, "
         "COALESCE(pd.tanggal_lahir, p.tanggal_lahir) AS birth_date, "
         "COALESCE(pd.jenis_kelamin, p.jenis_kelamin, '') AS sex "
-        f"FROM {ACCOUNT_TABLE} a "
-        f"LEFT JOIN {SEKOLAH_TABLE} s ON s.sekolah_id = a.sekolah_id "
-        f"LEFT JOIN {PESERTA_DIDIK_TABLE} pd ON a.person_type = "
+        f"FROM {accounts_sql('a')} "
+        f"LEFT JOIN {sekolah_sql('s')} ON s.sekolah_id = a.sekolah_id "
+        f"LEFT JOIN {peserta_didik_sql('pd')} ON a.person_type = "
         f"'{Account.PersonType.PESERTA_DIDIK}' AND pd.peserta_didik_id = a.person_id "
-        f"LEFT JOIN {PTK_TABLE} p ON a.person_type = '{Account.PersonType.PTK}' "
+        f"LEFT JOIN {ptk_sql('p')} ON a.person_type = '{Account.PersonType.PTK}' "
         "AND p.ptk_id = a.person_id AND p.sekolah_id = a.sekolah_id "
         f"LEFT JOIN {CLASS} c ON pd.departed_at IS NULL AND c.npsn = s.npsn "
         "AND c.grade = pd.tingkat_pendidikan AND c.rombel = pd.rombel "
@@ -290,7 +290,7 @@ def _orgs(cur, npsns, at) -> None:
         where, params = _in_list("s.npsn", sorted(npsns), "np")
     # A school's present row wins over a departed one with the same NPSN.
     present = (
-        f"(s.departed_at IS NULL OR NOT EXISTS (SELECT 1 FROM {SEKOLAH_TABLE} s2 "
+        f"(s.departed_at IS NULL OR NOT EXISTS (SELECT 1 FROM {sekolah_sql('s2')} "
         "WHERE s2.npsn = s.npsn AND s2.departed_at IS NULL))"
     )
     schools = (
@@ -299,7 +299,7 @@ def _orgs(cur, npsns, at) -> None:
         f"THEN '{ACTIVE}' ELSE '{TOBEDELETED}' END AS status, "
         "s.npsn, MAX(s.kode_wilayah) AS kode_wilayah, 'school' AS type, MAX(s.nama) AS name, "
         "s.npsn AS identifier, 'wilayah-' || substr(MAX(s.kode_wilayah), 1, 4) AS "
-        f"parent_sourced_id FROM {SEKOLAH_TABLE} s WHERE {where} AND {present} GROUP BY s.npsn"
+        f"parent_sourced_id FROM {sekolah_sql('s')} WHERE {where} AND {present} GROUP BY s.npsn"
     )
     columns = ["status", "npsn", "kode_wilayah", "type", "name", "identifier", "parent_sourced_id"]
     _upsert(cur, ORG, columns, schools, {**params, "at": at})
@@ -312,7 +312,7 @@ def _orgs(cur, npsns, at) -> None:
             f"'{ACTIVE}' AS status, '' AS npsn, substr(s.kode_wilayah, 1, {digits}) AS "
             f"kode_wilayah, '{kind}' AS type, MAX(s.{name_col}) AS name, "
             f"substr(s.kode_wilayah, 1, {digits}) AS identifier, {parent} AS parent_sourced_id "
-            f"FROM {SEKOLAH_TABLE} s WHERE {where} AND s.departed_at IS NULL "
+            f"FROM {sekolah_sql('s')} WHERE {where} AND s.departed_at IS NULL "
             f"GROUP BY substr(s.kode_wilayah, 1, {digits})"
         )
         _upsert(cur, ORG, columns, regions, {**params, "at": at})
@@ -356,14 +356,16 @@ def refresh_after_import(run_id: int) -> int:
     tell), and the schools it changed."""
     changed = "(r.changed_run_id = %(run)s OR r.departed_run_id = %(run)s)"
     sql = (
-        f"SELECT a.id FROM {ACCOUNT_TABLE} a JOIN {PESERTA_DIDIK_TABLE} r "
+        f"SELECT a.id FROM {accounts_sql('a')} JOIN {peserta_didik_sql('r')} "
         f"ON r.peserta_didik_id = a.person_id WHERE {changed} UNION "
-        f"SELECT a.id FROM {ACCOUNT_TABLE} a JOIN {PTK_TABLE} r ON r.ptk_id = a.person_id "
+        f"SELECT a.id FROM {accounts_sql('a')} JOIN {ptk_sql('r')} ON r.ptk_id = a.person_id "
         f"WHERE {changed}"
     )
     n = refresh(Accounts(sql=sql, params={"run": run_id}))
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute(f"SELECT DISTINCT npsn FROM {SEKOLAH_TABLE} r WHERE {changed}", {"run": run_id})
+        cur.execute(
+            f"SELECT DISTINCT npsn FROM {sekolah_sql('r')} WHERE {changed}", {"run": run_id}
+        )
         npsns = {row[0] for row in cur.fetchall()}
         if npsns:
             _orgs(cur, npsns, _at(clock.now()))

@@ -4,12 +4,12 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, Max, OuterRef, Q, Subquery
-from django.db.models.functions import Substr
+from django.db.models import Count, OuterRef, Q, Subquery
 
 from akun.accounts.api import Account
 from akun.core import clock
 from akun.roster.api import PesertaDidik, Ptk, Sekolah
+from akun.statistik import api as statistics
 
 S = Account.State
 STATES = [S.ISSUED, S.ACTIVE, S.SUSPENDED, S.DEACTIVATED]
@@ -167,70 +167,26 @@ SORTS = {
 }
 
 
-def _state_counts():
-    return {
-        "total": Count("id"),
-        "issued": Count("id", filter=Q(state=S.ISSUED)),
-        "active": Count("id", filter=Q(state=S.ACTIVE)),
-        "suspended": Count("id", filter=Q(state=S.SUSPENDED)),
-        "deactivated": Count("id", filter=Q(state=S.DEACTIVATED)),
-    }
+def _row(kode, nama, schools, g) -> RegionRow:
+    if g is None:
+        return RegionRow(kode, nama, schools, 0, 0, 0, 0, 0)
+    return RegionRow(
+        kode, nama, schools, g.total, g.issued, g.active, g.suspended, g.deactivated
+    )  # fmt: skip
 
 
 def region_rows(kode: str) -> list[RegionRow]:
     """Children of a region: provinces of the nation (kode ''), regencies of a province
-    (2 digits), schools of a regency (4 digits); with account counts."""
-    accounts = Account.objects.exclude(state=S.DELETED).filter(sekolah__isnull=False)
-    schools = Sekolah.objects.filter(departed_at__isnull=True)
-    if kode:
-        accounts = accounts.filter(sekolah__kode_wilayah__startswith=kode)
-        schools = schools.filter(kode_wilayah__startswith=kode)
+    (2 digits), schools of a regency (4 digits); with account counts, read from the
+    statistics kept by the change stream (akun.statistik), never counted live."""
     if len(kode) == 4:
-        counts = {
-            r["sekolah_id"]: r for r in accounts.values("sekolah_id").annotate(**_state_counts())
-        }
-        out = []
-        for pk, npsn, nama in schools.values_list("pk", "npsn", "nama"):
-            c = counts.get(pk, {})
-            out.append(
-                RegionRow(
-                    npsn,
-                    nama,
-                    1,
-                    *(
-                        c.get(k, 0)
-                        for k in ("total", "issued", "active", "suspended", "deactivated")
-                    ),
-                )
-            )
-        return out
-    width = 2 if not kode else 4
-    name_field = "provinsi" if width == 2 else "kabupaten_kota"
-    names = {
-        r["g"]: (r["nama"], r["n"])
-        for r in schools.annotate(g=Substr("kode_wilayah", 1, width))
-        .values("g")
-        .annotate(nama=Max(name_field), n=Count("pk"))
-    }
-    counts = {
-        r["g"]: r
-        for r in accounts.annotate(g=Substr("sekolah__kode_wilayah", 1, width))
-        .values("g")
-        .annotate(**_state_counts())
-    }
-    out = []
-    for g in sorted(set(names) | set(counts)):
-        nama, n = names.get(g, ("", 0))
-        c = counts.get(g, {})
-        out.append(
-            RegionRow(
-                g,
-                nama,
-                n,
-                *(c.get(k, 0) for k in ("total", "issued", "active", "suspended", "deactivated")),
-            )
-        )
-    return out
+        counts = statistics.schools(kode)
+        schools = Sekolah.objects.filter(departed_at__isnull=True, kode_wilayah__startswith=kode)
+        return [
+            _row(npsn, nama, 1, counts.get(pk.hex))
+            for pk, npsn, nama in schools.values_list("pk", "npsn", "nama")
+        ]
+    return [_row(g.kode, g.nama, g.schools, g) for g in statistics.regions(kode)]
 
 
 def region_name(kode: str) -> str:

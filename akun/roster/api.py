@@ -1,7 +1,17 @@
 """What other apps may use of the roster (OEP-49): its records and the import entry points."""
 
 from akun.roster.fields import nik_hash
-from akun.roster.models import ImportRun, PesertaDidik, Ptk, Sekolah
+from akun.roster.models import ImportRun, PesertaDidik, Ptk, RolloverWindow, Sekolah
+from akun.roster.rollover import (
+    GRADUATING_GRADES,
+    LEVEL_CHANGES,
+    RolloverError,
+    do_close_rollover,
+    do_open_rollover,
+    graduation_sql,
+    level_change_sql,
+    open_window,
+)
 from akun.roster.signals import roster_imported
 from akun.roster.sql import (
     changed_after_sql,
@@ -38,7 +48,16 @@ __all__ = [
     "JENIS_PTK_PENDIDIK",
     "PROVINSI",
     "SCHOOL_FORMS_EARLY_CHILDHOOD",
+    "GRADUATING_GRADES",
     "ImportRun",
+    "LEVEL_CHANGES",
+    "RolloverError",
+    "RolloverWindow",
+    "do_close_rollover",
+    "do_open_rollover",
+    "graduation_sql",
+    "level_change_sql",
+    "open_window",
     "PesertaDidik",
     "Ptk",
     "Sekolah",

@@ -140,3 +140,19 @@ class Ptk(RosterRecord):
 
     def __str__(self):
         return f"{self.nama} @ {self.sekolah_id}"
+
+
+class RolloverWindow(models.Model):
+    """The school-year rollover, opened by an admin: while it is open, departures that are
+    graduations and level changes (SD -> SMP, SMP -> SMA/SMK) are expected and do not count
+    towards the safety stops (the import's and the roster pass's); anything else still does."""
+
+    year = models.CharField(max_length=9, unique=True)  # 2027/2028
+    opened_at = models.DateTimeField()
+    opened_by = models.CharField(max_length=200)
+    until = models.DateField(null=True, blank=True)  # open through this day (local)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.CharField(max_length=200, blank=True)
+
+    def __str__(self):
+        return f"rollover {self.year}"

@@ -12,8 +12,8 @@ import pytest
 from django.core import mail
 
 from akun.helpdesk.models import Report
+from tests import builders
 from tests import helpdesk_support as hs
-from tests import portal_support as ps
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,7 +84,7 @@ def test_student_files_on_a_phone_and_an_agent_answers(server, phone, settings, 
     page.goto(server + "/bantuan/agen/")
     page.wait_for_url("**/masuk**")
     page.fill("#id_user_id", agent.user_id)
-    page.fill("#id_password", ps.PASSWORD)
+    page.fill("#id_password", builders.PASSWORD)
     page.click("button.primary")
     page.wait_for_url("**/operator/verifikasi**")
     secret = page.inner_text("#totp-secret").replace(" ", "")

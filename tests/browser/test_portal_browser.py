@@ -13,6 +13,7 @@ import pytest
 from akun.accounts.api import get_initial_password
 from akun.audit.models import AuditEvent
 from akun.portal import totp
+from akun.statistik import api as statistik
 from tests import builders
 from tests import portal_support as ps
 from tests.browser.conftest import fits
@@ -48,6 +49,7 @@ def _world():
     for i in range(5):
         builders.student(b, f"Murid Lembang {i}", f"lembang{i}", rombel="5A")
     builders.student(c, "Murid Kota", "muridkota1")
+    statistik.rebuild()  # the builders write accounts behind the change stream
     return {"a": a, "b": b, "c": c, "op": op, "target": target}
 
 

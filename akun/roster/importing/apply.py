@@ -3,9 +3,9 @@ many would depart, and merge them into the roster tables."""
 
 import contextlib
 
-from akun.roster import vocab
+from akun.roster import rollover, vocab
 from akun.roster.importing.result import SafetyStop
-from akun.roster.importing.specs import SEKOLAH, SPECS, in_region
+from akun.roster.importing.specs import PESERTA_DIDIK, SEKOLAH, SPECS, in_region
 
 
 class CompareAndMerge:
@@ -73,10 +73,26 @@ class CompareAndMerge:
                 totals[prov] = totals.get(prov, 0) + n
         return totals
 
+    def _graduations(self, cursor) -> dict[str, int]:
+        """Departing students in a graduating grade, per province: expected while a
+        rollover window is open (akun.roster.rollover)."""
+        spec = PESERTA_DIDIK
+        cursor.execute(
+            f"SELECT substr(k.kode_wilayah, 1, 2), count(*) FROM {spec.table} t "
+            f"JOIN gone_{spec.kind} g ON {self._match(spec, 't', 'g')} "
+            f"JOIN {SEKOLAH.table} k ON k.sekolah_id = t.sekolah_id "
+            f"WHERE {rollover.graduation_sql('t')} GROUP BY 1"
+        )
+        return {prov: n for prov, n in cursor.fetchall()}
+
     def _safety_stop(self, cursor, result):
         departing = sum(c.departed for c in result.counts.values())
         if not departing or self.allow_mass_departure:
             return
+        window = rollover.open_window()
+        expected = self._graduations(cursor) if window else {}
+        result.expected_departures = sum(expected.values())
+        departing -= result.expected_departures
         present_by_prov = self._province_counts(cursor, gone=False)
         present = sum(present_by_prov.values())
         problems = []
@@ -85,6 +101,7 @@ class CompareAndMerge:
                 f"{departing:,} of {present:,} records on the platform ({departing / present:.1%})"
             )
         for prov, n in sorted(self._province_counts(cursor, gone=True).items()):
+            n -= expected.get(prov, 0)
             total = present_by_prov.get(prov, 0)
             if total and n / total > self.max_share:
                 name = vocab.PROVINSI.get(prov, prov)
@@ -92,12 +109,19 @@ class CompareAndMerge:
                     f"{n:,} of {total:,} records in province {prov} {name} ({n / total:.1%})"
                 )
         if problems:
+            inside = (
+                f" (inside the rollover window {window.year}: the "
+                f"{result.expected_departures:,} graduations are not counted)"
+                if window
+                else ""
+            )
             raise SafetyStop(
                 "Safety stop: this snapshot would mark as departed "
                 + "; ".join(problems)
-                + f", more than the allowed {self.max_share:.0%}. Nothing was applied. "
+                + f", more than the allowed {self.max_share:.0%}{inside}. Nothing was applied. "
                 "A truncated or partial export looks like this. If the departures are real "
-                "(for example at the end of a school year), run the import again with "
+                "(for example at the end of a school year), open the rollover window "
+                "(`akun roster rollover open`) or run the import again with "
                 "--allow-mass-departure."
             )
 

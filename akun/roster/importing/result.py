@@ -37,6 +37,8 @@ class ImportResult:
     status: str = ""
     report_path: Path | None = None
     message: str = ""
+    # Graduations not counted by the safety stop (an open rollover window).
+    expected_departures: int = 0
 
     @property
     def total_rejected(self) -> int:
