@@ -140,7 +140,7 @@ class Directory:
         self.by_ou.setdefault(path, set())
         return ou
 
-    def _ou_path(self, key: str, what: str = "Org unit not found") -> str:
+    def _ou_path(self, key: str, error: GoogleError | None = None) -> str:
         """An org unit by path (with or without the leading slash) or by its id."""
         if key.startswith("id:"):
             path = self.ou_ids.get(key)
@@ -148,7 +148,7 @@ class Directory:
             path = _norm_ou(key)
             path = path if path in self.orgunits else None
         if path is None:
-            raise errors.not_found(what)
+            raise error or errors.not_found("Org unit not found")
         return path
 
     def _check_customer(self, customer: str) -> None:
@@ -166,7 +166,7 @@ class Directory:
         if "/" in name or not name.strip() or len(name) > 255 or _NAME_BAD.search(name):
             raise invalid("Invalid Ou Name")
         if body.get("parentOrgUnitId"):
-            parent = self._ou_path(body["parentOrgUnitId"], "Invalid Parent Orgunit Id")
+            parent = self._ou_path(body["parentOrgUnitId"], invalid("Invalid Parent Orgunit Id"))
         else:
             parent = body.get("parentOrgUnitPath") or "/"
             if _norm_ou(parent) not in self.orgunits:
@@ -217,7 +217,7 @@ class Directory:
             raise invalid("Invalid Ou Name")
         parent = ou["parentOrgUnitPath"]
         if body.get("parentOrgUnitId"):
-            parent = self._ou_path(body["parentOrgUnitId"], "Invalid Parent Orgunit Id")
+            parent = self._ou_path(body["parentOrgUnitId"], invalid("Invalid Parent Orgunit Id"))
         elif body.get("parentOrgUnitPath"):
             parent = _norm_ou(body["parentOrgUnitPath"])
             if parent not in self.orgunits:
@@ -518,7 +518,7 @@ class Directory:
             raise GoogleError(400, "required", "Invalid Given/Family Name: GivenName")
         ou = None
         if body.get("orgUnitPath") is not None:
-            ou = self._ou_path(body["orgUnitPath"], "Invalid Input: INVALID_OU_ID")
+            ou = self._ou_path(body["orgUnitPath"], invalid("Invalid Input: INVALID_OU_ID"))
             if not body["orgUnitPath"].startswith(("/", "id:")):
                 raise invalid("Invalid Input: INVALID_OU_ID")
         custom = None

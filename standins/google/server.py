@@ -94,7 +94,7 @@ class Fault:
 class Faults:
     kinds: dict = field(default_factory=lambda: {k: Fault() for k in FAULT_KINDS})
     timeout_seconds: float = 30.0
-    fired: collections.Counter = field(default_factory=collections.Counter)
+    fired: collections.Counter = field(default_factory=collections.Counter)  # kept across sets
 
     @classmethod
     def parse(cls, spec: str | dict | None) -> "Faults":
@@ -556,6 +556,8 @@ class GoogleStandin:
                 self.quota = Quota(self.quota.per_minute)
             if faults:
                 self.faults = Faults.parse(None)
+            elif counters:
+                self.faults.fired.clear()
 
     def set_quota(self, per_minute: int | None) -> None:
         with self.lock:
@@ -564,6 +566,7 @@ class GoogleStandin:
     def set_faults(self, spec: str | dict | None) -> None:
         faults = Faults.parse(spec)
         with self.lock:
+            faults.fired = self.faults.fired
             self.faults = faults
 
     def seed(self, lines: list[bytes], create_orgunits: bool = True) -> dict:
