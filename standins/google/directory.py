@@ -13,6 +13,7 @@ import json
 import random
 import re
 import threading
+import time
 
 from standins.google import errors
 from standins.google.errors import GoogleError, invalid
@@ -35,8 +36,15 @@ FIELD_TYPES = {"STRING", "INT64", "BOOL", "DOUBLE", "EMAIL", "PHONE", "DATE"}
 _USER_WRITABLE_SKIP = {"id", "password", "hashFunction", "primaryEmail", "customSchemas"}
 
 
+_second = [0, ""]
+
+
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    t = time.time()
+    sec = int(t)
+    if _second[0] != sec:
+        _second[:] = [sec, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))]
+    return f"{_second[1]}.{int((t - sec) * 1000):03d}Z"
 
 
 def _norm_ou(path: str) -> str:

@@ -43,6 +43,7 @@ class Method:
     response_ref: str | None
     scopes: frozenset[str]
     required_params: list[str] = field(default_factory=list)
+    prefix: str = ""  # the literal path before the first parameter
 
 
 def _compile(path: str) -> tuple[re.Pattern, list[str]]:
@@ -85,6 +86,7 @@ def methods() -> dict[str, list[Method]]:
                             for k, p in params.items()
                             if p.get("required") and p.get("location") == "query"
                         ],
+                        prefix="/" + md["path"].split("{", 1)[0],
                     )
                 )
             walk(res.get("resources", {}))
@@ -99,6 +101,8 @@ def methods() -> dict[str, list[Method]]:
 def route(http_method: str, path: str) -> tuple[Method, dict[str, str]] | None:
     """The document's method for this request path (percent-decoded path parameters)."""
     for m in methods().get(http_method, ()):
+        if not path.startswith(m.prefix):
+            continue
         match = m.regex.match(path)
         if match:
             return m, {k: urllib.parse.unquote(v) for k, v in match.groupdict().items()}
@@ -149,6 +153,7 @@ def check_query(method: Method, query: dict[str, list[str]]) -> dict[str, str]:
 # --- request bodies --------------------------------------------------------------------
 
 
+@functools.cache
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
 
@@ -221,19 +226,31 @@ def _check(value: object, spec: dict, where: str, seen: list) -> None:
 
 
 def _check_required(value: dict, spec: dict, method_id: str, prefix: str) -> None:
-    for name, prop in (spec.get("properties") or {}).items():
-        need = method_id in (prop.get("annotations") or {}).get("required", ())
+    for name, need, sub_ref, many in _required_plan(spec["id"], method_id):
         v = value.get(name)
         if need and (v is None or v == "" or v == []):
             raise GoogleError(400, "required", f"Required field must not be blank: {prefix}{name}")
-        sub = schema(prop["$ref"]) if "$ref" in prop else None
-        if sub is not None and isinstance(v, dict):
-            _check_required(v, sub, method_id, f"{prefix}{name}.")
-        if prop.get("type") == "array" and isinstance(v, list) and "$ref" in prop.get("items", {}):
-            item_spec = schema(prop["items"]["$ref"])
-            for item in v:
-                if isinstance(item, dict):
-                    _check_required(item, item_spec, method_id, f"{prefix}{name}.")
+        if sub_ref is None:
+            continue
+        for item in v if many and isinstance(v, list) else [v]:
+            if isinstance(item, dict):
+                _check_required(item, schema(sub_ref), method_id, f"{prefix}{name}.")
+
+
+@functools.cache
+def _required_plan(ref: str, method_id: str) -> tuple:
+    """The fields of a schema that a method requires, or whose sub-schemas have required
+    fields: (name, required, sub-schema, is-a-list) each. Checked on every call: kept short."""
+    plan = []
+    for name, prop in (schema(ref).get("properties") or {}).items():
+        need = method_id in (prop.get("annotations") or {}).get("required", ())
+        many = prop.get("type") == "array"
+        sub = prop.get("$ref") or (prop.get("items", {}).get("$ref") if many else None)
+        if sub is not None and not _required_plan(sub, method_id):
+            sub = None
+        if need or sub is not None:
+            plan.append((name, need, sub, many))
+    return tuple(plan)
 
 
 # --- partial responses (the `fields` parameter) ----------------------------------------
