@@ -163,6 +163,11 @@ class Standin:
         lines = b"\n".join(json.dumps(u).encode() for u in users)
         return self._admin("seed", raw=lines)
 
+    def signin(self, email: str, password: str) -> dict:
+        """A password sign-in at "Google": {"ok": bool, "reason": "" | "unknown_user" |
+        "no_password" | "wrong_password" | "suspended" | "unverifiable"}."""
+        return self._admin("signin", {"email": email, "password": password})
+
     def stored_user(self, key: str) -> dict | None:
         try:
             return self._admin("user?key=" + urllib.request.quote(key))

@@ -908,3 +908,111 @@ def test_python_m_standins_google():
     finally:
         standin.stop()
     assert standin.process.returncode == 0
+
+
+# --- sign-in in password-sync mode ---------------------------------------------------------
+
+
+def test_sha512_crypt_matches_the_specification():
+    from standins.google.passwords import sha512_crypt
+
+    assert sha512_crypt("Hello world!", "saltstring") == CRYPT_SHA512
+    assert sha512_crypt("Hello world!", "saltstringsaltstring", 10000) == CRYPT_SHA512_ROUNDS
+
+
+def test_signin_checks_the_last_password_sent_and_refuses_suspended(google_standin, directory):
+    users = directory.users()
+    made = users.insert(body=user("masuk", password=CRYPT_SHA512, hashFunction="crypt")).execute()
+    email = f"masuk@{D}"
+    assert google_standin.signin(email, "Hello world!") == {"ok": True, "reason": ""}
+    assert google_standin.signin(email, "hello world!")["reason"] == "wrong_password"
+    assert google_standin.signin(f"MASUK@{D}", "Hello world!")["ok"]
+    sha1 = "2aae6c35c94fcfb415dbe95f408b9ce91ee846ed"  # "hello world"
+    users.patch(userKey=made["id"], body={"password": sha1, "hashFunction": "SHA-1"}).execute()
+    assert google_standin.signin(email, "hello world")["ok"]
+    assert not google_standin.signin(email, "Hello world!")["ok"]
+    users.patch(userKey=made["id"], body={"suspended": True}).execute()
+    assert google_standin.signin(email, "hello world") == {"ok": False, "reason": "suspended"}
+    assert google_standin.signin(f"tidak@{D}", "x")["reason"] == "unknown_user"
+    r = requests.post(google_standin.url + "/_standin/signin", json={"email": email}, timeout=30)
+    assert r.status_code == 400
+
+
+# --- more of users.list -------------------------------------------------------------------
+
+
+def test_list_by_name_custom_field_and_order(google_standin, directory):
+    directory.schemas().insert(customerId="my_customer", body=AKUN_SCHEMA).execute()
+    people = [
+        ("andi", "Andi", "Wijaya", "siswa"),
+        ("bella", "Bella", "Putri", "guru"),
+        ("citra", "Citra", "Andini", "siswa"),
+    ]
+    for local, given, family, peran in people:
+        directory.users().insert(
+            body=user(
+                local,
+                name={"givenName": given, "familyName": family},
+                customSchemas={"Akun": {"peran": peran}},
+            )
+        ).execute()
+
+    def emails(**kw):
+        page = directory.users().list(customer="my_customer", **kw).execute()
+        return [u["primaryEmail"].split("@")[0] for u in page.get("users", ())]
+
+    assert emails(query="Akun.peran=siswa") == ["andi", "citra"]
+    assert emails(query="Akun.peran=siswa givenName:Cit*") == ["citra"]
+    assert emails(query="familyName='Putri'") == ["bella"]
+    assert emails(query="name:andi") == ["andi", "citra"]  # given or family name, in part
+    assert emails(query="andi") == ["andi", "citra"]  # no field: name or e-mail
+    assert emails(orderBy="familyName") == ["citra", "bella", "andi"]
+    assert emails(orderBy="email", sortOrder="DESCENDING") == ["citra", "bella", "andi"]
+    assert emails(orderBy="givenName", maxResults=2) == ["andi", "bella"]
+    assert (
+        refused(directory.users().list(customer="my_customer", query="Akun.nik=1"))["code"] == 400
+    )
+    assert (
+        refused(directory.users().list(customer="my_customer", query="isSuspended=ya"))["code"]
+        == 400
+    )
+
+
+def test_schema_patch_update_delete(directory):
+    schemas = directory.schemas()
+    schemas.insert(customerId="my_customer", body=AKUN_SCHEMA).execute()
+    patched = schemas.patch(
+        customerId="my_customer", schemaKey="Akun", body={"displayName": "Akun belajar"}
+    ).execute()
+    assert patched["displayName"] == "Akun belajar" and len(patched["fields"]) == 6
+    one = [{"fieldName": "npsn", "fieldType": "STRING", "displayName": "NPSN"}]
+    updated = schemas.update(
+        customerId="my_customer", schemaKey="Akun", body={"fields": one}
+    ).execute()
+    assert [f["fieldName"] for f in updated["fields"]] == ["npsn"]
+    assert schemas.delete(customerId="my_customer", schemaKey="Akun").execute() == ""
+    assert refused(schemas.get(customerId="my_customer", schemaKey="Akun"))["code"] == 404
+    assert "schemas" not in schemas.list(customerId="my_customer").execute()
+
+
+def test_move_an_org_unit_under_another_parent(directory):
+    ous, c = directory.orgunits(), "my_customer"
+    for name, parent in (("32", "/"), ("3201", "/32"), ("33", "/"), ("20100001", "/32/3201")):
+        ous.insert(customerId=c, body={"name": name, "parentOrgUnitPath": parent}).execute()
+    made = directory.users().insert(body=user("pindah", orgUnitPath="/32/3201/20100001")).execute()
+    moved = ous.patch(
+        customerId=c, orgUnitPath="32/3201", body={"parentOrgUnitPath": "/33"}
+    ).execute()
+    assert moved["orgUnitPath"] == "/33/3201" and moved["parentOrgUnitPath"] == "/33"
+    assert (
+        ous.get(customerId=c, orgUnitPath="33/3201/20100001").execute()["parentOrgUnitPath"]
+        == "/33/3201"
+    )
+    assert directory.users().get(userKey=made["id"]).execute()["orgUnitPath"] == (
+        "/33/3201/20100001"
+    )
+    listed = directory.users().list(customer=c, query="orgUnitPath='/33'").execute()
+    assert [u["id"] for u in listed["users"]] == [made["id"]]
+    # not under itself
+    err = refused(ous.patch(customerId=c, orgUnitPath="33", body={"parentOrgUnitPath": "/33/3201"}))
+    assert err["code"] == 400

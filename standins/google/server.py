@@ -593,6 +593,29 @@ class GoogleStandin:
             d.merge_index()
         return {"inserted": inserted, "failed": failed, "users": len(d.users)}
 
+    def signin(self, args: dict) -> dict:
+        """A password sign-in at "Google" (password-sync mode): the user must exist, not be
+        suspended, and the password must match what was last sent."""
+        from standins.google.passwords import verify
+
+        email, password = args.get("email"), args.get("password")
+        if not isinstance(email, str) or not isinstance(password, str):
+            raise ValueError("email and password, both strings")
+        with self.directory.lock:
+            stored = self.directory.stored_user(email)
+        if stored is None:
+            return {"ok": False, "reason": "unknown_user"}
+        if "password" not in stored:
+            return {"ok": False, "reason": "no_password"}
+        ok = verify(password, stored["password"], stored.get("hashFunction"))
+        if ok is None:
+            return {"ok": False, "reason": "unverifiable"}
+        if not ok:
+            return {"ok": False, "reason": "wrong_password"}
+        if stored.get("suspended"):
+            return {"ok": False, "reason": "suspended"}
+        return {"ok": True, "reason": ""}
+
     def _mkdirs(self, path: str) -> None:
         d = self.directory
         parts = [p for p in path.split("/") if p]
@@ -827,6 +850,8 @@ class _Handler(BaseHTTPRequestHandler):
                 create = q.get("create_orgunits", ["true"])[-1] != "false"
                 result = st.seed(body.split(b"\n"), create_orgunits=create)
                 return self._send(200, json.dumps(result).encode())
+            if route == "/_standin/signin" and self.command == "POST":
+                return self._send(200, json.dumps(st.signin(args)).encode())
             if route == "/_standin/user":
                 user = st.directory.stored_user((q.get("key") or [""])[-1])
                 if user is None:
