@@ -227,9 +227,9 @@ class GoogleClient(OutgoingSyncClient):
             ins = _Call("ins", lambda: schemas.insert(customerId=self.customer, body=body))
             self._send([ins])
             if ins.status not in (200, 409):
-                raise TargetDown(f"custom schema {self.schema}: {ins.status} {ins.message}")
+                raise TargetDown(f"custom schema {self.schema}: {ins.status} {ins.message}", ins)
         elif get.status != 200:
-            raise TargetDown(f"custom schema {self.schema}: {get.status} {get.message}")
+            raise TargetDown(f"custom schema {self.schema}: {get.status} {get.message}", get)
         self._schema_ok = True
 
     def ensure_org_units(self, paths: set[str]) -> None:
@@ -269,7 +269,7 @@ class GoogleClient(OutgoingSyncClient):
                 if call.status == 200 or exists:
                     done.append(call.key)
                 else:
-                    raise TargetDown(f"org unit {call.key}: {call.status} {call.message}")
+                    raise TargetDown(f"org unit {call.key}: {call.status} {call.message}", call)
             for p in done:
                 try:
                     with transaction.atomic():
@@ -311,7 +311,7 @@ class GoogleClient(OutgoingSyncClient):
             self.ensure_schema()
             self.ensure_org_units({d.org_unit for d in items})
         except TargetDown as exc:
-            return [Outcome(d.account_id, False, d.remote_id, "target_error", str(exc), True)
+            return [Outcome(d.account_id, False, d.remote_id, exc.reason, str(exc), True)
                     for d in items]  # fmt: skip
         users = self.service.users()
         out: dict[int, Outcome] = {}
@@ -351,7 +351,12 @@ class GoogleClient(OutgoingSyncClient):
                     out[d.account_id] = self._failed(d, call)
         if conflicts:
             gets = [
-                _Call(d.account_id, lambda d=d: users.get(userKey=d.user_id, projection="full"))
+                _Call(
+                    d.account_id,
+                    lambda d=d: users.get(
+                        userKey=d.user_id, projection="custom", customFieldMask=self.schema
+                    ),
+                )
                 for d in conflicts
             ]
             self._send(gets)
@@ -397,7 +402,8 @@ class GoogleClient(OutgoingSyncClient):
         keys = {d.account_id: d.remote_id for d in items if d.remote_id}
         if unknown:
             gets = [_Call(d.account_id, lambda d=d: users.get(userKey=d.user_id,
-                                                            projection="full"))
+                                                            projection="custom",
+                                                            customFieldMask=self.schema))
                     for d in unknown]  # fmt: skip
             self._send(gets)
             for call in gets:
@@ -456,19 +462,19 @@ class GoogleClient(OutgoingSyncClient):
         while True:
             params = {
                 "maxResults": 500,
-                "projection": "full",
+                "projection": "custom",
+                "customFieldMask": self.schema,
                 "fields": LIST_FIELDS,
             }
-            if self.domain:
-                params["domain"] = self.domain
-            else:
-                params["customer"] = self.customer
+            # The whole customer: user IDs live in subdomains (sd., guru.sd., ...), each a
+            # secondary domain that `domain=` alone would leave out.
+            params["customer"] = self.customer
             if token:
                 params["pageToken"] = token
             call = _Call("list", lambda params=params: users.list(**params))
             self._send([call])
             if call.status != 200:
-                raise TargetDown(f"users.list: {call.status} {call.message}")
+                raise TargetDown(f"users.list: {call.status} {call.message}", call)
             yield from call.response.get("users") or []
             token = call.response.get("nextPageToken")
             if not token:
@@ -477,3 +483,7 @@ class GoogleClient(OutgoingSyncClient):
 
 class TargetDown(Exception):
     """The target cannot be used now (schema, org units, listing): try again later."""
+
+    def __init__(self, message: str, call: "_Call | None" = None):
+        super().__init__(message)
+        self.reason = "quota" if call is not None and call.quota else "target_error"
