@@ -189,3 +189,25 @@ def test_retry_sends_failed_accounts_again_first(google_standin, tmp_path):
     assert row(accs[0]).priority == 0
     assert sync(target).synced == 1
     assert AuditEvent.objects.filter(action="provisioning.retry", actor="helpdesk:test").exists()
+
+
+def test_an_account_changed_while_its_batch_is_out_goes_again(google_standin, tmp_path):
+    sd, accs = school_with_accounts()
+    target = add_target(google_standin, tmp_path)
+    ani = by_name(accs, "Ani Lestari")
+    run_consumers()
+
+    def meanwhile(rows):
+        if not meanwhile.done:
+            meanwhile.done = True
+            accounts.do_suspend_account(Account.objects.get(pk=ani.pk), actor="t", reason="x")
+            run_consumers()
+
+    meanwhile.done = False
+    Engine(target, after_send=meanwhile).step()
+    p = row(ani)
+    # Created (the fact is kept), but the suspension came after the batch was built.
+    assert p.remote_id and p.remote_state == "active" and p.state == "pending"
+    assert sync(target).suspended == 1
+    assert google_standin.stored_user(ani.user_id)["suspended"] is True
+    assert row(ani).state == "suspended"

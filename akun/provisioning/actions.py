@@ -75,7 +75,8 @@ def do_retry_sync(account_ids: list[int] | None = None, *, actor: str,
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(
             f"UPDATE {TABLE} SET state = 'pending', reason = 'queued', detail = '', "
-            "attempts = 0, not_before = NULL, priority = 0, changed_at = %(now)s "
+            "attempts = 0, not_before = NULL, priority = 0, changed_at = %(now)s, "
+            f"version = {TABLE}.version + 1 "
             f"WHERE id IN (SELECT p.id FROM {TABLE} p WHERE {' AND '.join(where)})",
             params,
         )

@@ -58,7 +58,8 @@ def mark_pending(cur, target: str, source_sql: str, params: dict, priority: int,
     set_ = (
         "state = 'pending', reason = 'queued', detail = '', attempts = 0, not_before = NULL, "
         f"priority = CASE WHEN {TABLE}.state IN ('pending', 'failed') THEN {keep} "
-        "ELSE excluded.priority END, changed_at = excluded.changed_at"
+        "ELSE excluded.priority END, changed_at = excluded.changed_at, "
+        f"version = {TABLE}.version + 1"
     )
     if not insert:
         cur.execute(
@@ -72,8 +73,8 @@ def mark_pending(cur, target: str, source_sql: str, params: dict, priority: int,
         return max(cur.rowcount, 0)
     cur.execute(
         f"INSERT INTO {TABLE} (target_id, account_id, remote_id, remote_state, state, "
-        "priority, reason, detail, attempts, not_before, changed_at) "
-        f"SELECT %(t)s, x.id, '', '', 'pending', %(prio)s, 'queued', '', 0, NULL, %(now)s "
+        "priority, reason, detail, attempts, not_before, changed_at, version) "
+        f"SELECT %(t)s, x.id, '', '', 'pending', %(prio)s, 'queued', '', 0, NULL, %(now)s, 0 "
         f"FROM ({source_sql}) x WHERE true "
         f"ON CONFLICT (target_id, account_id) DO UPDATE SET {set_}",
         p,
@@ -116,8 +117,8 @@ def fill(cur, target: str) -> int:
          "now": connection.ops.adapt_datetimefield_value(clock.now())}  # fmt: skip
     cur.execute(
         f"INSERT INTO {TABLE} (target_id, account_id, remote_id, remote_state, state, "
-        "priority, reason, detail, attempts, not_before, changed_at) "
-        "SELECT %(t)s, a.id, '', '', 'pending', %(prio)s, 'queued', '', 0, NULL, %(now)s "
+        "priority, reason, detail, attempts, not_before, changed_at, version) "
+        "SELECT %(t)s, a.id, '', '', 'pending', %(prio)s, 'queued', '', 0, NULL, %(now)s, 0 "
         f"FROM {ACCOUNT_TABLE} a WHERE a.state <> 'deleted' "
         "ON CONFLICT (target_id, account_id) DO NOTHING",
         p,

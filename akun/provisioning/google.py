@@ -140,10 +140,8 @@ class GoogleClient(OutgoingSyncClient):
         return self._service
 
     def _new_batch(self, callback):
-        from googleapiclient.http import BatchHttpRequest
-
         # The Directory API's own batch endpoint (the global /batch is gone), at api_endpoint.
-        return BatchHttpRequest(
+        return fast_batch_class()(
             callback=callback, batch_uri=self.endpoint + "batch/admin/directory_v1"
         )
 
@@ -479,6 +477,118 @@ class GoogleClient(OutgoingSyncClient):
             token = call.response.get("nextPageToken")
             if not token:
                 return
+
+
+_FAST_BATCH = None
+
+
+def fast_batch_class():
+    """googleapiclient's BatchHttpRequest with the multipart body written and read as plain
+    text instead of through the email package (two thirds of Akun's CPU per call went
+    there). The same wire format (LF lines, one application/http part per call, Content-IDs
+    `<base + n>`); the library still sends, refreshes credentials on a 401, and runs the
+    callbacks. A call whose part is missing from the answer (a connection cut mid-batch)
+    comes back as a 503: sent again like any transient failure."""
+    global _FAST_BATCH
+    if _FAST_BATCH is not None:
+        return _FAST_BATCH
+    import urllib.parse
+    import uuid
+
+    from googleapiclient import _auth
+    from googleapiclient.errors import BatchError, HttpError
+    from googleapiclient.http import BatchHttpRequest
+
+    class FastBatch(BatchHttpRequest):
+        def _serialize_request(self, request):
+            parsed = urllib.parse.urlsplit(request.uri)
+            path = parsed.path + ("?" + parsed.query if parsed.query else "")
+            headers = dict(request.headers)
+            if request.http is not None:
+                credentials = _auth.get_credentials_from_http(request.http)
+                if credentials is not None:
+                    _auth.apply_credentials(credentials, headers)
+            ctype = headers.pop("content-type", "application/json")
+            lines = [f"{request.method} {path} HTTP/1.1", f"Content-Type: {ctype}",
+                     "MIME-Version: 1.0"]  # fmt: skip
+            lines += [f"{k}: {v}" for k, v in headers.items()]
+            lines.append(f"Host: {parsed.netloc}")
+            body = request.body
+            if body is not None:
+                if isinstance(body, bytes):
+                    body = body.decode("utf-8")
+                lines.append(f"content-length: {len(request.body)}")
+            return "\n".join(lines) + "\n\n" + (body or "")
+
+        def _execute(self, http, order, requests):
+            boundary = "===============" + uuid.uuid4().hex + "=="
+            out = []
+            for request_id in order:
+                out.append(
+                    f"--{boundary}\nContent-Type: application/http\nMIME-Version: 1.0\n"
+                    f"Content-Transfer-Encoding: binary\n"
+                    f"Content-ID: {self._id_to_header(request_id)}\n\n"
+                    + self._serialize_request(requests[request_id])
+                )
+            body = "\n".join(out) + f"\n--{boundary}--\n"
+            resp, content = http.request(
+                self._batch_uri, method="POST", body=body,
+                headers={"content-type": f'multipart/mixed; boundary="{boundary}"'},
+            )  # fmt: skip
+            if resp.status >= 300:
+                raise HttpError(resp, content, uri=self._batch_uri)
+            ctype = resp.get("content-type", "")
+            if "boundary=" not in ctype:
+                raise BatchError("Response not in multipart/mixed format.", resp=resp,
+                                 content=content)  # fmt: skip
+            rb = ctype.split("boundary=", 1)[1].split(";")[0].strip().strip('"')
+            text = content.decode("utf-8")
+            for part in text.split("--" + rb)[1:]:
+                if part.startswith("--"):
+                    break
+                head, payload = _split_blank(part.lstrip("\r\n"))
+                cid = next((v for k, v in _header_lines(head) if k == "content-id"), None)
+                if cid is None or payload is None:
+                    continue
+                status_head, resp_body = _split_blank(payload)
+                if resp_body is None:
+                    continue
+                first, _, rest = status_head.partition("\n")
+                info = dict(_header_lines(rest))
+                parts = first.split(" ", 2)
+                info["status"] = parts[1] if len(parts) > 1 else "500"
+                r = httplib2.Response(info)
+                r.reason = parts[2].strip() if len(parts) > 2 else ""
+                if resp_body.endswith("\r\n"):
+                    resp_body = resp_body[:-2]
+                elif resp_body.endswith("\n"):
+                    resp_body = resp_body[:-1]
+                self._responses[self._header_to_id(cid)] = (r, resp_body.encode("utf-8"))
+            for request_id in order:
+                if request_id not in self._responses:
+                    lost = httplib2.Response({"status": "503"})
+                    lost.reason = "no answer in the batch response"
+                    self._responses[request_id] = (lost, b"")
+
+    _FAST_BATCH = FastBatch
+    return FastBatch
+
+
+def _split_blank(text: str) -> tuple[str, str | None]:
+    """(head, rest) at the first blank line (CRLF or LF), rest None when there is none."""
+    i, j = text.find("\r\n\r\n"), text.find("\n\n")
+    if i >= 0 and (j < 0 or i < j):
+        return text[:i], text[i + 4 :]
+    if j >= 0:
+        return text[:j], text[j + 2 :]
+    return text, None
+
+
+def _header_lines(head: str):
+    for line in head.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            yield key.strip().lower(), value.strip()
 
 
 class TargetDown(Exception):

@@ -65,6 +65,9 @@ class Provisioned(models.Model):
     attempts = models.IntegerField(default=0)
     not_before = models.DateTimeField(null=True, blank=True)  # backoff after a failure
     changed_at = models.DateTimeField()  # when Akun last asked for a change
+    # +1 at every change asked for: a batch's result moves the state only if no change came
+    # while it was out (a time can repeat; this cannot).
+    version = models.BigIntegerField(default=0)
     last_synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -4,7 +4,7 @@ target's own `quota_per_minute`). Each API call takes a token, calls inside a ba
 
 In Redis when AKUN_REDIS_URL is set (one Lua script, atomic), else in the database (one
 UPDATE on the QuotaBucket row): both nodes see the same bucket either way. The bucket holds
-at most one second of calls and spends 98% of the quota, so a quiet spell never lets a
+at most one second of calls and spends 99% of the quota, so a quiet spell never lets a
 burst past Google's per-minute count (a rolling minute). `penalise` empties it for a
 while: when the target refuses for quota, every worker slows down, not only the one that
 was refused."""
@@ -16,7 +16,7 @@ from django.db import connection, transaction
 
 from akun.provisioning.models import QuotaBucket
 
-HEADROOM = 0.98
+HEADROOM = 0.99
 
 _LUA = """
 local rate = tonumber(ARGV[1])
