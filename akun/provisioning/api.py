@@ -5,6 +5,7 @@ import dataclasses
 import datetime as dt
 
 from akun.provisioning.models import Provisioned, Target
+from akun.provisioning.passwords import do_reencrypt_pending_passwords
 from akun.provisioning.reasons import REASONS, describe
 
 State = Provisioned.State
@@ -42,4 +43,12 @@ def sync_status_of(account_id: int) -> list[SyncStatus]:
     ]
 
 
-__all__ = ["REASONS", "State", "SyncStatus", "Target", "describe", "sync_status_of"]
+__all__ = [
+    "REASONS",
+    "State",
+    "SyncStatus",
+    "Target",
+    "describe",
+    "do_reencrypt_pending_passwords",
+    "sync_status_of",
+]
