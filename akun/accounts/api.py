@@ -35,7 +35,7 @@ from akun.accounts.eligibility import (
     ptk_sql,
     students_sql,
 )
-from akun.accounts.explain import Explanation, explain
+from akun.accounts.explain import Explanation, explain, register_explain_detail
 from akun.accounts.export import Export, export_accounts_csv, neutralise
 from akun.accounts.issue import IssueResult, allocate_local_part, issue_accounts
 from akun.accounts.models import Account, AccountEvent, IssueRun, local_part_of
@@ -138,6 +138,7 @@ __all__ = [
     "record_event",
     "record_events",
     "register_consumer",
+    "register_explain_detail",
     "register_password_hook",
     "rows_of",
     "run_consumers",

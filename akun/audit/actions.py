@@ -60,6 +60,8 @@ class Action(models.TextChoices):
     PORTAL_SIGN_IN = "portal.sign_in"
     PORTAL_TOTP_ENROLLED = "portal.totp_enrolled"
     PORTAL_TOTP_RESET = "portal.totp_reset"
+    # provisioning
+    PROVISIONING_RETRY = "provisioning.retry"
     # roster
     ROSTER_IMPORT = "roster.import"
     # sso

@@ -7,6 +7,18 @@ import datetime as dt
 from akun.provisioning.models import Provisioned, Target
 from akun.provisioning.passwords import do_reencrypt_pending_passwords
 from akun.provisioning.reasons import REASONS, describe
+from akun.provisioning.retry import do_retry_sync  # h4's minimal one: h3's replaces it
+from akun.provisioning.status import (
+    KIND_LABELS,
+    STATE_LABELS,
+    Counts,
+    Problem,
+    counts,
+    counts_by_region,
+    has_targets,
+    problems,
+    state_label,
+)
 
 State = Provisioned.State
 
@@ -20,6 +32,15 @@ class SyncStatus:
     text: str  # the reason in plain Indonesian (empty when synced)
     remote_id: str
     last_synced_at: dt.datetime | None
+
+    @property
+    def label(self) -> str:
+        """ "Google account", in the page's language."""
+        return str(KIND_LABELS.get(self.kind, self.kind))
+
+    @property
+    def state_text(self) -> str:
+        return state_label(self.state)
 
 
 def sync_status_of(account_id: int) -> list[SyncStatus]:
@@ -44,7 +65,17 @@ def sync_status_of(account_id: int) -> list[SyncStatus]:
 
 
 __all__ = [
+    "KIND_LABELS",
     "REASONS",
+    "STATE_LABELS",
+    "Counts",
+    "Problem",
+    "counts",
+    "counts_by_region",
+    "do_retry_sync",
+    "has_targets",
+    "problems",
+    "state_label",
     "State",
     "SyncStatus",
     "Target",
