@@ -8,6 +8,7 @@ from akun.provisioning.models import Provisioned, Target
 from akun.provisioning.passwords import do_reencrypt_pending_passwords
 from akun.provisioning.reasons import REASONS, describe
 from akun.provisioning.retry import do_retry_sync  # h4's minimal one: h3's replaces it
+from akun.provisioning.sso_profiles import register_sso_profile, sso_profile
 from akun.provisioning.status import (
     KIND_LABELS,
     STATE_LABELS,
@@ -75,6 +76,8 @@ __all__ = [
     "do_retry_sync",
     "has_targets",
     "problems",
+    "register_sso_profile",
+    "sso_profile",
     "state_label",
     "State",
     "SyncStatus",
