@@ -61,3 +61,109 @@ def sp_client(entity_id: str, acs: str, idp_metadata: str) -> Saml2Client:
         }
     )
     return Saml2Client(config=conf)
+
+
+# --- a stand-in of Google's sign-in, served on a local port (the browser tests) ------------
+
+import html  # noqa: E402
+import socket  # noqa: E402
+import threading  # noqa: E402
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
+from urllib.parse import parse_qs, urlparse  # noqa: E402
+
+PORTS = range(8400, 8500)  # h4's range
+
+
+def free_port() -> int:
+    for port in PORTS:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 8400-8499")
+
+
+class GoogleStandIn:
+    """Google's side of the SSO profile: /a/<domain>/ServiceLogin sends the browser to
+    Akun's sign-in page URL with Google's AuthnRequest; /a/<domain>/acs checks Akun's signed
+    response (pysaml2, against Akun's metadata) and shows who is signed in, or refuses."""
+
+    def __init__(self, akun_base: str, domain: str = DOMAIN):
+        self.akun = akun_base
+        self.domain = domain
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.entity_id = f"google.com/a/{domain}"
+        self.acs = f"{self.url}/a/{domain}/acs"
+        self.outstanding: dict[str, str] = {}
+        self.signed_in: list[str] = []
+        self._client = None
+        self._server = None
+
+    def client(self):
+        if self._client is None:
+            import requests
+
+            md = requests.get(f"{self.akun}/saml/metadata", timeout=30).text
+            self._client = sp_client(self.entity_id, self.acs, md)
+        return self._client
+
+    def start(self):
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _page(self, status, title, body):
+                text = (
+                    '<!doctype html><html lang="en"><meta name="viewport" '
+                    'content="width=device-width"><title>{0}</title><h1>{0}</h1>{1}'
+                ).format(html.escape(title), body)
+                data = text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                url = urlparse(self.path)
+                if url.path != f"/a/{owner.domain}/ServiceLogin":
+                    return self._page(404, "Not Found", "")
+                cont = parse_qs(url.query).get("continue", ["https://mail.google.com/"])[0]
+                rid, xml = authn_request(owner.entity_id, owner.acs)
+                owner.outstanding[rid] = cont
+                self.send_response(302)
+                self.send_header("Location", redirect_url(f"{owner.akun}/saml/sso", xml, cont))
+                self.end_headers()
+
+            def do_POST(self):
+                if urlparse(self.path).path != f"/a/{owner.domain}/acs":
+                    return self._page(404, "Not Found", "")
+                length = int(self.headers.get("Content-Length") or 0)
+                form = parse_qs(self.rfile.read(min(length, 200_000)).decode())
+                try:
+                    response = owner.client().parse_authn_request_response(
+                        form["SAMLResponse"][0], BINDING_HTTP_POST, outstanding=owner.outstanding
+                    )
+                    user = response.name_id.text
+                except Exception as e:  # pysaml2 raises many kinds for a bad response
+                    return self._page(403, "Google: sign-in refused", html.escape(str(e)))
+                owner.signed_in.append(user)
+                self._page(
+                    200,
+                    "Google",
+                    f'<p id="google-user">Signed in to Google as {html.escape(user)}</p>',
+                )
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
