@@ -4,10 +4,10 @@ counts per school or region, and the retry action."""
 import dataclasses
 import datetime as dt
 
+from akun.provisioning.actions import do_add_target, do_release_target, do_retry_sync
 from akun.provisioning.models import Provisioned, Target
 from akun.provisioning.passwords import do_reencrypt_pending_passwords
 from akun.provisioning.reasons import REASONS, describe
-from akun.provisioning.retry import do_retry_sync  # h4's minimal one: h3's replaces it
 from akun.provisioning.sso_profiles import register_sso_profile, sso_profile
 from akun.provisioning.status import (
     KIND_LABELS,
@@ -66,23 +66,25 @@ def sync_status_of(account_id: int) -> list[SyncStatus]:
 
 
 __all__ = [
+    "Counts",
     "KIND_LABELS",
+    "Problem",
     "REASONS",
     "STATE_LABELS",
-    "Counts",
-    "Problem",
+    "State",
+    "SyncStatus",
+    "Target",
     "counts",
     "counts_by_region",
+    "describe",
+    "do_add_target",
+    "do_reencrypt_pending_passwords",
+    "do_release_target",
     "do_retry_sync",
     "has_targets",
     "problems",
     "register_sso_profile",
     "sso_profile",
     "state_label",
-    "State",
-    "SyncStatus",
-    "Target",
-    "describe",
-    "do_reencrypt_pending_passwords",
     "sync_status_of",
 ]

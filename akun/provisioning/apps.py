@@ -8,7 +8,9 @@ class ProvisioningConfig(AppConfig):
 
     def ready(self):
         from akun.accounts import api as accounts_api
-        from akun.provisioning import passwords, status
+        from akun.provisioning import feed, passwords, status
+
+        feed.register()  # the durable consumer `provisioning` (account events -> work)
 
         # Password-sync mode: a password just set is hashed for the targets that want it.
         accounts_api.register_password_hook(passwords.on_password_set)

@@ -132,7 +132,8 @@ def problems(sekolah_ids, *, limit=50, kind="google") -> list[Problem]:
             target__kind=kind,
             account_id__in=accounts.values("pk"),
         )
-        .filter(Q(state=State.FAILED) | (Q(state=State.PENDING) & ~Q(reason="")))
+        # Waiting with a reason worth telling (quota, a hold), not merely its turn.
+        .filter(Q(state=State.FAILED) | (Q(state=State.PENDING) & ~Q(reason__in=("", "queued"))))
         .order_by("state", "changed_at", "id")[:limit]
     )
     people = {
