@@ -193,3 +193,49 @@ def test_reencrypt_moves_unsent_hashes_under_the_new_key(settings):
         assert _verify(passwords.take("google", [s.pk])[s.pk], "teh manis di sore")
     finally:
         crypto.reset_key_cache()
+
+
+# --- end to end: h3's engine sends the hash, "Google" (the stand-in) signs in with it --------
+
+
+def _sync(target):
+    from akun.accounts.api import run_consumers
+    from akun.provisioning.engine import Engine
+
+    run_consumers()
+    return Engine(target).run(once=True)
+
+
+def test_google_signs_in_with_the_password_set_at_akun_and_the_hash_is_forgotten(
+    google_standin, tmp_path
+):
+    from tests.provisioning_support import add_target, school_with_accounts
+
+    _sd, accs = school_with_accounts(("Ani Lestari",), teacher="")
+    t = add_target(google_standin, tmp_path, password_sync=True)
+    _sync(t)
+    (ani,) = accs
+    assert google_standin.signin(ani.user_id, "kopi pagi di teras")["ok"] is False
+    _activate(ani, "kopi pagi di teras")
+    assert PendingPassword.objects.count() == 1
+    _sync(t)
+    assert google_standin.signin(ani.user_id, "kopi pagi di teras")["ok"] is True
+    assert google_standin.signin(ani.user_id, "kopi pagi di teras!")["ok"] is False
+    stored = google_standin.stored_user(ani.user_id)
+    assert stored["hashFunction"] == "crypt" and stored["password"].startswith("$6$")
+    assert PendingPassword.objects.count() == 0  # sent: never kept after
+    ani.refresh_from_db()
+    identity.do_change_password(ani, "es teh di warung", actor="self", reason="Akun Saya")
+    _sync(t)
+    assert google_standin.signin(ani.user_id, "es teh di warung")["ok"] is True
+    assert google_standin.signin(ani.user_id, "kopi pagi di teras")["ok"] is False
+    assert PendingPassword.objects.count() == 0
+
+
+def test_rounds_stay_within_what_google_accepts():
+    t = target("google", password_sync=True, password_rounds=50_000)
+    assert passwords.rounds_for(t) == 10_000
+    t.config["password_rounds"] = 10
+    assert passwords.rounds_for(t) == 1000
+    t.config.pop("password_rounds")
+    assert passwords.rounds_for(t) is None

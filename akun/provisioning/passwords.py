@@ -10,12 +10,26 @@ from django.db import connection, transaction
 
 from akun.core import clock, crypto
 from akun.provisioning.models import PendingPassword, Target
-from akun.provisioning.sha512_crypt import sha512_crypt
+from akun.provisioning.sha512_crypt import ROUNDS_MIN, sha512_crypt
 
 
 def _aad(target_name: str, account_id: int) -> bytes:
     # A token moved to another account's row or another target does not decrypt.
     return f"provisioning.password:{target_name}:{account_id}".encode()
+
+
+# Google's Directory API: "If rounds are specified as part of the prefix, they must be
+# 10,000 or fewer" (hashFunction "crypt").
+MAX_ROUNDS = 10_000
+
+
+def rounds_for(target: Target) -> int | None:
+    """The target's `password_rounds` (none: crypt's default 5,000, not written), within
+    what Google accepts."""
+    rounds = (target.config or {}).get("password_rounds")
+    if rounds is None:
+        return None
+    return max(ROUNDS_MIN, min(int(rounds), MAX_ROUNDS))
 
 
 def sync_targets() -> list[Target]:
@@ -30,7 +44,7 @@ def on_password_set(account_id: int, raw_password: str, reason: str) -> None:
     now = clock.now()
     with transaction.atomic():
         for t in targets:
-            hashed = sha512_crypt(raw_password, rounds=(t.config or {}).get("password_rounds"))
+            hashed = sha512_crypt(raw_password, rounds=rounds_for(t))
             token = crypto.encrypt(hashed.encode(), aad=_aad(t.name, account_id))
             PendingPassword.objects.update_or_create(
                 target=t, account_id=account_id, defaults={"hash_enc": token, "set_at": now}
