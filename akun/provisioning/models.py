@@ -89,6 +89,29 @@ class Provisioned(models.Model):
         return f"account {self.account_id} at {self.target_id}: {self.state}"
 
 
+class PendingPassword(models.Model):
+    """Password-sync mode: the crypt SHA-512 hash of a password just set, encrypted
+    (akun.core.crypto, bound to the target and the account), until the engine has sent it
+    to the target; deleted then (passwords.forget). One row per account and target: a newer
+    password replaces an unsent one."""
+
+    id = models.BigAutoField(primary_key=True)
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="passwords")
+    account_id = models.BigIntegerField()
+    hash_enc = models.BinaryField()
+    set_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "account_id"], name="one_pending_password_per_account"
+            ),
+        ]
+
+    def __str__(self):
+        return f"password of account {self.account_id} for {self.target_id} (unsent)"
+
+
 class QuotaBucket(models.Model):
     """The rate budget shared by every worker on every node (when Redis is not configured):
     a token bucket per quota name, refilled at the configured rate; each API call takes one

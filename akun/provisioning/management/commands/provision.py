@@ -1,15 +1,18 @@
-"""`akun provision targets | add | status | run | retry | reconcile | release`."""
+"""`akun provision targets | add | status | run | retry | reconcile | release | google
+sso-settings`."""
 
 import json
 import sys
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
 from akun.provisioning import actions
 from akun.provisioning.models import Provisioned, Target
 from akun.provisioning.reasons import describe
+from akun.provisioning.sso_profiles import sso_profile
 
 
 def _default_actor() -> str:
@@ -86,6 +89,29 @@ class Command(BaseCommand):
         rel = sub.add_parser("release", help="let a target held by the safety stop go on")
         rel.add_argument("target")
         rel.add_argument("--by", required=True, help="the admin who decided (audit log)")
+
+        google = sub.add_parser("google", help="Google Workspace: the single sign-on profile")
+        gsub = google.add_subparsers(dest="google_action", required=True)
+        sso = gsub.add_parser(
+            "sso-settings",
+            help="register Google as a SAML service and print what goes in the Admin console",
+        )
+        sso.add_argument("--domain", help="the Workspace domain (default: the google target's)")
+        sso.add_argument(
+            "--base-url", help="Akun's public URL (default: the AKUN_SSO_ISSUER setting)"
+        )
+        sso.add_argument(
+            "--no-domain-specific-issuer",
+            action="store_true",
+            help="Google's issuer is plain google.com (one domain and one Akun only)",
+        )
+        sso.add_argument(
+            "--google-url",
+            default="https://www.google.com",
+            help="where Google's ACS lives (a stand-in of Google in tests)",
+        )
+        sso.add_argument("--json", action="store_true", help="the values as JSON")
+        sso.add_argument("--actor", default="")
 
     def handle(self, *args, **opts):
         return getattr(self, "do_" + opts["action"])(opts)
@@ -194,3 +220,41 @@ class Command(BaseCommand):
         except Target.DoesNotExist:
             raise CommandError(f"No target {opts['target']!r}.") from None
         self.stdout.write(f"{opts['target']} released: {n:,} suspensions/deletions may go.")
+
+    # The Google single sign-on profile: the sso app registers how (provisioning.sso_profiles).
+    def do_google(self, opts):
+        if opts["google_action"] == "sso-settings":
+            return self.do_google_sso_settings(opts)
+        raise CommandError("unknown google action")  # pragma: no cover - argparse refuses
+
+    def do_google_sso_settings(self, o):
+        domain = o["domain"]
+        if not domain:
+            targets = Target.objects.filter(kind=Target.Kind.GOOGLE, enabled=True)
+            domains = sorted({(t.config or {}).get("domain", "") for t in targets} - {""})
+            if len(domains) != 1:
+                raise CommandError(
+                    "give --domain (the enabled google targets name "
+                    f"{len(domains)} domains: {', '.join(domains) or 'none'})"
+                )
+            domain = domains[0]
+        base = o["base_url"] or settings.OAUTH2_PROVIDER.get("OIDC_ISS_ENDPOINT", "")
+        if not base:
+            raise CommandError("give --base-url (Akun's public URL) or set AKUN_SSO_ISSUER")
+        profile = sso_profile("google")
+        if profile is None:
+            raise CommandError("single sign-on (akun.sso) is not installed")
+        try:
+            values, text = profile(
+                base,
+                domain,
+                domain_specific=not o["no_domain_specific_issuer"],
+                actor=o["actor"] or _default_actor(),
+                google=o["google_url"],
+            )
+        except ValueError as e:
+            raise CommandError(str(e)) from e
+        if o["json"]:
+            self.stdout.write(json.dumps(values, ensure_ascii=False))
+        else:
+            self.stdout.write(text, ending="")
