@@ -4,6 +4,7 @@ sent, batches, priorities, 409 adoption and refusal, unmanaged users untouched, 
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from akun.accounts import api as accounts
 from akun.accounts.api import run_consumers
@@ -123,7 +124,8 @@ def test_unmanaged_users_are_never_touched_and_a_conflict_is_refused(google_stan
     assert r.failed == 1
     p = row(ani)
     assert p.state == "failed" and p.reason == "conflict" and p.remote_id == ""
-    assert "tidak dikelola Akun" in provisioning.sync_status_of(ani.pk)[0].text
+    with translation.override("id"):
+        assert "tidak dikelola Akun" in provisioning.sync_status_of(ani.pk)[0].text
     assert google_standin.stored_user(ani.user_id) == before  # untouched
     assert google_standin.stored_user("kepala@belajar.test") == other
     # Nothing duplicated: one user per address.

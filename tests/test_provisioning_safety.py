@@ -4,6 +4,7 @@ duplicate, nothing lost), the shared rate budget, the safety stop, reconcile."""
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from akun.accounts import api as accounts
 from akun.accounts.api import run_consumers
@@ -58,8 +59,9 @@ def test_quota_that_does_not_clear_leaves_the_rows_waiting_with_a_reason(google_
     assert r.waiting >= 1 and r.synced == 0
     p = Provisioned.objects.filter(target=target).exclude(reason="queued").first()
     assert p.state == "pending" and p.reason == "quota" and p.not_before is not None
-    status = provisioning.sync_status_of(p.account_id)[0]
-    assert status.text.startswith("menunggu kuota")
+    with translation.override("id"):
+        status = provisioning.sync_status_of(p.account_id)[0]
+        assert status.text.startswith("menunggu kuota")
     google_standin.set_faults(None)
     assert sync(target).rows == 0  # its backoff is not over: nothing hammers the target
     assert provisioning.do_retry_sync(actor="test") == len(accs)

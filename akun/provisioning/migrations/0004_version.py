@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("provisioning", "0002_engine"),
+        ("provisioning", "0003_pending_password"),
     ]
 
     operations = [
