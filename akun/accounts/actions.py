@@ -11,6 +11,7 @@ from django.db import transaction
 
 from akun.accounts import crypto, stream
 from akun.accounts.models import Account, AccountEvent
+from akun.accounts.password_hooks import password_set
 from akun.audit import api as audit
 from akun.core import clock
 
@@ -94,7 +95,10 @@ def do_activate_account(account: Account, *, raw_password: str, actor: str, reas
         a.initial_password_enc = None
         a.activated_at = clock.now()
 
-    return _change(account, "activate", actor=actor, reason=reason, apply=apply)
+    with transaction.atomic():
+        _change(account, "activate", actor=actor, reason=reason, apply=apply)
+        password_set(account.pk, raw_password, reason="activate")
+    return account
 
 
 def do_suspend_account(account: Account, *, actor: str, reason: str):
@@ -140,5 +144,7 @@ def do_reissue_account(account: Account, *, actor: str, reason: str) -> str:
         a.initial_password_enc = crypto.encrypt(new_password)
         a.activated_at = None
 
-    _change(account, "reissue", actor=actor, reason=reason, apply=apply)
+    with transaction.atomic():
+        _change(account, "reissue", actor=actor, reason=reason, apply=apply)
+        password_set(account.pk, new_password, reason="reissue")
     return new_password

@@ -35,10 +35,15 @@ from akun.accounts.eligibility import (
     ptk_sql,
     students_sql,
 )
-from akun.accounts.explain import Explanation, explain
+from akun.accounts.explain import Explanation, explain, register_explain_detail
 from akun.accounts.export import Export, export_accounts_csv, neutralise
 from akun.accounts.issue import IssueResult, allocate_local_part, issue_accounts
 from akun.accounts.models import Account, AccountEvent, IssueRun, local_part_of
+from akun.accounts.password_hooks import (
+    password_set,
+    register_password_hook,
+    unregister_password_hook,
+)
 from akun.accounts.reencrypt import do_reencrypt_initial_passwords
 from akun.accounts.sql import accounts_sql, join_account, table_pages
 from akun.accounts.stream import (
@@ -128,17 +133,21 @@ __all__ = [
     "local_part_of",
     "move_many",
     "neutralise",
+    "password_set",
     "prune_events",
     "ptk_role",
     "ptk_sql",
     "record_event",
     "record_events",
     "register_consumer",
+    "register_explain_detail",
+    "register_password_hook",
     "rows_of",
     "run_consumers",
     "students_sql",
     "subscribe",
     "transition_many",
     "unregister_consumer",
+    "unregister_password_hook",
     "where",
 ]

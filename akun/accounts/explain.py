@@ -69,6 +69,27 @@ MESSAGES = {
 }
 FILE_LABEL = gettext_noop("file {file}, id {record_id}")
 
+# Other apps add what they know of an account (provisioning: its sync state at each target):
+# fn(account_ids) -> {account_id: [detail, ...]}, each detail with .text(lang) and .as_dict().
+# They register from their AppConfig.ready: accounts imports none of them.
+_DETAIL_HOOKS: list = []
+
+
+def register_explain_detail(fn) -> None:
+    if fn not in _DETAIL_HOOKS:
+        _DETAIL_HOOKS.append(fn)
+
+
+def _details(user_ids: list[str]) -> dict[str, list]:
+    if not _DETAIL_HOOKS or not user_ids:
+        return {}
+    ids = dict(Account.objects.filter(user_id__in=user_ids).values_list("pk", "user_id"))
+    out: dict[str, list] = {}
+    for fn in _DETAIL_HOOKS:
+        for account_id, details in fn(list(ids)).items():
+            out.setdefault(ids[account_id], []).extend(details)
+    return out
+
 
 def message(code: str, lang: str = "id", **params) -> str:
     with translation.override("en" if lang == "en" else "id"):
@@ -93,6 +114,8 @@ class Explanation:
     rows: list[RowExplanation]
     accounts: list[dict]  # every account of the person(s), issued or not from these rows
     staff_account: dict | None = None
+    # user_id -> what other apps add (register_explain_detail), e.g. the Google sync state.
+    details: dict = field(default_factory=dict)
 
     @property
     def found(self) -> bool:
@@ -122,6 +145,9 @@ class Explanation:
             )
             for code, params in row.notes:
                 lines.append("  " + message(code, lang, **params))
+        for user_id, details in self.details.items():
+            for d in details:
+                lines.append(f"  {user_id}: {d.text(lang)}")
         return "\n".join(lines)
 
     def as_dict(self) -> dict:
@@ -130,6 +156,7 @@ class Explanation:
             "found": self.found,
             "staff_account": self.staff_account,
             "accounts": self.accounts,
+            "details": {u: [d.as_dict() for d in ds] for u, ds in self.details.items()},
             "rows": [
                 {
                     "file": r.file,
@@ -329,4 +356,11 @@ def explain(*, nisn: str = "", nik: str = "", ptk_id: str = "", user_id: str = "
         r, a = _explain_ptk(assignments)
         rows += r
         accounts += a
-    return Explanation(query=query, rows=rows, accounts=accounts, staff_account=staff)
+    user_ids = [a["user_id"] for a in accounts] + ([staff["user_id"]] if staff else [])
+    return Explanation(
+        query=query,
+        rows=rows,
+        accounts=accounts,
+        staff_account=staff,
+        details=_details(list(dict.fromkeys(user_ids))),
+    )

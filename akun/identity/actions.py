@@ -130,6 +130,9 @@ def do_change_password(
     account.password = row.password
     # The event ends every session (end_sessions_of_change) and SSO grant (sso), subscribed.
     kind = K.PASSWORD_RESET if "reset" in reason else K.PASSWORD_CHANGED
+    accounts_api.password_set(
+        row.pk, new_password, reason="reset" if kind == K.PASSWORD_RESET else "change"
+    )
     accounts_api.record_event(kind, row.pk, actor=actor, reason=reason or "password changed")
     record(
         Action.IDENTITY_CHANGE_PASSWORD,

@@ -31,6 +31,7 @@ from akun.identity.forms import (
 from akun.identity.masking import mask_email, mask_phone, normalize_phone
 from akun.identity.models import OneTimeCode
 from akun.lifecycle import api as lifecycle_api
+from akun.provisioning import api as provisioning_api
 from akun.roster.api import Sekolah
 
 RESET_SESSION = "akun_reset"
@@ -512,6 +513,8 @@ def akun_saya_view(request):
             "account": account,
             "facts": facts,
             "services": account.service_sign_ins.all()[:50],
+            # "Akun Google": the account's state at each outside directory, if any.
+            "sync": provisioning_api.sync_status_of(account.pk),
             "email_masked": mask_email(account.recovery_email) if account.recovery_email else "",
             "phone_masked": mask_phone(account.recovery_phone) if account.recovery_phone else "",
         },

@@ -20,6 +20,7 @@ urlpatterns = [
     re_path(rf"^sekolah/{NPSN}/unduh/slip\.pdf$", views.download_pdf_view, name="download_pdf"),
     re_path(rf"^sekolah/{NPSN}/kenapa$", views.why_view, name="why"),
     re_path(rf"^sekolah/{NPSN}/log$", views.school_audit_view, name="school_audit"),
+    re_path(rf"^sekolah/{NPSN}/google/ulang$", views.sync_retry_view, name="sync_retry"),
     re_path(r"^wilayah/(?P<kode>nasional|[0-9]{2}|[0-9]{4})/$", views.region_view, name="region"),
     re_path(
         r"^wilayah/(?P<kode>nasional|[0-9]{2}|[0-9]{4})/sekolah\.csv$",

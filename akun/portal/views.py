@@ -34,6 +34,7 @@ from akun.portal.forms import (
     WhyForm,
 )
 from akun.portal.middleware import mark_passed, passed
+from akun.provisioning import api as provisioning_api
 from akun.roster.api import Sekolah
 
 PAGE_SIZE = 50
@@ -236,8 +237,60 @@ def school_view(request, npsn):
             "counts": counts,
             "roles": queries.ROLES,
             "deadline": deadline,
+            **_sync_block(ids),
         },
     )
+
+
+def _sync_block(ids) -> dict:
+    """The school's "Akun Google" block: counts by sync state, and the accounts that failed
+    or wait with a reason (plain Indonesian), with a retry button."""
+    if not provisioning_api.has_targets():
+        return {}
+    return {
+        "sync_counts": provisioning_api.counts(sekolah_ids=ids),
+        "sync_problems": provisioning_api.problems(ids, limit=SYNC_PROBLEMS),
+    }
+
+
+SYNC_PROBLEMS = 50
+# A POST names at most one page of the list; ids are digits (no NULs, no huge numbers).
+MAX_RETRY_IDS = SYNC_PROBLEMS
+
+
+@admin_view
+@require_POST
+def sync_retry_view(request, npsn):
+    """Retry the failed Google sync of some (or all) of the school's accounts. Ids of
+    another school's accounts: 404, as for any object outside the admin's scope."""
+    sekolah, ids = school_or_404(request, npsn)
+    wanted = request.POST.getlist("account")
+    if len(wanted) > MAX_RETRY_IDS or not all(v.isascii() and v.isdigit() and len(v) <= 18
+                                              for v in wanted):  # fmt: skip
+        return HttpResponse(status=400)
+    if wanted:
+        own = set(
+            Account.objects.filter(pk__in=[int(v) for v in wanted], sekolah_id__in=ids).values_list(
+                "pk", flat=True
+            )
+        )
+        if own != {int(v) for v in wanted}:
+            raise Http404
+    elif request.POST.get("all") != "1":
+        return HttpResponse(status=400)
+    actor = request.user.user_id
+    chosen = sorted(own) if wanted else None
+    n = sum(provisioning_api.do_retry_sync(chosen, actor=actor, sekolah_id=pk) for pk in ids)
+    messages.success(
+        request,
+        ngettext(
+            "%(n)d account will be sent to Google again.",
+            "%(n)d accounts will be sent to Google again.",
+            n,
+        )
+        % {"n": n},
+    )
+    return redirect(reverse("portal:school", args=[sekolah.npsn]) + "#google")
 
 
 @admin_view
@@ -494,6 +547,13 @@ def region_view(request, kode):
             for f in ("total", "issued", "active", "suspended", "deactivated")
         ),
     )
+    sync_totals = None
+    if provisioning_api.has_targets():
+        prefix = "" if kode == scopes.NATIONAL else kode
+        sync_totals = provisioning_api.counts(kode_wilayah=prefix)
+        by_region = provisioning_api.counts_by_region(prefix)
+        for r in page:
+            r.sync = by_region.get(r.kode) or provisioning_api.Counts()
     parent = ""
     if level == "regency" and scopes.request_scope(request).covers_region(kode[:2]):
         parent = kode[:2]
@@ -512,6 +572,7 @@ def region_view(request, kode):
             "sort": sort,
             "desc": desc,
             "totals": totals,
+            "sync_totals": sync_totals,
             "parent": parent,
             "columns": [
                 ("kode", _("Code") if child != "school" else "NPSN"),

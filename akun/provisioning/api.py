@@ -4,8 +4,22 @@ counts per school or region, and the retry action."""
 import dataclasses
 import datetime as dt
 
+from akun.provisioning.actions import do_add_target, do_release_target, do_retry_sync
 from akun.provisioning.models import Provisioned, Target
+from akun.provisioning.passwords import do_reencrypt_pending_passwords
 from akun.provisioning.reasons import REASONS, describe
+from akun.provisioning.sso_profiles import register_sso_profile, sso_profile
+from akun.provisioning.status import (
+    KIND_LABELS,
+    STATE_LABELS,
+    Counts,
+    Problem,
+    counts,
+    counts_by_region,
+    has_targets,
+    problems,
+    state_label,
+)
 
 State = Provisioned.State
 
@@ -19,6 +33,15 @@ class SyncStatus:
     text: str  # the reason in plain Indonesian (empty when synced)
     remote_id: str
     last_synced_at: dt.datetime | None
+
+    @property
+    def label(self) -> str:
+        """ "Google account", in the page's language."""
+        return str(KIND_LABELS.get(self.kind, self.kind))
+
+    @property
+    def state_text(self) -> str:
+        return state_label(self.state)
 
 
 def sync_status_of(account_id: int) -> list[SyncStatus]:
@@ -42,4 +65,26 @@ def sync_status_of(account_id: int) -> list[SyncStatus]:
     ]
 
 
-__all__ = ["REASONS", "State", "SyncStatus", "Target", "describe", "sync_status_of"]
+__all__ = [
+    "Counts",
+    "KIND_LABELS",
+    "Problem",
+    "REASONS",
+    "STATE_LABELS",
+    "State",
+    "SyncStatus",
+    "Target",
+    "counts",
+    "counts_by_region",
+    "describe",
+    "do_add_target",
+    "do_reencrypt_pending_passwords",
+    "do_release_target",
+    "do_retry_sync",
+    "has_targets",
+    "problems",
+    "register_sso_profile",
+    "sso_profile",
+    "state_label",
+    "sync_status_of",
+]

@@ -1,16 +1,17 @@
-"""Why an account is not (yet) synced, in words an operator or a helpdesk agent reads.
+"""Why an account is not (yet) synced, in words an operator or a helpdesk agent reads
+(Indonesian from akun/provisioning/locale; English is the source language, as everywhere).
 The codes are stored in Provisioned.reason; the target's own message goes in `detail`."""
 
 from django.utils.translation import gettext_lazy as _
 
 REASONS = {
-    "quota": _("menunggu kuota"),
-    "queued": _("menunggu giliran"),
-    "name_rejected": _("nama ditolak Google"),
-    "conflict": _("alamat sudah dipakai akun lain yang tidak dikelola Akun"),
-    "target_error": _("layanan tujuan sedang bermasalah; dicoba lagi otomatis"),
-    "held": _("ditahan: menunggu persetujuan admin"),
-    "invalid": _("data ditolak layanan tujuan"),
+    "quota": _("waiting for quota"),  # id: menunggu kuota
+    "queued": _("waiting for its turn"),
+    "name_rejected": _("name refused by Google"),  # id: nama ditolak Google
+    "conflict": _("the address is taken by an account Akun does not manage"),
+    "target_error": _("the target service has a problem; retried automatically"),
+    "held": _("held: waiting for an admin's approval"),
+    "invalid": _("data refused by the target service"),
 }
 
 

@@ -17,3 +17,9 @@ class SsoConfig(AppConfig):
         # An account's tokens end with its sessions (identity ends those on the same events),
         # in the change's transaction: single changes and bulk runs alike.
         subscribe(ENDS_SESSIONS, revoke_grants_of_change)
+
+        from akun.provisioning.api import register_sso_profile
+        from akun.sso.google import google_profile
+
+        # `akun provision google sso-settings`: Google's third-party SSO profile.
+        register_sso_profile("google", google_profile)

@@ -321,3 +321,10 @@ def _post_form(request, destination, saml_response, relay_state):
         "sso/saml_post.html",
         {"destination": destination, "saml_response": saml_response, "relay_state": relay_state},
     )
+
+
+@never_cache
+def google_signed_out_view(request):
+    """Google's "sign-out page URL": Google sends the browser here (a GET) after its own
+    sign-out. A GET never signs out of Akun (a link on any site could); the page offers it."""
+    return render(request, "sso/google_signed_out.html", {})

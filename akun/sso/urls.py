@@ -29,6 +29,7 @@ sso_patterns = [
     path("saml/sso", saml_views.sso_view, name="saml_sso"),
     path("saml/sso/lanjut", saml_views.continue_view, name="saml_continue"),
     path("saml/masuk/<slug:slug>", saml_views.idp_initiated_view, name="saml_idp_initiated"),
+    path("saml/google/keluar", saml_views.google_signed_out_view, name="google_signed_out"),
 ]
 
 # Two namespaces at the top level: "oauth2_provider" (for the toolkit) and "sso".

@@ -36,6 +36,7 @@ class Command(BaseCommand):
             return
         from akun.accounts.api import do_reencrypt_initial_passwords
         from akun.portal.api import do_reencrypt_totp_secrets
+        from akun.provisioning.api import do_reencrypt_pending_passwords
         from akun.sso.api import do_reencrypt_signing_keys
 
         actor = o["actor"]
@@ -47,6 +48,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  TOTP secrets       {n:,}")
         n = len(do_reencrypt_signing_keys(actor=actor))
         self.stdout.write(f"  SSO signing keys   {n:,}")
+        n = do_reencrypt_pending_passwords(actor=actor)
+        self.stdout.write(f"  unsent passwords   {n:,}")
         self.stdout.write(
             self.style.SUCCESS("Done: keys after the first may be removed from the list.")
         )
