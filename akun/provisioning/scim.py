@@ -186,11 +186,15 @@ class ScimClient(OutgoingSyncClient):
         return user
 
     def _enterprise(self, d: Desired) -> EnterpriseUser:
+        """Where Akun's attributes go in the enterprise extension (docs/provisioning.md)."""
         a = d.attributes
         return EnterpriseUser(
-            organization=a.get("npsn") or None,
-            division=a.get("kode_wilayah") or None,
+            organization=a.get("npsn") or None,  # the school
+            division=d.org_unit or None,  # region / school / role, as Google's org unit
             department=a.get("jenjang") or None,
+            cost_center=a.get("kode_wilayah") or None,
+            # Only when AKUN_PROVISION_PERSONAL_FIELDS lets NISN out (desired.build).
+            employee_number=a.get("nisn") or None,
         )
 
     def build_patch(self, d: Desired) -> PatchOp:
@@ -209,9 +213,10 @@ class ScimClient(OutgoingSyncClient):
         }
         if self.caps.enterprise:
             e = self._enterprise(d)
-            values[f"{ENTERPRISE}:organization"] = e.organization
-            values[f"{ENTERPRISE}:division"] = e.division
-            values[f"{ENTERPRISE}:department"] = e.department
+            for attr in ("organization", "division", "department", "costCenter", "employeeNumber"):
+                field = "cost_center" if attr == "costCenter" else attr
+                field = "employee_number" if attr == "employeeNumber" else field
+                values[f"{ENTERPRISE}:{attr}"] = getattr(e, field)
         ops = [PatchOperation(op="replace", path=path, value=v) for path, v in values.items()]
         return PatchOp[model](operations=ops)
 
@@ -426,36 +431,57 @@ class ScimClient(OutgoingSyncClient):
 
     # -- discover (reconcile)
 
-    def discover(self) -> Iterator[Remote]:
+    def list_users(self) -> Iterator:
+        """Every user the target lists (ours, by filter, when it can filter), paged."""
         model = self.user_model
         count = max(1, min(PAGE, self.caps.filter_max_results))
-        query = f'externalId sw "{EXTERNAL_ID_PREFIX}"' if self.caps.filter else None
+        query = f"externalId sw {_quote(EXTERNAL_ID_PREFIX)}" if self.caps.filter else None
         start = 1
         while True:
             page: ListResponse = self.scim.query(
                 model, query_parameters=SearchRequest(filter=query, start_index=start, count=count)
             )
             resources = page.resources or []
-            for u in resources:
-                if not (u.external_id or "").startswith(EXTERNAL_ID_PREFIX):
-                    continue  # not ours: never touched
-                e = u[EnterpriseUser] if self.caps.enterprise else None
-                yield Remote(
-                    remote_id=u.id,
-                    user_id=u.user_name,
-                    active=u.active is not False,
-                    org_unit="",
-                    attributes={
-                        "role": u.user_type or "",
-                        "npsn": (e.organization if e else "") or "",
-                        "kode_wilayah": (e.division if e else "") or "",
-                        "jenjang": (e.department if e else "") or "",
-                        "external_id": u.external_id,
-                    },
-                )
+            yield from resources
             start += len(resources)
             if not resources or start > (page.total_results or 0):
                 return
+
+    @staticmethod
+    def ours(user) -> bool:
+        """Akun manages only the users whose externalId is one of its ids."""
+        ext = user.external_id or ""
+        return ext.startswith(EXTERNAL_ID_PREFIX) and ext[len(EXTERNAL_ID_PREFIX) :].isdigit()
+
+    def remote_of(self, user) -> Remote:
+        e = user[EnterpriseUser] if self.caps.enterprise else None
+        name = user.name
+        attrs = {
+            "role": user.user_type or "",
+            "akun_id": (user.external_id or "")[len(EXTERNAL_ID_PREFIX) :],
+            "_given_name": (name.given_name if name else "") or "",
+            "_family_name": (name.family_name if name else "") or "",
+        }
+        if e is not None:
+            attrs.update(
+                npsn=e.organization or "",
+                jenjang=e.department or "",
+                kode_wilayah=e.cost_center or "",
+            )
+            if e.employee_number:
+                attrs["nisn"] = e.employee_number
+        return Remote(
+            remote_id=user.id,
+            user_id=(user.user_name or "").lower(),
+            active=user.active is not False,
+            org_unit=(e.division if e else "") or "",
+            attributes=attrs,
+        )
+
+    def discover(self) -> Iterator[Remote]:
+        for user in self.list_users():
+            if self.ours(user):  # never an outsider, even where the filter is not served
+                yield self.remote_of(user)
 
     # -- groups
 
