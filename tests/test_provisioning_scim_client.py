@@ -156,10 +156,12 @@ def test_lifecycle_issue_move_suspend_delete(which, request, target):
     assert out3.ok
     assert at_server(srv, d.user_id)["active"] is False
 
-    # Deleted; deleting again (or a user already gone) is not an error.
+    # Deleted, out of its groups first (scim2-server keeps a deleted user's memberships);
+    # deleting again (or a user already gone) is not an error.
     [out4] = client.delete([moved])
     assert out4.ok
     assert at_server(srv, d.user_id) is None
+    assert member_of(srv, out.remote_id) == set()
     assert client.delete([moved])[0].ok
 
 
@@ -384,3 +386,30 @@ def test_errors_read_as_reasons(server, monkeypatch, target):
         ScimClient(t)
     with pytest.raises(ScimConfigError):
         ScimClient(Target(name="x", kind="scim", config={"url": "file:///etc/passwd"}))
+
+
+def test_a_batch_of_moves_costs_requests_per_batch_not_per_user(server, target):
+    rec = Recorder(server)
+    client = ScimClient(target(server), http=rec.http)
+    items = [desired(attributes={"npsn": "30100001"}) for _ in range(30)]
+    outs = client.write(items)
+    assert all(o.ok for o in outs)
+    moved = [
+        Desired(
+            **{
+                **d.__dict__,
+                "remote_id": o.remote_id,
+                "attributes": {**d.attributes, "npsn": "30100002"},
+            }
+        )
+        for d, o in zip(items, outs, strict=True)
+    ]
+    moved[0].attributes["npsn"] = "30100001"  # one stays
+    rec.sent.clear()
+    assert all(o.ok for o in client.write(moved))
+    # one search for where they were, one /Bulk, then per group: find/create and one PATCH
+    assert len(rec.methods()) <= 6, rec.methods()
+    old = {g["externalId"]: g for g in server.groups()}
+    members = lambda key: {m["value"] for m in old[key].get("members", [])}  # noqa: E731
+    assert members("akun:sekolah:30100001") == {outs[0].remote_id}
+    assert members("akun:sekolah:30100002") == {o.remote_id for o in outs[1:]}

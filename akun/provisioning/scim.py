@@ -63,11 +63,16 @@ GROUP_PREFIX = "akun:"  # akun:sekolah:<npsn>, akun:rombel:<id>
 ENTERPRISE = EnterpriseUser.__schema__
 DEFAULT_BULK_OPERATIONS = 1000
 PAGE = 200
+LOOKUP_CHUNK = 50  # users per `id eq .. or id eq ..` search
 PUT_ATTEMPTS = 3  # read-modify-write rounds lost to a concurrent change (412) before giving up
 
 
 class ScimConfigError(ValueError):
     """The target's config is not usable (no URL, no token variable): an admin's mistake."""
+
+
+def school_group(npsn: str) -> str:
+    return f"{GROUP_PREFIX}sekolah:{npsn}"
 
 
 def external_id(account_id: int) -> str:
@@ -171,19 +176,27 @@ class ScimClient(OutgoingSyncClient):
     def build_user(self, d: Desired, base=None):
         """The user Akun wants at the target; `base` (PUT fallback) keeps what the target
         added itself (its own attributes, roles)."""
-        user = base if base is not None else self.user_model()
-        user.user_name = d.user_id
-        user.external_id = external_id(d.account_id)
         formatted = " ".join(p for p in (d.given_name, d.family_name) if p)
-        user.name = Name(given_name=d.given_name, family_name=d.family_name, formatted=formatted)
-        user.display_name = formatted
-        user.active = d.active
-        user.emails = [Email(value=d.user_id, type="work", primary=True)]
-        user.user_type = d.attributes.get("role") or None
-        user.preferred_language = "id"
+        fields = {
+            "user_name": d.user_id,
+            "external_id": external_id(d.account_id),
+            "name": Name(given_name=d.given_name, family_name=d.family_name, formatted=formatted),
+            "display_name": formatted,
+            "active": d.active,
+            "emails": [Email(value=d.user_id, type=Email.Type.work, primary=True)],
+            "user_type": d.attributes.get("role") or None,
+            "preferred_language": "id",
+        }
+        if base is None:
+            # One validation of the whole user (field by field costs three times as much).
+            if self.caps.enterprise:
+                fields["EnterpriseUser"] = self._enterprise(d)
+            return self.user_model(**fields)
+        for field, value in fields.items():
+            setattr(base, field, value)
         if self.caps.enterprise:
-            user[EnterpriseUser] = self._enterprise(d)
-        return user
+            base[EnterpriseUser] = self._enterprise(d)
+        return base
 
     def _enterprise(self, d: Desired) -> EnterpriseUser:
         """Where Akun's attributes go in the enterprise extension (docs/provisioning.md)."""
@@ -208,7 +221,7 @@ class ScimClient(OutgoingSyncClient):
             "name.formatted": formatted,
             "displayName": formatted,
             "active": d.active,
-            "emails": [Email(value=d.user_id, type="work", primary=True)],
+            "emails": [Email(value=d.user_id, type=Email.Type.work, primary=True)],
             "userType": d.attributes.get("role") or None,
         }
         if self.caps.enterprise:
@@ -230,6 +243,17 @@ class ScimClient(OutgoingSyncClient):
         outcomes: dict[int, Outcome] = {}
         creates = [d for d in items if not d.remote_id]
         updates = [d for d in items if d.remote_id]
+        groups = self.use_groups and self.caps.groups
+        try:
+            # Read before the write overwrites it: where each user was (a move).
+            previous = self._previous_groups(updates) if groups else {}
+        except Exception as exc:  # noqa: BLE001
+            for d in updates:
+                outcomes[d.account_id] = failure(d.account_id, exc, remote_id=d.remote_id)
+            previous, updates = {}, []
+            items_written = creates
+        else:
+            items_written = items
         if self.caps.bulk:
             self._bulk_write(creates, updates, outcomes)
         else:
@@ -237,9 +261,8 @@ class ScimClient(OutgoingSyncClient):
                 outcomes[d.account_id] = self._create(d)
             for d in updates:
                 outcomes[d.account_id] = self._update(d)
-        if self.use_groups and self.caps.groups:
-            created = {d.account_id for d in creates}
-            self._sync_groups(items, created, outcomes)
+        if groups:
+            self._sync_groups(items_written, previous, outcomes)
         return [outcomes[d.account_id] for d in items]
 
     def _create(self, d: Desired) -> Outcome:
@@ -351,7 +374,10 @@ class ScimClient(OutgoingSyncClient):
         the target's maxPayloadSize refuses is split in halves."""
         model = self.user_model
         try:
-            response = self.scim.bulk(BulkRequest[model](operations=[op for _, op in chunk]))
+            # The operations are validated models already; the answer is read raw: validating
+            # the full user each operation echoes back would cost more than all the rest.
+            request = BulkRequest[model].model_construct(operations=[op for _, op in chunk])
+            response = self.scim.bulk(request, check_response_payload=False)
         except InvalidValueException as exc:
             if len(chunk) > 1 and "bytes" in str(exc.detail or exc):
                 half = len(chunk) // 2
@@ -366,12 +392,17 @@ class ScimClient(OutgoingSyncClient):
                 outcomes[d.account_id] = failure(d.account_id, exc, remote_id=d.remote_id)
             return
         by_id = {str(d.account_id): d for d, _ in chunk}
-        for op in response.operations or []:
-            d = by_id.pop(op.bulk_id or "", None)
+        for op in response.get("Operations") or []:
+            d = by_id.pop(str(op.get("bulkId") or ""), None)
             if d is None:
                 continue
-            new_id = op.location.rstrip("/").rsplit("/", 1)[-1] if op.location else ""
-            yield d, int(op.status or 0), new_id
+            location = str(op.get("location") or "")
+            new_id = location.rstrip("/").rsplit("/", 1)[-1] if location else ""
+            try:
+                status = int(op.get("status") or 0)
+            except (TypeError, ValueError):
+                status = 0
+            yield d, status, new_id
         for d in by_id.values():  # the target skipped it: send it alone
             yield d, 0, ""
 
@@ -398,6 +429,8 @@ class ScimClient(OutgoingSyncClient):
                 known.append(dataclasses.replace(d, remote_id=found.id))
             else:
                 out[d.account_id] = Outcome(d.account_id, ok=True)
+        if known and self.use_groups and self.caps.groups:
+            known = self._leave_groups(known, out)
         if self.caps.bulk and len(known) > 1:
             model = self.user_model
             ops = [
@@ -419,6 +452,26 @@ class ScimClient(OutgoingSyncClient):
             for d in known:
                 out[d.account_id] = self._delete_one(d)
         return [out[d.account_id] for d in items]
+
+    def _leave_groups(self, known: list[Desired], out) -> list[Desired]:
+        """Take the users out of their Akun groups before deleting them (not every target
+        drops a deleted user's memberships); those whose groups could not be changed are
+        not deleted now (a deleted user could not be found in its groups again)."""
+        try:
+            previous = self._previous_groups(known)
+        except Exception as exc:  # noqa: BLE001
+            for d in known:
+                out[d.account_id] = failure(d.account_id, exc, remote_id=d.remote_id)
+            return []
+        changes: dict[str, tuple[list[str], list[str]]] = {}
+        owner: dict[str, list[Desired]] = {}
+        for d in known:
+            out[d.account_id] = Outcome(d.account_id, ok=True, remote_id=d.remote_id)
+            for g in previous.get(d.remote_id, ()):
+                changes.setdefault(g, ([], []))[1].append(d.remote_id)
+                owner.setdefault(g, []).append(d)
+        self._apply_groups(changes, {}, owner, out)
+        return [d for d in known if out[d.account_id].ok]
 
     def _delete_one(self, d: Desired) -> Outcome:
         try:
@@ -490,20 +543,47 @@ class ScimClient(OutgoingSyncClient):
         a = d.attributes
         wanted = {}
         if a.get("npsn"):
-            wanted[f"{GROUP_PREFIX}sekolah:{a['npsn']}"] = (
-                a.get("nama_sekolah") or f"Sekolah {a['npsn']}"
-            )
+            wanted[school_group(a["npsn"])] = a.get("nama_sekolah") or f"Sekolah {a['npsn']}"
         if a.get("rombel"):
             wanted[f"{GROUP_PREFIX}rombel:{a['rombel']}"] = (
                 a.get("nama_rombel") or f"Rombel {a['rombel']}"
             )
         return wanted
 
-    def _sync_groups(self, items, created: set[int], outcomes) -> None:
-        """Add each written user to its groups and, for users that existed, take them out
-        of the Akun groups they left (a move). One change per group, not per member."""
-        add: dict[str, list[str]] = {}
-        remove: dict[str, list[str]] = {}
+    def _previous_groups(self, items: list[Desired]) -> dict[str, set[str]]:
+        """remote id -> the Akun groups the user is in at the target now. The school is read
+        from the user's enterprise `organization` (Akun wrote it), one search per
+        LOOKUP_CHUNK users; without the extension, or for a rombel, the groups are searched
+        by member, one search per user."""
+        items = [d for d in items if d.remote_id]
+        out: dict[str, set[str]] = {d.remote_id: set() for d in items}
+        if not items or not self.caps.filter:
+            return out  # cannot ask: memberships are only added (docs/provisioning.md)
+        by_member = [d for d in items if not self.caps.enterprise or d.attributes.get("rombel")]
+        if self.caps.enterprise:
+            model = self.user_model
+            for i in range(0, len(items), LOOKUP_CHUNK):
+                chunk = items[i : i + LOOKUP_CHUNK]
+                query = " or ".join(f"id eq {_quote(d.remote_id)}" for d in chunk)
+                found = self.scim.query(
+                    model,
+                    query_parameters=SearchRequest(
+                        filter=query, attributes=[f"{ENTERPRISE}:organization"], count=len(chunk)
+                    ),
+                )
+                for u in found.resources or []:
+                    e = u[EnterpriseUser]
+                    if u.id in out and e is not None and e.organization:
+                        out[u.id].add(school_group(e.organization))
+        for d in by_member:
+            out[d.remote_id] |= self._managed_groups_of(d.remote_id)
+        return out
+
+    def _sync_groups(self, items, previous: dict[str, set[str]], outcomes) -> None:
+        """Add each written user to its groups (again: adding a member twice changes
+        nothing, and it mends an add that failed before) and take users out of the Akun
+        groups they left (a move). One change per group, not per member."""
+        changes: dict[str, tuple[list[str], list[str]]] = {}  # group -> (add, remove)
         names: dict[str, str] = {}
         owner: dict[str, list[Desired]] = {}
         for d in items:
@@ -512,29 +592,43 @@ class ScimClient(OutgoingSyncClient):
                 continue
             wanted = self.groups_of(d)
             names.update(wanted)
-            current: set[str] = set()
-            if d.account_id not in created:
-                try:
-                    current = self._managed_groups_of(o.remote_id)
-                except Exception as exc:  # noqa: BLE001
-                    outcomes[d.account_id] = failure(d.account_id, exc, remote_id=o.remote_id)
-                    continue
-            for g in wanted.keys() - current:
-                add.setdefault(g, []).append(o.remote_id)
+            for g in wanted:
+                changes.setdefault(g, ([], []))[0].append(o.remote_id)
                 owner.setdefault(g, []).append(d)
-            for g in current - wanted.keys():
-                remove.setdefault(g, []).append(o.remote_id)
+            for g in previous.get(d.remote_id, set()) - wanted.keys():
+                changes.setdefault(g, ([], []))[1].append(o.remote_id)
                 owner.setdefault(g, []).append(d)
-        for g in sorted(add.keys() | remove.keys()):
+        self._apply_groups(changes, names, owner, outcomes)
+
+    def _apply_groups(self, changes, names, owner, outcomes) -> None:
+        for g in sorted(changes):
+            add, remove = changes[g]
             try:
-                group_id = self._group_id(g, names.get(g, g))
+                group_id = self._group_id(g, names.get(g, g)) if add else self._known_group(g)
                 if group_id:
-                    self._change_members(group_id, add.get(g, []), remove.get(g, []))
+                    self._change_members(group_id, add, remove)
             except Exception as exc:  # noqa: BLE001
                 for d in owner[g]:
                     o = outcomes[d.account_id]
                     # The user is there (keep its id); the membership is retried with it.
                     outcomes[d.account_id] = failure(d.account_id, exc, remote_id=o.remote_id)
+
+    def _known_group(self, key: str) -> str:
+        """A group to take members out of: never created for that."""
+        if key in self._group_ids:
+            return self._group_ids[key]
+        if not self.caps.filter:
+            return ""
+        res = self.scim.query(
+            Group,
+            query_parameters=SearchRequest(
+                filter=f"externalId eq {_quote(key)}", attributes=["externalId"]
+            ),
+        )
+        found = (res.resources or [None])[0]
+        if found is not None:
+            self._group_ids[key] = found.id
+        return found.id if found is not None else ""
 
     def _managed_groups_of(self, user_id: str) -> set[str]:
         if not self.caps.filter:
