@@ -176,6 +176,19 @@ AKUN_DELETION_NOTICE_DAYS = env.whole("AKUN_DELETION_NOTICE_DAYS", 30, minimum=1
 AKUN_DELETION_REMINDER_DAYS = env.whole_items("AKUN_DELETION_REMINDER_DAYS", "30,3")
 AKUN_LIFECYCLE_BATCH_ROWS = env.whole("AKUN_LIFECYCLE_BATCH_ROWS", 100_000, minimum=1)
 
+# Provisioning of outside directories (akun.provisioning.conf, docs/provisioning.md): the
+# API calls per minute that all workers on all nodes share, the share of a target's managed
+# users one run may suspend or delete (and the count below which it never holds), calls per
+# batch request, and the personal fields that may leave Akun (none by default: nisn,
+# tanggal_lahir; NIK is never stored, so never sent).
+AKUN_PROVISION_QUOTA_PER_MINUTE = env.whole("AKUN_PROVISION_QUOTA_PER_MINUTE", 2400, minimum=1)
+AKUN_PROVISION_MAX_SHARE = env.number("AKUN_PROVISION_MAX_SHARE", 0.05, maximum=1)
+AKUN_PROVISION_SAFETY_MIN = env.whole("AKUN_PROVISION_SAFETY_MIN", 100)
+AKUN_PROVISION_BATCH_CALLS = env.whole("AKUN_PROVISION_BATCH_CALLS", 1000, minimum=1)
+AKUN_PROVISION_PERSONAL_FIELDS = env.items("AKUN_PROVISION_PERSONAL_FIELDS", "")
+if set(AKUN_PROVISION_PERSONAL_FIELDS) - {"nisn", "tanggal_lahir"}:
+    raise ImproperlyConfigured("AKUN_PROVISION_PERSONAL_FIELDS may name nisn, tanggal_lahir.")
+
 # Operator portal (akun.portal): admin sessions end after this long idle or after the
 # second factor; the activation deadline shown when akun.lifecycle has none.
 AKUN_PORTAL_IDLE_SECONDS = env.whole("AKUN_PORTAL_IDLE_SECONDS", 30 * 60, minimum=1)

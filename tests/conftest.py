@@ -43,3 +43,22 @@ def run_akun():
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def _google_standin_server():
+    from tests.google_standin import start_thread
+
+    standin = start_thread()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def google_standin(_google_standin_server):
+    """The Google Directory API stand-in (standins/google), emptied for each test: no users,
+    no org units but the root, no schemas, no quota, no faults (tests/google_standin.py)."""
+    _google_standin_server.reset()
+    _google_standin_server.set_quota(None)
+    yield _google_standin_server
+    _google_standin_server.reset()

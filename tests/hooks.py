@@ -2,6 +2,7 @@
 
     python -m tests.hooks import-fault POINT -- roster import DIR
     python -m tests.hooks kill-after-batches N -- accounts issue ...
+    python -m tests.hooks kill-provision-after-requests N -- provision run ...
 
 The hooks are arguments of the production code (`RosterImport(fault_point=)`,
 `issue_accounts(after_batch=)`); this entry point passes them and runs `akun.cli.main`.
@@ -45,7 +46,36 @@ def install_kill_after_batches(n: int) -> None:
     api.issue_accounts = functools.partial(api.issue_accounts, after_batch=after_batch)
 
 
-HOOKS = {"import-fault": install_import_fault, "kill-after-batches": install_kill_after_batches}
+def install_kill_provision_after_requests(n: int) -> None:
+    """SIGKILL `akun provision` once its n-th batch request of user calls came back (org
+    units and the schema aside): the target has done those calls, Akun has recorded none of
+    them (mid-batch)."""
+    from akun.provisioning import engine
+
+    make = engine.client_for
+    sent = [0]
+
+    def after_batch(calls) -> None:
+        if not isinstance(calls[0].key, int):  # org units, schema: keyed by path/name
+            return
+        sent[0] += 1
+        if sent[0] >= n:
+            _die(f"killed after {sent[0]} batch requests of users")
+
+    def client_for(target, **kwargs):
+        client = make(target, **kwargs)
+        client.after_batch = after_batch
+        return client
+
+    engine.client_for = client_for
+
+
+HOOKS = {
+    "import-fault": install_import_fault,
+    "kill-after-batches": install_kill_after_batches,
+    "kill-provision-after-requests": install_kill_provision_after_requests,
+}
+NUMERIC = ("kill-after-batches", "kill-provision-after-requests")
 
 
 def main(argv: list[str]) -> None:
@@ -56,7 +86,7 @@ def main(argv: list[str]) -> None:
     import django
 
     django.setup()
-    HOOKS[name](int(value) if name == "kill-after-batches" else value)
+    HOOKS[name](int(value) if name in NUMERIC else value)
     from akun.cli import main as akun_main
 
     akun_main(command)

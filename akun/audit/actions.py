@@ -60,6 +60,13 @@ class Action(models.TextChoices):
     PORTAL_SIGN_IN = "portal.sign_in"
     PORTAL_TOTP_ENROLLED = "portal.totp_enrolled"
     PORTAL_TOTP_RESET = "portal.totp_reset"
+    # provisioning (outside directories: Google Workspace, SCIM)
+    PROVISIONING_ADD_TARGET = "provisioning.add_target"
+    PROVISIONING_HOLD = "provisioning.hold"
+    PROVISIONING_RECONCILE_FIX = "provisioning.reconcile_fix"
+    PROVISIONING_RELEASE = "provisioning.release"
+    PROVISIONING_RETRY = "provisioning.retry"
+    PROVISIONING_SYNC = "provisioning.sync"
     # roster
     ROSTER_IMPORT = "roster.import"
     # sso

@@ -4,6 +4,7 @@ counts per school or region, and the retry action."""
 import dataclasses
 import datetime as dt
 
+from akun.provisioning.actions import do_add_target, do_release_target, do_retry_sync
 from akun.provisioning.models import Provisioned, Target
 from akun.provisioning.reasons import REASONS, describe
 
@@ -42,4 +43,14 @@ def sync_status_of(account_id: int) -> list[SyncStatus]:
     ]
 
 
-__all__ = ["REASONS", "State", "SyncStatus", "Target", "describe", "sync_status_of"]
+__all__ = [
+    "REASONS",
+    "State",
+    "SyncStatus",
+    "Target",
+    "describe",
+    "do_add_target",
+    "do_release_target",
+    "do_retry_sync",
+    "sync_status_of",
+]

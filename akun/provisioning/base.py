@@ -22,6 +22,7 @@ class Desired:
     attributes: dict  # role, jenjang, npsn, kode_wilayah (no NIK, NISN, birth date)
     remote_id: str = ""  # known remote id, if any
     password_hash: str = ""  # crypt SHA-512, password-sync mode only, sent once
+    directory_visible: bool = True  # False: hidden from the directory (students)
 
 
 @dataclasses.dataclass

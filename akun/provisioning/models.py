@@ -23,6 +23,9 @@ class Target(models.Model):
     # nothing is sent until an admin clears it.
     held_reason = models.TextField(blank=True)
     held_at = models.DateTimeField(null=True, blank=True)
+    # After `akun provision release`: how many suspensions/deletions the admin let through
+    # (the count when it was held); back to 0 once they are sent.
+    allowed_removals = models.BigIntegerField(default=0)
     created_at = models.DateTimeField()
 
     def __str__(self):
@@ -51,6 +54,9 @@ class Provisioned(models.Model):
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="accounts")
     account_id = models.BigIntegerField()
     remote_id = models.CharField(max_length=200, blank=True)
+    # What the target holds now, as far as Akun knows from its own successful calls:
+    # '' nothing (never created), active, suspended, deleted. `state` says what is to be done.
+    remote_state = models.CharField(max_length=12, blank=True)
     state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
     priority = models.SmallIntegerField(choices=Priority.choices, default=Priority.FILL)
     # A short code (see reasons.REASONS) and the target's own words, for failures and waits.
@@ -78,3 +84,33 @@ class Provisioned(models.Model):
 
     def __str__(self):
         return f"account {self.account_id} at {self.target_id}: {self.state}"
+
+
+class QuotaBucket(models.Model):
+    """The rate budget shared by every worker on every node (when Redis is not configured):
+    a token bucket per quota name, refilled at the configured rate; each API call takes one
+    token (akun.provisioning.quota)."""
+
+    name = models.CharField(max_length=60, primary_key=True)
+    tokens = models.FloatField(default=0)
+    updated = models.FloatField(default=0)  # epoch seconds of the last refill
+
+    def __str__(self):
+        return f"{self.name}: {self.tokens:.0f}"
+
+
+class OrgUnit(models.Model):
+    """An org unit Akun has made sure exists at a target (created, or found there): the
+    client creates each path once, not once per worker or per run."""
+
+    id = models.BigAutoField(primary_key=True)
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="org_units")
+    path = models.CharField(max_length=500)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["target", "path"], name="one_org_unit_per_path")
+        ]
+
+    def __str__(self):
+        return f"{self.target_id}:{self.path}"
