@@ -97,37 +97,41 @@ class ScimServer:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _start(args: list[str], token: str) -> tuple[subprocess.Popen, "ScimServer"]:
+    """Start on a free port of the range; another process may take the port between the
+    check and the bind (the server then exits): try the next one."""
+    for _attempt in range(5):
+        port = _free_port()
+        proc = subprocess.Popen(
+            [*args, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        server = ScimServer(f"http://127.0.0.1:{port}/v2", token, proc)
+        deadline = time.monotonic() + 90  # a loaded machine imports slowly
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:
+                server.get("/ServiceProviderConfig")
+                return proc, server
+            except httpx2.HTTPError:
+                time.sleep(0.2)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+            raise RuntimeError("scim2-server did not answer in 90 s")
+    raise RuntimeError("scim2-server did not start")
+
+
 @contextlib.contextmanager
 def scim_server(service_provider_config: dict | None = None):
     token = secrets.token_urlsafe(24)
-    port = _free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        args = [
-            sys.executable,
-            "-m",
-            "scim2_server.testserver.cli",
-            "--port",
-            str(port),
-            "--bearer-token",
-            token,
-        ]
+        args = [sys.executable, "-m", "scim2_server.testserver.cli", "--bearer-token", token]
         if service_provider_config is not None:
             path = os.path.join(tmp, "spc.json")
             with open(path, "w") as f:
                 json.dump(service_provider_config, f)
             args += ["--service-provider-config", path]
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        server = ScimServer(f"http://127.0.0.1:{port}/v2", token, proc)
+        proc, server = _start(args, token)
         try:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    server.get("/ServiceProviderConfig")
-                    break
-                except httpx2.HTTPError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError("scim2-server did not start") from None
-                    time.sleep(0.1)
             yield server
         finally:
             proc.send_signal(signal.SIGTERM)

@@ -413,3 +413,11 @@ def test_a_batch_of_moves_costs_requests_per_batch_not_per_user(server, target):
     members = lambda key: {m["value"] for m in old[key].get("members", [])}  # noqa: E731
     assert members("akun:sekolah:30100001") == {outs[0].remote_id}
     assert members("akun:sekolah:30100002") == {o.remote_id for o in outs[1:]}
+
+
+def test_remote_ids_that_cannot_be_stored_or_used_in_a_path_are_refused():
+    from akun.provisioning.scim import valid_id
+
+    assert valid_id("2819c223-7f76-453a-919d-413861904646")
+    for bad in ("", None, 42, "x" * 201, "../Groups/1", "a b", "id?x=1", "a\x00b", "a#b"):
+        assert not valid_id(bad), bad

@@ -79,6 +79,16 @@ class ScimConfigError(ValueError):
     """The target's config is not usable (no URL, no token variable): an admin's mistake."""
 
 
+def valid_id(value) -> bool:
+    """A remote id Akun can store (Provisioned.remote_id) and put in a URL path."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= 200
+        and value.isprintable()
+        and not any(c in value for c in "/?# ")
+    )
+
+
 def work_email(user_id: str) -> Email:
     """The user ID is also the e-mail address. Built without running email-validator on
     it: that costs as much as the rest of the user, Akun's own rules made the user ID,
@@ -285,6 +295,9 @@ class ScimClient(OutgoingSyncClient):
     def _create(self, d: Desired) -> Outcome:
         try:
             made = self.scim.create(self.build_user(d))
+            if not valid_id(made.id):
+                return Outcome(d.account_id, ok=False, reason="scim_bad_response",
+                               detail=f"id {str(made.id)[:80]!r}", retry=True)  # fmt: skip
             return Outcome(d.account_id, ok=True, remote_id=made.id)
         except UniquenessException as exc:
             return self._adopt(d, exc)
@@ -366,7 +379,9 @@ class ScimClient(OutgoingSyncClient):
         retry_single: list[tuple[Desired, int]] = []
         for chunk in self._chunks(ops):
             for d, status, result in self._send_bulk(chunk, outcomes):
-                if status in (200, 201, 204):
+                if status in (200, 201, 204) and not d.remote_id and not valid_id(result):
+                    retry_single.append((d, 409))  # created, but no usable id: find it
+                elif status in (200, 201, 204):
                     outcomes[d.account_id] = Outcome(
                         d.account_id, ok=True, remote_id=result or d.remote_id
                     )
