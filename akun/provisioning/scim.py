@@ -79,6 +79,13 @@ class ScimConfigError(ValueError):
     """The target's config is not usable (no URL, no token variable): an admin's mistake."""
 
 
+def check_user_id(user_id: str) -> None:
+    """Never send a user without a usable userName (some services accept an empty one)."""
+    local, at, domain = (user_id or "").partition("@")
+    if not (local and at and domain) or not user_id.isprintable() or " " in user_id:
+        raise InvalidValueException(detail=f"userName {user_id!r} is not an e-mail address")
+
+
 def valid_id(value) -> bool:
     """A remote id Akun can store (Provisioned.remote_id) and put in a URL path."""
     return (
@@ -203,6 +210,7 @@ class ScimClient(OutgoingSyncClient):
     def build_user(self, d: Desired, base=None):
         """The user Akun wants at the target; `base` (PUT fallback) keeps what the target
         added itself (its own attributes, roles)."""
+        check_user_id(d.user_id)
         formatted = " ".join(p for p in (d.given_name, d.family_name) if p)
         fields = {
             "user_name": d.user_id,
@@ -238,6 +246,7 @@ class ScimClient(OutgoingSyncClient):
         )
 
     def build_patch(self, d: Desired) -> PatchOp:
+        check_user_id(d.user_id)
         model = self.user_model
         formatted = " ".join(p for p in (d.given_name, d.family_name) if p)
         values = {
