@@ -35,7 +35,8 @@ def target(monkeypatch):
 
     def make(server, **extra) -> Target:
         monkeypatch.setenv("AKUN_TEST_SCIM_TOKEN", server.token)
-        config = {"url": server.url, "token_env": "AKUN_TEST_SCIM_TOKEN", **extra}
+        config = {"url": server.url, "token_env": "AKUN_TEST_SCIM_TOKEN", "timeout": 180}
+        config.update(extra)
         return Target(name="lms", kind="scim", config=config)
 
     return make
