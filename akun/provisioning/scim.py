@@ -20,7 +20,6 @@ named by `token_env`.
 import dataclasses
 import json
 import logging
-import os
 from collections.abc import Iterator
 
 import email_validator
@@ -56,6 +55,7 @@ from scim2_models import (
     User,
 )
 
+from akun.core import env
 from akun.provisioning.base import Desired, Outcome, OutgoingSyncClient, Remote
 
 log = logging.getLogger(__name__)
@@ -166,7 +166,7 @@ class ScimClient(OutgoingSyncClient):
         headers = {"Accept": "application/scim+json"}
         token_env = cfg.get("token_env") or ""
         if token_env:
-            token = os.environ.get(token_env)
+            token = env.text(token_env, "")
             if not token:
                 raise ScimConfigError(f"target {target.name}: ${token_env} is not set")
             headers["Authorization"] = f"Bearer {token}"
