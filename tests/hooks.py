@@ -3,6 +3,7 @@
     python -m tests.hooks import-fault POINT -- roster import DIR
     python -m tests.hooks kill-after-batches N -- accounts issue ...
     python -m tests.hooks kill-provision-after-requests N -- provision run ...
+    python -m tests.hooks kill-scim-after-bulks N -- provision run ...
 
 The hooks are arguments of the production code (`RosterImport(fault_point=)`,
 `issue_accounts(after_batch=)`); this entry point passes them and runs `akun.cli.main`.
@@ -70,12 +71,34 @@ def install_kill_provision_after_requests(n: int) -> None:
     engine.client_for = client_for
 
 
+def install_kill_scim_after_bulks(n: int) -> None:
+    """SIGKILL `akun provision` once its n-th /Bulk answer came back from a SCIM target: the
+    target holds those users, Akun has recorded none of them (mid-batch)."""
+    from akun.provisioning import engine
+
+    make = engine.client_for
+    sent = [0]
+
+    def after_bulk(chunk) -> None:
+        sent[0] += 1
+        if sent[0] >= n:
+            _die(f"killed after {sent[0]} /Bulk answers")
+
+    def client_for(target, **kwargs):
+        client = make(target, **kwargs)
+        client.after_bulk = after_bulk
+        return client
+
+    engine.client_for = client_for
+
+
 HOOKS = {
     "import-fault": install_import_fault,
     "kill-after-batches": install_kill_after_batches,
     "kill-provision-after-requests": install_kill_provision_after_requests,
+    "kill-scim-after-bulks": install_kill_scim_after_bulks,
 }
-NUMERIC = ("kill-after-batches", "kill-provision-after-requests")
+NUMERIC = ("kill-after-batches", "kill-provision-after-requests", "kill-scim-after-bulks")
 
 
 def main(argv: list[str]) -> None:

@@ -12,6 +12,12 @@ REASONS = {
     "target_error": _("the target service has a problem; retried automatically"),
     "held": _("held: waiting for an admin's approval"),
     "invalid": _("data refused by the target service"),
+    # SCIM targets (akun/provisioning/scim.py); English source, Indonesian in the catalog.
+    "scim_auth": _("the target refused Akun's SCIM token: check the target's token"),
+    "scim_unreachable": _("the target service cannot be reached; retried automatically"),
+    "scim_changed": _("changed at the target during the sync; retried automatically"),
+    "scim_unsupported": _("the target service does not support this request"),
+    "scim_bad_response": _("the target answered outside the SCIM standard; retried automatically"),
 }
 
 

@@ -55,7 +55,8 @@ def differences(d, r) -> list[str]:
         "_family_name"
     ):
         out.append("name")
-    if d.directory_visible != bool(r.attributes.get("_gal", True)):
+    # SCIM has no global address list: a client that cannot say leaves "_gal" out.
+    if "_gal" in r.attributes and d.directory_visible != bool(r.attributes["_gal"]):
         out.append("includeInGlobalAddressList")
     for k, v in d.attributes.items():
         if (r.attributes.get(k) or "") != (v or ""):

@@ -62,6 +62,8 @@ class Command(BaseCommand):
         add.add_argument("name")
         add.add_argument("--kind", choices=Target.Kind.values, default="google")
         add.add_argument("--config", default="{}", help="JSON (docs/provisioning.md)")
+        add.add_argument("--url", default=None, help="SCIM: the service's base URL (…/scim/v2)")
+        add.add_argument("--token-env", default=None, help="SCIM: the variable holding its token")
         add.add_argument("--no-fill", action="store_true", help="do not queue every account")
         add.add_argument("--actor", default="")
 
@@ -142,12 +144,27 @@ class Command(BaseCommand):
             raise CommandError(f"--config is not JSON: {exc}") from None
         if not isinstance(config, dict):
             raise CommandError("--config must be a JSON object.")
+        for option, key in (("url", "url"), ("token_env", "token_env")):
+            if opts[option]:
+                config[key] = opts[option]
+        if opts["kind"] == "scim":
+            self._check_scim(config)
         if Target.objects.filter(pk=opts["name"]).exists():
             raise CommandError(f"Target {opts['name']!r} exists already.")
         n = actions.do_add_target(opts["name"], opts["kind"], config,
                                   actor=opts["actor"] or _default_actor(),
                                   fill=not opts["no_fill"])  # fmt: skip
         self.stdout.write(f"Target {opts['name']} added; {n:,} accounts queued.")
+
+    def _check_scim(self, config):
+        url = str(config.get("url") or "")
+        if not url.startswith(("https://", "http://")):
+            raise CommandError("A SCIM target needs --url https://…/scim/v2.")
+        token_env = str(config.get("token_env") or "")
+        if token_env and not token_env.replace("_", "").isalnum():
+            raise CommandError("--token-env names an environment variable (A-Z, 0-9, _).")
+        if "token" in config:
+            raise CommandError("The token never goes in the config: --token-env VAR.")
 
     def do_status(self, opts):
         out = {}
