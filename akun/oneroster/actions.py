@@ -66,7 +66,7 @@ def do_grant_oneroster_access(
     record(
         Action.ONEROSTER_GRANT_ACCESS,
         actor=actor,
-        object_type="sso_service",
+        object_type="oneroster_access",  # of the service `object_id`
         object_id=svc.slug,
         after={"client_id": app.client_id, "orgs": orgs, "demographics": demographics},
     )

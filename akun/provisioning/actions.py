@@ -3,7 +3,7 @@ for it), release a held target, retry failed accounts. Each atomic, each audited
 
 from django.db import connection, transaction
 
-from akun.accounts.api import ACCOUNT_TABLE
+from akun.accounts.api import accounts_sql
 from akun.audit import api as audit
 from akun.audit.api import Action
 from akun.core import clock
@@ -66,7 +66,7 @@ def do_retry_sync(account_ids: list[int] | None = None, *, actor: str,
         where.append(f"p.account_id IN ({', '.join(str(i) for i in ids)})")
     if sekolah_id is not None:
         where.append(
-            f"p.account_id IN (SELECT id FROM {ACCOUNT_TABLE} WHERE sekolah_id = %(sekolah)s)"
+            f"p.account_id IN (SELECT id FROM {accounts_sql('acc')} WHERE sekolah_id = %(sekolah)s)"
         )
         params["sekolah"] = (
             str(sekolah_id).replace("-", "") if connection.vendor != "postgresql"

@@ -9,9 +9,9 @@ import unicodedata
 from django.conf import settings
 from django.db import connection
 
-from akun.accounts.api import ACCOUNT_TABLE
+from akun.accounts.api import accounts_sql
 from akun.provisioning.base import Desired
-from akun.roster.api import PESERTA_DIDIK_TABLE, SEKOLAH_TABLE
+from akun.roster.api import join_sekolah, peserta_didik_sql
 
 # Google: each name part at most 60 characters; these characters are refused.
 NAME_MAX = 60
@@ -101,15 +101,15 @@ def build(target, account_ids: list[int]) -> dict[int, tuple[Desired, str]]:
     if personal:
         pd_cols = "pd.nisn, pd.tanggal_lahir"
         pd_join = (
-            f"LEFT JOIN {PESERTA_DIDIK_TABLE} pd ON a.person_type = 'peserta_didik' "
+            f"LEFT JOIN {peserta_didik_sql('pd')} ON a.person_type = 'peserta_didik' "
             "AND pd.peserta_didik_id = a.person_id"
         )
     with connection.cursor() as cur:
         cur.execute(
             "SELECT a.id, a.user_id, a.nama, a.state, a.role, a.jenjang, "
             "s.npsn, s.kode_wilayah, s.provinsi, s.kabupaten_kota, "
-            f"{pd_cols} FROM {ACCOUNT_TABLE} a "
-            f"LEFT JOIN {SEKOLAH_TABLE} s ON s.sekolah_id = a.sekolah_id {pd_join} "
+            f"{pd_cols} FROM {accounts_sql('a')} "
+            f"{join_sekolah('a.sekolah_id', 's')} {pd_join} "
             f"WHERE a.id IN ({_list_sql(len(account_ids))})",
             [_list_param(account_ids)],
         )

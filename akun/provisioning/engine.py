@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils.module_loading import import_string
 
-from akun.accounts.api import ACCOUNT_TABLE, run_consumers
+from akun.accounts.api import join_account, run_consumers
 from akun.audit import api as audit
 from akun.audit.api import Action
 from akun.core import clock
@@ -103,7 +103,7 @@ def removals_waiting(target: str) -> int:
     target still has it active (or, for a deletion, at all)."""
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT count(*) FROM {TABLE} p JOIN {ACCOUNT_TABLE} a ON a.id = p.account_id "
+            f"SELECT count(*) FROM {TABLE} p {join_account('p.account_id', 'a')} "
             "WHERE p.target_id = %s AND p.state IN ('pending', 'failed') "
             "AND ((p.remote_state = 'active' AND a.state IN ('suspended', 'deactivated', "
             "'deleted')) OR (p.remote_state = 'suspended' AND a.state = 'deleted'))",

@@ -8,7 +8,7 @@ import json
 
 from django.db import connection, transaction
 
-from akun.accounts.api import ACCOUNT_TABLE, EventKind, register_consumer
+from akun.accounts.api import EventKind, accounts_sql, register_consumer
 from akun.core import clock
 from akun.provisioning.models import Provisioned, Target
 
@@ -119,7 +119,7 @@ def fill(cur, target: str) -> int:
         f"INSERT INTO {TABLE} (target_id, account_id, remote_id, remote_state, state, "
         "priority, reason, detail, attempts, not_before, changed_at, version) "
         "SELECT %(t)s, a.id, '', '', 'pending', %(prio)s, 'queued', '', 0, NULL, %(now)s, 0 "
-        f"FROM {ACCOUNT_TABLE} a WHERE a.state <> 'deleted' "
+        f"FROM {accounts_sql('a')} WHERE a.state <> 'deleted' "
         "ON CONFLICT (target_id, account_id) DO NOTHING",
         p,
     )

@@ -13,7 +13,7 @@ import json
 from django.conf import settings
 from django.db import connection, transaction
 
-from akun.accounts.api import ACCOUNT_TABLE
+from akun.accounts.api import accounts_sql
 from akun.audit import api as audit
 from akun.audit.api import Action
 from akun.provisioning import desired as desired_mod
@@ -74,7 +74,7 @@ def _accounts_by_user_id(user_ids: list[str]) -> dict[str, int]:
         src, param = "SELECT value FROM json_each(%s)", json.dumps(locals_)
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT user_id, id, state FROM {ACCOUNT_TABLE} WHERE local_part IN ({src})",
+            f"SELECT user_id, id, state FROM {accounts_sql('acc')} WHERE local_part IN ({src})",
             [param],
         )
         return {u.lower(): (i, st) for u, i, st in cur.fetchall()}
@@ -125,7 +125,7 @@ def reconcile(target: Target | str, *, fix: bool = False, actor: str = "reconcil
     flush()
     # Missing: accounts Akun has (not deleted) that the listing did not show.
     with connection.cursor() as cur:
-        cur.execute(f"SELECT id, user_id FROM {ACCOUNT_TABLE} WHERE state <> 'deleted'")
+        cur.execute(f"SELECT id, user_id FROM {accounts_sql('acc')} WHERE state <> 'deleted'")
         while True:
             rows = cur.fetchmany(10_000)
             if not rows:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from akun.accounts import api as accounts_api
 from akun.provisioning.models import Provisioned, Target
 from akun.provisioning.reasons import describe
+from akun.roster import api as roster_api
 from akun.roster.api import Sekolah
 
 State = Provisioned.State
@@ -54,13 +55,11 @@ class Counts:
 def _grouped(group_sql: str, where: str, params: list, kind: str) -> dict[str, Counts]:
     p = Provisioned._meta.db_table
     t = Target._meta.db_table
-    a = accounts_api.ACCOUNT_TABLE
-    s = Sekolah._meta.db_table
     join = ""
     if "s." in group_sql or "s." in where or "a." in where:
-        fk = accounts_api.Account._meta.get_field("sekolah").column
         join = (
-            f"JOIN {a} a ON a.id = p.account_id JOIN {s} s ON s.{Sekolah._meta.pk.column} = a.{fk} "
+            f"{accounts_api.join_account('p.account_id', 'a')} "
+            f"{roster_api.join_sekolah('a.sekolah_id', 's', left=False)} "
         )
     sql = (
         f"SELECT {group_sql} AS g, p.state, COUNT(*) FROM {p} p "

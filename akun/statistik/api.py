@@ -7,16 +7,8 @@ import datetime as dt
 
 from django.db import connection
 
-from akun.statistik.counting import (
-    DAILY,
-    DAILY_DELTA,
-    DELTA,
-    REGION,
-    SCHOOL,
-    fold,
-    rebuild,
-    refresh_regions,
-)
+from akun.statistik import counting as tables  # this app's own tables, for its queries here
+from akun.statistik.counting import fold, rebuild, refresh_regions
 from akun.statistik.models import Region
 
 STATES = ("issued", "active", "suspended", "deactivated", "deleted")
@@ -74,8 +66,8 @@ def _region_sql(width: int, prefix: str) -> tuple[str, list]:
         params = [prefix + "%"]
     sql = (
         f"SELECT substr(kode, 1, {width}), role, state, sum(n) FROM ("
-        f"SELECT kode, role, state, n FROM {REGION} WHERE {where} UNION ALL "
-        f"SELECT kode, role, state, n FROM {DELTA} WHERE {where}) x GROUP BY 1, 2, 3"
+        f"SELECT kode, role, state, n FROM {tables.REGION} WHERE {where} UNION ALL "
+        f"SELECT kode, role, state, n FROM {tables.DELTA} WHERE {where}) x GROUP BY 1, 2, 3"
     )
     return sql, params * 2
 
@@ -113,8 +105,8 @@ def schools(kode: str) -> dict[str, Group]:
     """The schools of a regency (4 digits): sekolah_id (hex, no dashes) -> Group."""
     sql = (
         f"SELECT sekolah_id, role, state, sum(n) FROM ("
-        f"SELECT sekolah_id, role, state, n FROM {SCHOOL} WHERE kode = %s UNION ALL "
-        f"SELECT sekolah_id, role, state, n FROM {DELTA} WHERE kode = %s "
+        f"SELECT sekolah_id, role, state, n FROM {tables.SCHOOL} WHERE kode = %s UNION ALL "
+        f"SELECT sekolah_id, role, state, n FROM {tables.DELTA} WHERE kode = %s "
         "AND sekolah_id IS NOT NULL) x GROUP BY 1, 2, 3"
     )
     out: dict[str, Group] = {}
@@ -136,8 +128,8 @@ def detailed(kode: str = "") -> list[tuple]:
     with connection.cursor() as cur:
         cur.execute(
             f"SELECT kode, jenjang, role, state, sum(n) FROM ("
-            f"SELECT kode, jenjang, role, state, n FROM {REGION} WHERE {where} UNION ALL "
-            f"SELECT kode, jenjang, role, state, n FROM {DELTA} WHERE {where}) x "
+            f"SELECT kode, jenjang, role, state, n FROM {tables.REGION} WHERE {where} UNION ALL "
+            f"SELECT kode, jenjang, role, state, n FROM {tables.DELTA} WHERE {where}) x "
             "GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0 ORDER BY 1, 2, 3, 4",
             params * 2,
         )
@@ -155,9 +147,9 @@ def daily(kind: str, *, since: dt.date | None = None, provinsi: str = "") -> lis
         params.append(provinsi)
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT day, sum(n) FROM (SELECT day, n FROM {DAILY} WHERE {where} UNION ALL "
-            f"SELECT day, n FROM {DAILY_DELTA} WHERE {where}) x GROUP BY 1 HAVING sum(n) <> 0 "
-            "ORDER BY 1",
+            f"SELECT day, sum(n) FROM (SELECT day, n FROM {tables.DAILY} WHERE {where} UNION ALL "
+            f"SELECT day, n FROM {tables.DAILY_DELTA} WHERE {where}) x "
+            "GROUP BY 1 HAVING sum(n) <> 0 ORDER BY 1",
             params * 2,
         )
         out = []
