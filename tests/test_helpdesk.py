@@ -468,9 +468,18 @@ def test_each_agent_action_through_the_report_screen_writes_its_audit_row(
     assert AuditEvent.objects.filter(
         action="accounts.reissue", object_id=w["issued"].user_id, actor=agent.user_id
     ).exists()
-    # Retrying a sync: provisioning has no retry yet; refused, nothing audited.
-    r = c.post(url, {"action": "retry"}, follow=True)
-    assert _audited(report, "helpdesk.retry_sync", agent.user_id) == 0
+    # Retrying a sync: the linked account's failed Google row goes out again, first in line.
+    target = Target.objects.create(name="google", kind="google", created_at=clock.now())
+    row = Provisioned.objects.create(
+        target=target, account_id=w["active"].pk, state="failed", reason="quota",
+        priority=Provisioned.Priority.FILL, not_before=clock.now(), changed_at=clock.now(),
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        r = c.post(url, {"action": "retry"})
+    assert r.status_code == 302
+    assert _audited(report, "helpdesk.retry_sync", agent.user_id) == 1
+    row.refresh_from_db()
+    assert row.state == "pending" and row.priority == Provisioned.Priority.URGENT
     # The canned reply went to the person, threaded after the confirmation.
     reply = [m for m in mail.outbox if "slip" in m.body][-1]
     assert reply.extra_headers["In-Reply-To"]

@@ -412,7 +412,7 @@ def do_retry_sync(report: Report, *, by) -> None:
     if not retry_available():
         raise HelpdeskError(_("Retrying a sync is not available on this installation yet."))
     with transaction.atomic():
-        provisioning_api.do_retry_sync(account.pk, actor=by.user_id)
+        provisioning_api.do_retry_sync([account.pk], actor=by.user_id)
         _post(report, Message.Kind.SYSTEM, _("Sync retried."), author=by.user_id,
               outgoing=False)  # fmt: skip
         _touch(report)
