@@ -15,7 +15,7 @@ from akun.identity import terms
 from akun.provisioning import passwords
 from akun.provisioning.models import PendingPassword
 from akun.provisioning.sha512_crypt import sha512_crypt
-from tests.identity_support import make_school, make_student
+from tests import builders
 from tests.provisioning_support import target
 
 # Ulrich Drepper, "Unix crypt using SHA-256 and SHA-512", the SHA-512 test vectors.
@@ -90,14 +90,14 @@ def _activate(account, password):
 
 def test_no_target_in_password_sync_mode_keeps_nothing():
     target("google", password_sync=False)
-    s = make_student(make_school())
+    s = builders.student(builders.school())
     _activate(s, "kopi pagi di teras")
     assert PendingPassword.objects.count() == 0
 
 
 def test_activation_keeps_an_encrypted_hash_until_forgotten():
     t = target("google", password_sync=True)
-    s = make_student(make_school())
+    s = builders.student(builders.school())
     _activate(s, "kopi pagi di teras")
     (raw,) = _raw_rows()
     assert b"kopi" not in raw and b"$6$" not in raw  # encrypted at rest
@@ -111,7 +111,7 @@ def test_activation_keeps_an_encrypted_hash_until_forgotten():
 
 def test_a_newer_password_replaces_an_unsent_one_and_forget_spares_it():
     target("google", password_sync=True, password_rounds=6000)
-    s = make_student(make_school())
+    s = builders.student(builders.school())
     _activate(s, "kopi pagi di teras")
     first = passwords.take("google", [s.pk])[s.pk]
     assert first.startswith("$6$rounds=6000$")
@@ -129,8 +129,8 @@ def test_reset_by_code_and_operator_reset_are_kept_too():
     target("google", password_sync=True)
     target("cadangan", password_sync=True)
     target("tanpa", password_sync=False)
-    school = make_school()
-    s = make_student(school, state="active")
+    school = builders.school()
+    s = builders.student(school, state="active")
     identity.do_change_password(s, "sandi baru dari kode", actor="self", reason="reset by code")
     for name in ("google", "cadangan"):
         assert _verify(passwords.take(name, [s.pk])[s.pk], "sandi baru dari kode")
@@ -141,7 +141,7 @@ def test_reset_by_code_and_operator_reset_are_kept_too():
 
 def test_a_refused_password_leaves_no_hash():
     target("google", password_sync=True)
-    s = make_student(make_school(), state="active")
+    s = builders.student(builders.school(), state="active")
     with pytest.raises(ValidationError):
         identity.do_change_password(s, "pendek", actor="self")
     assert PendingPassword.objects.count() == 0
@@ -149,7 +149,7 @@ def test_a_refused_password_leaves_no_hash():
 
 def test_the_hash_commits_with_the_password_or_not_at_all():
     target("google", password_sync=True)
-    s = make_student(make_school(), state="active")
+    s = builders.student(builders.school(), state="active")
     with pytest.raises(RuntimeError), transaction.atomic():
         identity.do_change_password(s, "teh manis di sore", actor="self")
         assert PendingPassword.objects.count() == 1
@@ -159,9 +159,9 @@ def test_the_hash_commits_with_the_password_or_not_at_all():
 
 def test_a_token_moved_to_another_account_does_not_decrypt():
     target("google", password_sync=True)
-    school = make_school()
-    a = make_student(school, state="active")
-    b = make_student(school, nama="Budi Santoso", local_part="budi1", state="active")
+    school = builders.school()
+    a = builders.student(school, state="active")
+    b = builders.student(school, nama="Budi Santoso", local_part="budi1", state="active")
     identity.do_change_password(a, "teh manis di sore", actor="self")
     PendingPassword.objects.filter(account_id=a.pk).update(account_id=b.pk)
     with pytest.raises(Exception):  # noqa: B017 - AES-GCM's InvalidTag
@@ -170,7 +170,7 @@ def test_a_token_moved_to_another_account_does_not_decrypt():
 
 def test_a_deleted_account_forgets_its_unsent_hash():
     target("google", password_sync=True)
-    s = make_student(make_school(), state="active")
+    s = builders.student(builders.school(), state="active")
     identity.do_change_password(s, "teh manis di sore", actor="self")
     accounts_api.do_delete_account(s, actor="lifecycle", reason="grace period over")
     assert PendingPassword.objects.count() == 0
@@ -180,7 +180,7 @@ def test_reencrypt_moves_unsent_hashes_under_the_new_key(settings):
     import base64
 
     target("google", password_sync=True)
-    s = make_student(make_school(), state="active")
+    s = builders.student(builders.school(), state="active")
     identity.do_change_password(s, "teh manis di sore", actor="self")
     new = base64.urlsafe_b64encode(b"n" * 32).decode()
     settings.AKUN_ENCRYPTION_KEYS = [new, *settings.AKUN_ENCRYPTION_KEYS]

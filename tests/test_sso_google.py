@@ -16,8 +16,8 @@ from saml2.saml import NAMEID_FORMAT_UNSPECIFIED
 from akun.accounts import api as accounts_api
 from akun.sso import google, keys
 from akun.sso.models import Service
+from tests import builders
 from tests.google_sp import DOMAIN, authn_request, redirect_url, sp_client
-from tests.identity_support import make_school, make_student
 from tests.provisioning_support import target
 from tests.sso_support import Browser, form_fields
 
@@ -97,7 +97,7 @@ def test_sso_settings_takes_the_domain_of_the_google_target(capsys, settings):
 
 
 def _setup(live_server, state="active"):
-    student = make_student(make_school(), state=state, password="teh manis di sore hari")
+    student = builders.student(builders.school(), state=state, password="teh manis di sore hari")
     google.do_register_google_profile(DOMAIN, actor="test")
     idp_md = requests.get(f"{live_server.url}/saml/metadata", timeout=30).text
     eid, acs = google.entity_id(DOMAIN), google.acs_url(DOMAIN)
@@ -165,7 +165,7 @@ def test_only_the_registered_google_issuer_is_answered(live_server):
 
 @pytest.mark.django_db
 def test_googles_sign_out_page_never_signs_out_by_get(client):
-    s = make_student(make_school(), state="active", password="teh manis di sore hari")
+    s = builders.student(builders.school(), state="active", password="teh manis di sore hari")
     client.post("/masuk", {"user_id": s.user_id, "password": "teh manis di sore hari"})
     page = client.get("/saml/google/keluar")
     assert page.status_code == 200 and "Anda sudah keluar dari Google" in page.content.decode()

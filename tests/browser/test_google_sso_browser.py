@@ -6,8 +6,8 @@ import pytest
 
 from akun.accounts import api as accounts_api
 from akun.sso import google
+from tests import builders
 from tests.google_sp import DOMAIN, GoogleStandIn
-from tests.identity_support import make_school, make_student
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,7 +32,7 @@ def _sign_in_at_google(page, standin, user_id):
 
 
 def test_sign_in_at_google_lands_back_signed_in(standin, phone):
-    student = make_student(make_school(), state="active", password=PASSWORD)
+    student = builders.student(builders.school(), state="active", password=PASSWORD)
     _sign_in_at_google(phone, standin, student.user_id)
     phone.wait_for_url(f"{standin.acs}")
     assert phone.inner_text("#google-user") == f"Signed in to Google as {student.user_id}"
@@ -44,7 +44,7 @@ def test_sign_in_at_google_lands_back_signed_in(standin, phone):
 
 
 def test_a_suspended_account_is_refused(live_server, standin, phone):
-    student = make_student(make_school(), state="active", password=PASSWORD)
+    student = builders.student(builders.school(), state="active", password=PASSWORD)
     accounts_api.do_suspend_account(student, actor="test", reason="misuse")
     _sign_in_at_google(phone, standin, student.user_id)
     phone.wait_for_load_state()
@@ -54,7 +54,7 @@ def test_a_suspended_account_is_refused(live_server, standin, phone):
 
 
 def test_suspended_while_signed_in_is_refused_at_the_next_google_sign_in(standin, phone):
-    student = make_student(make_school(), state="active", password=PASSWORD)
+    student = builders.student(builders.school(), state="active", password=PASSWORD)
     _sign_in_at_google(phone, standin, student.user_id)
     phone.wait_for_url(f"{standin.acs}")
     accounts_api.do_suspend_account(student, actor="test", reason="misuse")
