@@ -45,7 +45,23 @@ def install_kill_after_batches(n: int) -> None:
     api.issue_accounts = functools.partial(api.issue_accounts, after_batch=after_batch)
 
 
-HOOKS = {"import-fault": install_import_fault, "kill-after-batches": install_kill_after_batches}
+def install_cluster_consumer(path: str) -> None:
+    """A durable consumer of every account event that notes each event it handles, and which
+    node handled it, in the file `path` (the two-node test: no event twice)."""
+    from akun.accounts import api
+
+    def handle(events):
+        with open(path, "a") as f:
+            f.writelines(f"{e.id} {os.environ.get('AKUN_NODE', '?')}\n" for e in events)
+
+    api.register_consumer("cluster-test", list(api.EventKind), handle, batch=5)
+
+
+HOOKS = {
+    "import-fault": install_import_fault,
+    "kill-after-batches": install_kill_after_batches,
+    "cluster-consumer": install_cluster_consumer,
+}
 
 
 def main(argv: list[str]) -> None:
