@@ -4,6 +4,10 @@ PostgreSQL and one Redis (tests/cluster/harness.py). `make test-cluster` runs it
 PostgreSQL); haproxy stamps each answer with the node that gave it (X-Akun-Node)."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -273,6 +277,55 @@ def test_two_workers_share_the_queue_and_the_change_stream(cluster, tmp_path):
     ids = Counter(int(x[0]) for x in lines)
     assert set(ids) == events and set(ids.values()) == {1}, "an event handled twice or never"
     assert {x[1] for x in lines} <= {"a", "b"}
+
+
+def test_two_events_run_loops_on_two_nodes_handle_each_event_once(cluster, tmp_path):
+    """`akun events run` started again and again on both nodes at once while events are
+    written: the cursor row lock lets one runner at a time move each consumer."""
+    school = builders.school()
+    students = [builders.student(school, f"Anak {i}", f"anak{i}", nisn=f"02{i:08d}")
+                for i in range(10)]  # fmt: skip
+    handled = tmp_path / "events.txt"
+    handled.touch()
+    stop = tmp_path / "stop"
+    loop = (
+        f'while [ ! -e {stop} ]; do "$0" -m tests.hooks cluster-consumer {handled} -- '
+        "events run || exit 1; done"
+    )
+    procs = []
+    for node in cluster.nodes:
+        env = cluster.env(node, AKUN_NODE=node.name)
+        procs.append(subprocess.Popen(
+            ["ip", "netns", "exec", node.netns, "bash", "-c", loop, sys.executable],
+            env=env, cwd=harness.REPO, start_new_session=True,
+            stdout=(node.tmp / "events.log").open("ab"), stderr=subprocess.STDOUT,
+        ))  # fmt: skip
+    try:
+        for st in students:
+            do_suspend_account(st, actor="test", reason="test")
+            time.sleep(0.3)
+        events = set(AccountEvent.objects.values_list("id", flat=True))
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            lines = handled.read_text().split("\n")[:-1]
+            if {int(x.split()[0]) for x in lines} >= events:
+                break
+            time.sleep(0.5)
+        stop.touch()
+        for p in procs:
+            p.wait(timeout=120)
+    finally:
+        stop.touch()
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+    assert [p.returncode for p in procs] == [0, 0], cluster.log(cluster.nodes[0], "events.log")
+    lines = [line.split() for line in handled.read_text().splitlines()]
+    ids = Counter(int(x[0]) for x in lines)
+    assert set(ids) == events and set(ids.values()) == {1}, "an event handled twice or never"
+    runs = {n.name: cluster.log(n, "events.log").count("cluster-test:") for n in cluster.nodes}
+    assert all(runs.values()), runs  # both nodes ran the consumer
 
 
 def test_killing_a_node_under_load_loses_no_acknowledged_write(cluster):
