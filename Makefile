@@ -6,7 +6,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/akun
 LOCK := requirements/lock.txt
 UPGRADE ?= --upgrade
 
-.PHONY: demo test test-sqlite test-postgres lint venv messages lock pg redis chromium debian-packages bench clean
+.PHONY: demo test test-sqlite test-postgres test-cluster lint venv messages lock pg redis chromium debian-packages bench clean
 
 # The Debian packages first: the test extras' xmlsec binding may compile against them.
 # Every dependency comes from the lock (exact versions, hashes); then Akun itself.
@@ -65,7 +65,11 @@ debian-packages:
 test-postgres: venv pg chromium debian-packages redis
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
 
-test: lint test-sqlite test-postgres
+# Two nodes behind haproxy in network namespaces (root), sharing PostgreSQL and Redis.
+test-cluster: venv pg debian-packages redis
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -m cluster tests/cluster
+
+test: lint test-sqlite test-postgres test-cluster
 
 clean:
 	rm -rf $(VENV) $(VENV)-lock var

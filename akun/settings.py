@@ -131,6 +131,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+# A streaming replica for reads that tolerate lag (docs/deployment.md): the `replica` alias,
+# used only inside akun.core.replica.reading_from_replica(); unset: every read on default.
+AKUN_READ_REPLICA_URL = env.text("AKUN_READ_REPLICA_URL", "")
+AKUN_READ_REPLICA_RETRY_SECONDS = env.number("AKUN_READ_REPLICA_RETRY_SECONDS", 30)
+if AKUN_READ_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        AKUN_READ_REPLICA_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]
+    )
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        # A replica that does not answer is given up quickly (reads then use the primary).
+        DATABASES["replica"]["OPTIONS"] = {"connect_timeout": 2}
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True  # a dead replica is noticed per request
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["akun.core.replica.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 PASSWORD_HASHERS = [

@@ -92,11 +92,24 @@ def install_kill_scim_after_bulks(n: int) -> None:
     engine.client_for = client_for
 
 
+def install_cluster_consumer(path: str) -> None:
+    """A durable consumer of every account event that notes each event it handles, and which
+    node handled it, in the file `path` (the two-node test: no event twice)."""
+    from akun.accounts import api
+
+    def handle(events):
+        with open(path, "a") as f:
+            f.writelines(f"{e.id} {os.environ.get('AKUN_NODE', '?')}\n" for e in events)
+
+    api.register_consumer("cluster-test", list(api.EventKind), handle, batch=5)
+
+
 HOOKS = {
     "import-fault": install_import_fault,
     "kill-after-batches": install_kill_after_batches,
     "kill-provision-after-requests": install_kill_provision_after_requests,
     "kill-scim-after-bulks": install_kill_scim_after_bulks,
+    "cluster-consumer": install_cluster_consumer,
 }
 NUMERIC = ("kill-after-batches", "kill-provision-after-requests", "kill-scim-after-bulks")
 

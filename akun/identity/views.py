@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from akun.core.replica import read_from_replica
 from akun.identity import actions, codes, flow, people, selfservice, signin, terms, throttle
 from akun.identity.forms import (
     AccountRequestForm,
@@ -300,6 +301,7 @@ def cek_akun_view(request):
     )
 
 
+@read_from_replica
 def npsn_search_view(request):
     form = NpsnSearchForm(request.GET or None)
     schools = []

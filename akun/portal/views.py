@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from akun.accounts.api import Account, TransitionNotAllowed
 from akun.audit.api import Action, AuditEvent
+from akun.core.replica import reading_from_replica
 from akun.identity.api import safe_next
 from akun.portal import actions, explain, queries, reset_policy, totp
 from akun.portal import scope as scopes
@@ -523,7 +524,8 @@ SORT_KEYS = list(queries.SORTS)
 
 
 def _sorted_rows(request, kode):
-    rows = queries.region_rows("" if kode == scopes.NATIONAL else kode)
+    with reading_from_replica():  # counts that may lag a few seconds (AKUN_READ_REPLICA_URL)
+        rows = queries.region_rows("" if kode == scopes.NATIONAL else kode)
     sort = request.GET.get("sort", "kode")
     if sort not in queries.SORTS:
         sort = "kode"
