@@ -15,7 +15,7 @@ import re
 import threading
 import time
 
-from standins.google import errors
+from standins.google import discovery, errors
 from standins.google.errors import GoogleError, invalid
 
 NAME_MAX = 60
@@ -31,8 +31,8 @@ _CRYPT_HASH_LEN = {"1": 22, "5": 43, "6": 86}
 _DES = re.compile(r"^[./0-9A-Za-z]{13}$")
 _SCHEMA_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 FIELD_TYPES = {"STRING", "INT64", "BOOL", "DOUBLE", "EMAIL", "PHONE", "DATE"}
-# Fields the client may write on a user (readOnly ones in a request are ignored, as Google
-# ignores them: clients send back what they read).
+# User fields that _apply handles itself rather than copying as sent. Read-only fields in a
+# request are ignored, as Google ignores them: clients send back what they read.
 _USER_WRITABLE_SKIP = {"id", "password", "hashFunction", "primaryEmail", "customSchemas"}
 
 
@@ -592,9 +592,7 @@ class Directory:
                 user["hashFunction"] = body["hashFunction"]
             else:
                 user.pop("hashFunction", None)
-        from standins.google.discovery import schema
-
-        props = schema("User")["properties"]
+        props = discovery.schema("User")["properties"]
         for k, v in body.items():
             if k in _USER_WRITABLE_SKIP or k in ("name", "orgUnitPath"):
                 continue
