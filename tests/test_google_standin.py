@@ -1016,3 +1016,86 @@ def test_move_an_org_unit_under_another_parent(directory):
     # not under itself
     err = refused(ous.patch(customerId=c, orgUnitPath="33", body={"parentOrgUnitPath": "/33/3201"}))
     assert err["code"] == 400
+
+
+# --- the directory under load -------------------------------------------------------------
+
+
+def test_concurrent_inserts_of_the_same_users_make_each_once(google_standin):
+    import threading
+
+    statuses = []
+
+    def worker():
+        d = google_standin.directory()
+        users = d.users()
+        for i in range(40):
+            try:
+                users.insert(body=user(f"sama{i}")).execute(num_retries=0)
+                statuses.append(200)
+            except HttpError as e:
+                statuses.append(e.resp.status)
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(set(statuses)) == [200, 409]
+    assert statuses.count(200) == 40 and statuses.count(409) == 200
+    assert google_standin.stats()["users"] == 40
+
+
+def test_email_order_stays_right_through_merges_renames_and_deletes():
+    """The paging index (a sorted list plus recent additions) against a plain sort, across
+    more than one merge."""
+    import random
+
+    from standins.google.directory import Directory
+
+    d = Directory()
+    rng = random.Random(15)
+    live: dict[str, str] = {}
+
+    def body(email):
+        return {
+            "primaryEmail": email,
+            "name": {"givenName": "A", "familyName": "B"},
+            "password": "rahasia-sekali",
+        }
+
+    def listed():
+        out, token = [], None
+        while True:
+            _, page = d.users_list(
+                {
+                    "customer": "my_customer",
+                    "maxResults": "500",
+                    **({"pageToken": token} if token else {}),
+                },
+                None,
+            )
+            out += [u["primaryEmail"] for u in page.get("users", ())]
+            token = page.get("nextPageToken")
+            if not token:
+                return out
+
+    for step in range(12000):
+        r = rng.random()
+        if r < 0.7 or not live:
+            email = f"u{rng.randrange(10**6):06d}@{D}"
+            if email not in d.by_email:  # not a user's address nor an old one (alias)
+                live[d.insert_user(body(email))["id"]] = email
+        elif r < 0.85:
+            uid = rng.choice(list(live))
+            d.users_delete({"userKey": uid}, None)
+            del live[uid]
+        else:
+            uid = rng.choice(list(live))
+            email = f"r{rng.randrange(10**6):06d}@{D}"
+            if email not in d.by_email:
+                d.users_patch({"userKey": uid}, {"primaryEmail": email})
+                live[uid] = email
+        if step % 3000 == 2999:
+            assert listed() == sorted(live.values())
+    assert listed() == sorted(live.values())

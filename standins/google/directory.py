@@ -15,7 +15,7 @@ import re
 import threading
 import time
 
-from standins.google import errors
+from standins.google import discovery, errors
 from standins.google.errors import GoogleError, invalid
 
 NAME_MAX = 60
@@ -31,8 +31,8 @@ _CRYPT_HASH_LEN = {"1": 22, "5": 43, "6": 86}
 _DES = re.compile(r"^[./0-9A-Za-z]{13}$")
 _SCHEMA_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 FIELD_TYPES = {"STRING", "INT64", "BOOL", "DOUBLE", "EMAIL", "PHONE", "DATE"}
-# Fields the client may write on a user (readOnly ones in a request are ignored, as Google
-# ignores them: clients send back what they read).
+# User fields that _apply handles itself rather than copying as sent. Read-only fields in a
+# request are ignored, as Google ignores them: clients send back what they read.
 _USER_WRITABLE_SKIP = {"id", "password", "hashFunction", "primaryEmail", "customSchemas"}
 
 
@@ -148,7 +148,8 @@ class Directory:
         self.by_ou.setdefault(path, set())
         return ou
 
-    def _ou_path(self, key: str, error: GoogleError | None = None) -> str:
+    def _ou_path(self, key: str, error: str | None = None) -> str:
+        """`error`: the 400 message when the org unit is missing (else 404)."""
         """An org unit by path (with or without the leading slash) or by its id."""
         if key.startswith("id:"):
             path = self.ou_ids.get(key)
@@ -156,7 +157,7 @@ class Directory:
             path = _norm_ou(key)
             path = path if path in self.orgunits else None
         if path is None:
-            raise error or errors.not_found("Org unit not found")
+            raise invalid(error) if error else errors.not_found("Org unit not found")
         return path
 
     def _check_customer(self, customer: str) -> None:
@@ -174,7 +175,7 @@ class Directory:
         if "/" in name or not name.strip() or len(name) > 255 or _NAME_BAD.search(name):
             raise invalid("Invalid Ou Name")
         if body.get("parentOrgUnitId"):
-            parent = self._ou_path(body["parentOrgUnitId"], invalid("Invalid Parent Orgunit Id"))
+            parent = self._ou_path(body["parentOrgUnitId"], "Invalid Parent Orgunit Id")
         else:
             parent = body.get("parentOrgUnitPath") or "/"
             if _norm_ou(parent) not in self.orgunits:
@@ -225,7 +226,7 @@ class Directory:
             raise invalid("Invalid Ou Name")
         parent = ou["parentOrgUnitPath"]
         if body.get("parentOrgUnitId"):
-            parent = self._ou_path(body["parentOrgUnitId"], invalid("Invalid Parent Orgunit Id"))
+            parent = self._ou_path(body["parentOrgUnitId"], "Invalid Parent Orgunit Id")
         elif body.get("parentOrgUnitPath"):
             parent = _norm_ou(body["parentOrgUnitPath"])
             if parent not in self.orgunits:
@@ -416,6 +417,8 @@ class Directory:
     @staticmethod
     def _field_value(spec: dict, v):
         t = spec["fieldType"]
+        if t == "STRING" and isinstance(v, str) and len(v) <= 500 and "\x00" not in v:
+            return v  # the common case, first
         bad = invalid(f"Invalid Input: custom field {spec['fieldName']} ({t})")
         if t in ("STRING", "PHONE"):
             if not isinstance(v, str) or len(v) > 500 or "\x00" in v:
@@ -512,6 +515,7 @@ class Directory:
         old = user.get("orgUnitPath")
         if old is not None:
             self.by_ou[old].discard(user["id"])
+        path = self.orgunits[path]["orgUnitPath"]  # one string per org unit, shared
         user["orgUnitPath"] = path
         self.by_ou[path].add(user["id"])
 
@@ -526,7 +530,7 @@ class Directory:
             raise GoogleError(400, "required", "Invalid Given/Family Name: GivenName")
         ou = None
         if body.get("orgUnitPath") is not None:
-            ou = self._ou_path(body["orgUnitPath"], invalid("Invalid Input: INVALID_OU_ID"))
+            ou = self._ou_path(body["orgUnitPath"], "Invalid Input: INVALID_OU_ID")
             if not body["orgUnitPath"].startswith(("/", "id:")):
                 raise invalid("Invalid Input: INVALID_OU_ID")
         custom = None
@@ -588,9 +592,7 @@ class Directory:
                 user["hashFunction"] = body["hashFunction"]
             else:
                 user.pop("hashFunction", None)
-        from standins.google.discovery import schema
-
-        props = schema("User")["properties"]
+        props = discovery.schema("User")["properties"]
         for k, v in body.items():
             if k in _USER_WRITABLE_SKIP or k in ("name", "orgUnitPath"):
                 continue
@@ -619,6 +621,9 @@ class Directory:
         self._index_add(email)
 
     def users_insert(self, p: dict, body: dict):
+        return 200, self.render_user(self.insert_user(body), "full", None, insert=True)
+
+    def insert_user(self, body: dict) -> dict:
         email = self._email(body["primaryEmail"])
         if email in self.by_email:
             raise errors.duplicate()
@@ -633,7 +638,7 @@ class Directory:
         self.users[uid] = user
         self.by_email[email] = uid
         self._index_add(email)
-        return 200, self.render_user(user, "full", None, insert=True)
+        return user
 
     def users_get(self, p: dict, body):
         user = self._user(p["userKey"])

@@ -10,6 +10,7 @@ import random
 import re
 import secrets
 import socket
+import sys
 import threading
 import time
 import urllib.parse
@@ -585,7 +586,7 @@ class GoogleStandin:
                     ou = body.get("orgUnitPath")
                     if create_orgunits and ou and ou.startswith("/"):
                         self._mkdirs(ou)
-                    d.users_insert({}, body)
+                    d.insert_user(body)
                     inserted += 1
                 except GoogleError as e:
                     if len(failed) < 20:
@@ -627,6 +628,11 @@ class GoogleStandin:
             cur = nxt
 
 
+def _interned(pairs) -> dict:
+    # a million users share their field names instead of holding a copy each
+    return {sys.intern(k): v for k, v in pairs}
+
+
 def _parse_json(body: bytes):
     def no_constants(name):
         raise ValueError(name)
@@ -635,7 +641,9 @@ def _parse_json(body: bytes):
         text = body.decode("utf-8")
         if "\x00" in text:
             raise ValueError("NUL")
-        return json.loads(text, parse_constant=no_constants) if text.strip() else None
+        if not text.strip():
+            return None
+        return json.loads(text, parse_constant=no_constants, object_pairs_hook=_interned)
     except UnicodeDecodeError:
         raise errors.invalid("Invalid JSON payload received. Invalid UTF-8.") from None
     except (ValueError, RecursionError):
@@ -700,8 +708,6 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         # a client that hung up (its timeout, a dropped connection) is routine here
-        import sys
-
         if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
             super().handle_error(request, client_address)
 
