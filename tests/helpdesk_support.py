@@ -21,10 +21,18 @@ def world():
     return {
         "a": a,
         "b": b,
-        "issued": builders.student(a, "Siti Nurhaliza", "sitinurhaliza7", nisn="0012345678"),
-        "active": builders.student(a, "Budi Santoso", "budisantoso3", state="active"),
-        "deactivated": builders.student(a, "Dewi Lestari", "dewilestari2", state="deactivated"),
-        "other": builders.student(b, "Agus Saputra", "agussaputra1", nisn="0087654321"),
+        "issued": builders.student(
+            a, "Siti Nurhaliza", "sitinurhaliza7", nisn="0012345678", tanggal_lahir=DOB
+        ),
+        "active": builders.student(
+            a, "Budi Santoso", "budisantoso3", state="active", tanggal_lahir=DOB
+        ),
+        "deactivated": builders.student(
+            a, "Dewi Lestari", "dewilestari2", state="deactivated", tanggal_lahir=DOB
+        ),
+        "other": builders.student(
+            b, "Agus Saputra", "agussaputra1", nisn="0087654321", tanggal_lahir=DOB
+        ),
         "op": builders.operator(a, local_part="operatorcibodas", nama="Rahmat Hidayat"),
         "op_b": builders.operator(b, local_part="operatorcilacap", nama="Joko Prasetyo"),
     }

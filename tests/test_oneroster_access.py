@@ -1,6 +1,7 @@
 """Who may have OneRoster data: `akun services add --oneroster-org`, the operator portal's
 package (the operator's own school only), and hostile requests to the REST API."""
 
+import datetime as dt
 import io
 import json
 import zipfile
@@ -25,6 +26,8 @@ from tests.oneroster_support import (
     reset_caches,
     token,
 )
+
+LAHIR = dt.date(2013, 1, 2)  # the birth date the tests' students had before the builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -155,8 +158,10 @@ def _portal_world():
     a = builders.school("20100001", kode_wilayah="320412", nama="SD NEGERI 1 CIBODAS")
     b = builders.school("20100002", kode_wilayah="320413", nama="SD NEGERI 2 LEMBANG")
     op = builders.operator(a)
-    builders.student(a, "Siti Nurhaliza", "sitinurhaliza7", rombel="5A", nisn="0012345678")
-    builders.student(b, "Dewi Lestari", "dewilestari1", rombel="5A")
+    builders.student(
+        a, "Siti Nurhaliza", "sitinurhaliza7", rombel="5A", nisn="0012345678", tanggal_lahir=LAHIR
+    )
+    builders.student(b, "Dewi Lestari", "dewilestari1", rombel="5A", tanggal_lahir=LAHIR)
     project.refresh()
     return a, b, op
 

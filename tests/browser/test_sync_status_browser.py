@@ -9,7 +9,7 @@ import pyotp
 import pytest
 
 from akun.provisioning.models import Provisioned
-from tests import portal_support as ps
+from tests import builders
 from tests.provisioning_support import provisioned, target
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,8 +37,8 @@ def fits(page):
 
 
 def _world():
-    a = ps.school(NPSN, "320412", nama="SD NEGERI 1 CIBODAS")
-    op = ps.operator(a, local="operatorcibodas", nama="Rahmat Hidayat")
+    a = builders.school(NPSN, kode_wilayah="320412", nama="SD NEGERI 1 CIBODAS")
+    op = builders.operator(a, local_part="operatorcibodas", nama="Rahmat Hidayat")
     g = target("google")
     people = [
         ("Siti Nurhaliza", "sitinurhaliza7", "synced", "", ""),
@@ -49,7 +49,7 @@ def _world():
     ]
     out = {}
     for nama, local, state, reason, detail in people:
-        s = ps.student(a, nama, local, state="active")
+        s = builders.student(a, nama, local, state="active")
         provisioned(g, s, state, reason=reason, detail=detail, synced=state == "synced")
         out[local] = s
     return op, out
@@ -61,7 +61,7 @@ def test_operator_block_and_retry_on_a_phone(live_server, phone):
     page.goto(base + "/operator/")
     page.wait_for_url("**/masuk**")
     page.fill("#id_user_id", op.user_id)
-    page.fill("#id_password", ps.PASSWORD)
+    page.fill("#id_password", builders.PASSWORD)
     page.click("button.primary")
     page.wait_for_url("**/operator/verifikasi**")
     secret = page.inner_text("#totp-secret").replace(" ", "")
@@ -89,7 +89,7 @@ def test_akun_saya_block_on_a_phone(live_server, phone):
     page, s = phone, people["sitinurhaliza7"]
     page.goto(live_server.url + "/masuk")
     page.fill("#id_user_id", s.user_id)
-    page.fill("#id_password", ps.PASSWORD)
+    page.fill("#id_password", builders.PASSWORD)
     page.click("button.primary")
     page.wait_for_url("**/akun-saya")
     block = page.locator("#sync-google")
