@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from akun.audit.models import AuditEvent
 from akun.provisioning import api
 from akun.provisioning.models import Provisioned
+from tests import builders
 from tests import portal_support as ps
 from tests.provisioning_support import provisioned, target
 
@@ -24,18 +25,22 @@ NPSN = "20100001"
 
 @pytest.fixture
 def world():
-    a = ps.school(NPSN, "320412", nama="SD NEGERI 1 CIBODAS")
-    b = ps.school("20100002", "320413", nama="SD NEGERI 2 LEMBANG")
-    c = ps.school("20200003", "327301", nama="SD NEGERI 3 KOTA", kab="Kota Bandung")
-    d = ps.school("30100004", "310101", nama="SD NEGERI 4 JAKARTA", kab="Kota Jakarta")
-    op = ps.operator(a)
-    s1 = ps.student(a, "Siti Nurhaliza", "sitinurhaliza7")
-    s2 = ps.student(a, "Budi Santoso", "budisantoso12", state="active")
-    s3 = ps.student(a, "Ahmad Fauzi", "ahmadfauzi3")
-    s4 = ps.student(a, "I", "i1")
-    other = ps.student(b, "Dewi Lestari", "dewilestari1")
-    kota = ps.student(c, "Rina Kota", "rinakota1")
-    jkt = ps.student(d, "Joko Jakarta", "jokojakarta1")
+    a = builders.school(NPSN, kode_wilayah="320412", nama="SD NEGERI 1 CIBODAS")
+    b = builders.school("20100002", kode_wilayah="320413", nama="SD NEGERI 2 LEMBANG")
+    c = builders.school(
+        "20200003", kode_wilayah="327301", nama="SD NEGERI 3 KOTA", kab="Kota Bandung"
+    )
+    d = builders.school(
+        "30100004", kode_wilayah="310101", nama="SD NEGERI 4 JAKARTA", kab="Kota Jakarta"
+    )
+    op = builders.operator(a)
+    s1 = builders.student(a, "Siti Nurhaliza", "sitinurhaliza7")
+    s2 = builders.student(a, "Budi Santoso", "budisantoso12", state="active")
+    s3 = builders.student(a, "Ahmad Fauzi", "ahmadfauzi3")
+    s4 = builders.student(a, "I", "i1")
+    other = builders.student(b, "Dewi Lestari", "dewilestari1")
+    kota = builders.student(c, "Rina Kota", "rinakota1")
+    jkt = builders.student(d, "Joko Jakarta", "jokojakarta1")
     g = target("google")
     provisioned(g, s2, "synced")
     provisioned(g, s1, "pending", reason="quota", synced=False)
