@@ -107,6 +107,9 @@ def platform():
         "slug": svc.slug,
         "number": "22222222",  # a helpdesk report number (none such)
         "chart": "kategori",
+        "sid": f"npsn-{sekolah.npsn}",  # OneRoster sourcedIds
+        "cid": "rombel-none",
+        "rest": "nothing-here",
     }
     return sekolah, samples
 

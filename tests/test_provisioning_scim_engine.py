@@ -18,7 +18,7 @@ from tests.scim_server import config, scim_server
 
 pytestmark = pytest.mark.django_db
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-TOKEN_ENV = "AKUN_TEST_LMS_TOKEN"
+TOKEN_ENV = "LMS_SCIM_TOKEN"  # the token-env name an admin would choose; not an Akun setting
 
 
 @pytest.fixture
