@@ -24,6 +24,12 @@ def text(name: str, default: str) -> str:
     return _raw(name, default)
 
 
+def named_secret(name: str) -> str:
+    """A secret whose variable an admin names in a record (a SCIM target's `token_env`), read
+    when it is used. Not a setting of Akun: not in READ, not in docs/configuration.md."""
+    return os.environ.get(name, "")
+
+
 def choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = _raw(name, default)
     if value not in choices:

@@ -166,7 +166,7 @@ class ScimClient(OutgoingSyncClient):
         headers = {"Accept": "application/scim+json"}
         token_env = cfg.get("token_env") or ""
         if token_env:
-            token = env.text(token_env, "")
+            token = env.named_secret(token_env)
             if not token:
                 raise ScimConfigError(f"target {target.name}: ${token_env} is not set")
             headers["Authorization"] = f"Bearer {token}"
