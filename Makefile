@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/akun
 LOCK := requirements/lock.txt
 UPGRADE ?= --upgrade
+# The suite in parallel workers, each with a test database of its own (pytest-django adds
+# _gw0, _gw1, … to its name) and its own slice of the test servers' ports (tests/ports.py).
+# Four on two cores: many tests wait on a subprocess, a browser or a server. XDIST= runs one.
+XDIST ?= -n 4
 
 .PHONY: demo test test-sqlite test-postgres test-cluster lint venv messages lock pg redis chromium debian-packages bench clean
 
@@ -45,7 +49,7 @@ lint: venv
 	$(BIN)/lint-imports  # the boundaries between apps (pyproject.toml, tool.importlinter)
 
 test-sqlite: venv chromium debian-packages redis
-	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest -q
+	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest -q $(XDIST)
 
 pg:
 	bash scripts/ensure-postgres.sh
@@ -63,7 +67,7 @@ debian-packages:
 	bash scripts/ensure-debian-packages.sh
 
 test-postgres: venv pg chromium debian-packages redis
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q $(XDIST)
 
 # Two nodes behind haproxy in network namespaces (root), sharing PostgreSQL and Redis.
 test-cluster: venv pg debian-packages redis

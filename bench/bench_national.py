@@ -23,6 +23,13 @@ data come last, so a rerun of the pages still measures the country as issued):
   sso             token refresh and client credentials (bench_sso.py against this database)
   roster-changes  a week of changes (bench_lifecycle.ROSTER_CHANGES) and the roster pass
   deadline        the realistic sweep: 60% activated, the other 40% deactivated
+  statistik       the national statistics at full size: the fold, the reads the national and
+                  province pages make, the public page and its open-data downloads, and the
+                  counts checked against a live count of every account
+  rollover        the school-year rollover, national: `akun roster generate --rollover-from`,
+                  a rollover window, the import, the roster pass (graduates leave, new
+                  accounts at the new level, the old ones on the deletion path), the notices
+                  due, and the change events a provisioning target would have to send
 Each step prints and records wall time, peak RSS of the process, CPU of the process and of
 its PostgreSQL backends, and the load average; `report` prints the table for
 docs/benchmarks.md with the database size.
@@ -48,11 +55,11 @@ AKUN = [sys.executable, "-m", "akun"]
 PG = "postgres://postgres@127.0.0.1:5432/"
 STEPS = [
     "generate", "import", "reimport", "issue", "roster-first", "roster-nochange", "pages",
-    "pdf", "signin", "sso", "roster-changes", "deadline",
+    "pdf", "signin", "sso", "roster-changes", "deadline", "statistik", "rollover",
 ]  # fmt: skip
 TARGETS = {  # seconds
     "import": 600, "issue": 900, "roster-first": 300, "roster-nochange": 300,
-    "roster-changes": 300, "deadline": 300,
+    "roster-changes": 300, "deadline": 300, "rollover-pass": 300,
 }  # fmt: skip
 
 
@@ -95,9 +102,9 @@ def env_for(args) -> dict:
     )
 
 
-def child(args, cmd, step) -> dict:
+def child(args, cmd, step, env=None) -> dict:
     load = load_average()
-    secs, rss, out, cpu, db_cpu = timed_child([*AKUN, *cmd], env_for(args), args.db)
+    secs, rss, out, cpu, db_cpu = timed_child([*AKUN, *cmd], env or env_for(args), args.db)
     figures = {
         "seconds": round(secs, 1),
         "peak_rss_mib": round(rss / 1024),
@@ -106,6 +113,7 @@ def child(args, cmd, step) -> dict:
         "load_before": load,
         "load_after": load_average(),
         "output_tail": out.strip().splitlines()[-6:],
+        "database_size": psql(args.db, f"SELECT pg_size_pretty(pg_database_size('{args.db}'))"),
     }
     if step in TARGETS:
         figures["target_s"] = TARGETS[step]
@@ -234,11 +242,7 @@ def step_pages(args, res):
     """Each page N times through Django's test client (the full middleware stack, a real
     session with the second factor), a random school or region each time: the database is
     larger than memory, so most requests read from disk as a real one would."""
-    os.environ.update(env_for(args))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "akun.settings"
-    import django
-
-    django.setup()
+    _django(args)
     from django.test import Client
 
     from akun.accounts.models import Account
@@ -329,6 +333,133 @@ def step_pages(args, res):
     return figures
 
 
+def _django(args):
+    os.environ.update(env_for(args))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "akun.settings"
+    import django
+
+    django.setup()
+
+
+def _timed_ms(fn, runs):
+    lat = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        lat.append(time.perf_counter() - t0)
+    return _lat(lat, {})
+
+
+def step_statistik(args, res):
+    """The statistics at full size: what the national and province pages read (the counts
+    kept by the change stream), the public page over HTTP, and the same counts by a live
+    scan of every account, which must agree."""
+    _django(args)
+    from django.test import Client
+
+    from akun.statistik import api as statistik
+
+    t0 = time.perf_counter()
+    statistik.fold()
+    figures = {"fold_s": round(time.perf_counter() - t0, 1), "load_before": load_average()}
+    n = args.page_runs
+    rng = random.Random(2)
+    provinces = [g.kode for g in statistik.regions("")]
+    figures["read national (provinces)"] = _timed_ms(lambda: statistik.regions(""), n)
+    figures["read a province (regencies)"] = _timed_ms(
+        lambda: statistik.regions(rng.choice(provinces)), n
+    )
+    figures["read public page data"] = _timed_ms(
+        lambda: (statistik.national(), statistik.daily("activated")), n
+    )
+    for name, url in (
+        ("public page", "/statistik/"),
+        ("open data CSV", "/statistik/statistik.csv"),
+        ("open data JSON", "/statistik/statistik.json"),
+    ):
+        lat, statuses = [], {}
+        for _ in range(n):
+            t0 = time.perf_counter()
+            r = Client().get(url)
+            if getattr(r, "streaming", False):
+                b"".join(r.streaming_content)
+            lat.append(time.perf_counter() - t0)
+            statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+        figures[name] = _lat(lat, statuses)
+    kept = {}
+    for g in statistik.regions(""):
+        for (_role, state), k in g.cells.items():
+            kept[state] = kept.get(state, 0) + k
+    t0 = time.perf_counter()
+    live = dict(
+        tuple(line.split("|"))
+        for line in psql(
+            args.db,
+            "SELECT a.state, count(*) FROM accounts_account a JOIN roster_sekolah s "
+            "ON s.sekolah_id = a.sekolah_id GROUP BY 1",
+        ).splitlines()
+    )
+    figures["live count (before issue 18) ms"] = round((time.perf_counter() - t0) * 1000)
+    live = {k: int(v) for k, v in live.items()}
+    figures["kept counts"] = kept
+    figures["live counts"] = live
+    figures["exact"] = {k: v for k, v in kept.items() if v} == live
+    figures["met"] = figures["exact"] and all(
+        v["p95_ms"] < 100 for k, v in figures.items() if k.startswith("read ")
+    )
+    return figures
+
+
+def step_rollover(args, res):
+    """The July rollover at full size, each part timed on its own."""
+    snap, nxt = args.dir / "snapshot", args.dir / "rollover"
+    figures = {}
+    if not (nxt / ".complete").exists():
+        t0 = time.perf_counter()
+        subprocess.run(
+            [*AKUN, "roster", "generate", "--rollover-from", str(snap), "--out", str(nxt)],
+            check=True, env=env_for(args), cwd=ROOT,
+        )  # fmt: skip
+        (nxt / ".complete").write_text("")
+        figures["generate_s"] = round(time.perf_counter() - t0, 1)
+    # The safety stops as a ministry runs them: only the rollover window lets the
+    # graduations and the level changes through.
+    env = env_for(args)
+    del env["AKUN_LIFECYCLE_MAX_SHARE"]
+    _django(args)
+    from akun.roster.api import do_open_rollover, open_window
+
+    if open_window() is None:
+        do_open_rollover("2027/2028", actor="bench-national")
+    events = lambda: count(args.db, "SELECT coalesce(max(id), 0) FROM accounts_accountevent")  # noqa: E731
+    accounts = lambda: count(args.db, "SELECT count(*) FROM accounts_account")  # noqa: E731
+    first_event, before = events(), accounts()
+    figures["import"] = child(args, ["roster", "import", str(nxt)], "rollover-import", env)
+    figures["pass"] = child(args, ["lifecycle", "run", "roster"], "rollover-pass", env)
+    figures["new_accounts"] = accounts() - before
+    # The notices due, counted (a dry run): sending millions of mails is the mail relay's
+    # work, measured by the lifecycle benchmarks, not this one's.
+    from akun.lifecycle import api as lifecycle
+
+    t0 = time.perf_counter()
+    due = lifecycle.send_notices(actor="bench-national", dry_run=True)
+    figures["notices_due"] = {k: due.total(k) for k in sorted({w for w, _p in due.counts})}
+    figures["notices_s"] = round(time.perf_counter() - t0, 1)
+    figures["change_events"] = events() - first_event
+    figures["by_kind"] = psql(
+        args.db,
+        "SELECT string_agg(kind || ' ' || n, ', ') FROM (SELECT kind, count(*) n FROM "
+        f"accounts_accountevent WHERE id > {first_event} GROUP BY kind ORDER BY kind) t",
+    )
+    figures["deletion_schedules"] = psql(
+        args.db,
+        "SELECT string_agg(reason || ' ' || n, ', ') FROM (SELECT reason, count(*) n FROM "
+        "lifecycle_deletionschedule WHERE status = 'pending' GROUP BY 1 ORDER BY 1) t",
+    )
+    figures["met"] = figures["pass"]["seconds"] < 300
+    return figures
+
+
 def _lat(lat, statuses):
     return {
         "runs": len(lat),
@@ -340,7 +471,12 @@ def _lat(lat, statuses):
 
 
 def report(args, res):
-    size = psql(args.db, f"SELECT pg_size_pretty(pg_database_size('{args.db}'))")
+    exists = psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{args.db}'") == "1"
+    size = (
+        psql(args.db, f"SELECT pg_size_pretty(pg_database_size('{args.db}'))")
+        if exists
+        else "not created yet"
+    )
     print(f"database {args.db}: {size}; machine: {machine()}")
     for step in STEPS:
         if step in res.data:

@@ -71,7 +71,9 @@ import threading  # noqa: E402
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
 from urllib.parse import parse_qs, urlparse  # noqa: E402
 
-PORTS = range(8400, 8500)  # h4's range
+from tests.ports import share  # noqa: E402
+
+PORTS = share(range(8400, 8500))  # this helper's range, a slice per test worker
 
 
 def free_port() -> int:
@@ -82,7 +84,7 @@ def free_port() -> int:
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port in 8400-8499")
+    raise RuntimeError(f"no free port in {PORTS}")
 
 
 class GoogleStandIn:

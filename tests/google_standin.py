@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from standins.google import GoogleStandin
+from tests.ports import share
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = "belajar.test"
@@ -53,7 +54,7 @@ def ports() -> list[int]:
     if spec.strip() == "0":
         return [0]
     lo, _, hi = spec.partition("-")
-    return list(range(int(lo), int(hi or lo) + 1))
+    return list(share(range(int(lo), int(hi or lo) + 1)))
 
 
 def free_port() -> int:

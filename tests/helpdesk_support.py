@@ -8,6 +8,7 @@ from akun.helpdesk import actions
 from akun.helpdesk.answers import Answer
 from tests import builders
 from tests import portal_support as ps
+from tests.ports import share
 
 DOB = dt.date(2013, 1, 2)  # portal_support's students' birth date
 
@@ -97,8 +98,9 @@ def live_server_on(port: int):
 
 
 def port(n: int) -> int:
-    """A port of this helper's range (8700-8799): 8720+n on SQLite, 8750+n on PostgreSQL, so
-    that the two suites can run side by side."""
+    """Port n (0-11) of this helper's range (8700-8799): the first half on SQLite, the
+    second on PostgreSQL, so that the two suites can run side by side, and each test worker
+    in a slice of its own (tests/ports.py)."""
     from django.db import connection
 
-    return (8720 if connection.vendor == "sqlite" else 8750) + n
+    return share(range(8700, 8750) if connection.vendor == "sqlite" else range(8750, 8800))[n]

@@ -20,7 +20,9 @@ import time
 
 import httpx2
 
-PORTS = range(8600, 8700)  # this work's port range
+from tests.ports import share
+
+PORTS = share(range(8600, 8700))  # this helper's range, a slice per test worker
 
 FULL = {
     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
@@ -54,7 +56,7 @@ def _free_port() -> int:
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port in 8600-8699")
+    raise RuntimeError(f"no free port in {PORTS}")
 
 
 @dataclasses.dataclass
