@@ -73,6 +73,16 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, {mem:.0f} GiB, Python {platform.python_version()}"
 
 
+def postgres_settings() -> str:
+    """The server settings a run depends on (docs/deployment.md gives the production ones)."""
+    return psql(
+        "postgres",
+        "SELECT string_agg(name || '=' || current_setting(name), ' ' ORDER BY name) FROM "
+        "pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'maintenance_work_mem', "
+        "'max_wal_size', 'checkpoint_timeout', 'effective_cache_size', 'server_version')",
+    )
+
+
 class Results:
     def __init__(self, path: Path):
         self.path = path
@@ -85,6 +95,7 @@ class Results:
         figures = {
             "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
             "machine": machine(),
+            "postgres": postgres_settings(),
             **figures,
         }
         self.data[step] = figures
