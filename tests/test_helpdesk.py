@@ -672,3 +672,34 @@ def test_markup_in_a_report_is_shown_as_text(w):
     page = c.get(f"/bantuan/agen/laporan/{report.number}").content.decode()
     assert "<img src=x" not in page and "&lt;img src=x" in page
     assert Message.objects.filter(report=report, kind="person").exists()
+
+
+def test_the_screen_shows_how_the_account_looks_to_learning_platforms(w):
+    """OneRoster visibility on the agent's screen: not listed before the projection has the
+    account; then its status, class and enrollments, and which platforms see its school (a
+    platform granted another school or province is not named)."""
+    from akun.oneroster import project
+    from tests.oneroster_support import platform
+
+    report = hs.report_for(w["active"])
+    c = _agent_client(hs.agent("3204"))
+    url = f"/bantuan/agen/laporan/{report.number}"
+
+    def line():
+        page = c.get(url).content.decode()
+        m = re.search(r'<dd class="oneroster">(.*?)</dd>', page, re.S)
+        assert m, page[-2000:]
+        return re.sub(r"\s+", " ", m.group(1))
+
+    assert "tidak tercantum" in line()  # Indonesian, the default
+    project.refresh()
+    text = line()
+    assert "active" in text and "student" in text and "1 keanggotaan kelas" in text
+    assert "belum ada platform pembelajaran" in text
+    platform(["20400001"], name="Rumah Belajar")
+    platform(["32"], name="Kelas Jabar")
+    platform(["33"], name="LMS Jateng")
+    platform(["20400002"], name="LMS Cilacap")
+    text = line()
+    assert "terlihat oleh Kelas Jabar, Rumah Belajar" in text
+    assert "Jateng" not in text and "Cilacap" not in text

@@ -10,6 +10,7 @@ from akun.accounts.api import Account
 from akun.audit.api import Action, AuditEvent
 from akun.helpdesk.models import Report
 from akun.identity import api as identity_api
+from akun.oneroster import api as oneroster_api
 from akun.provisioning import api as provisioning_api
 from akun.roster.api import PesertaDidik, Ptk
 
@@ -35,6 +36,7 @@ class AccountView:
     lock: object
     sign_ins: list
     sync: list
+    oneroster: object = None  # akun.oneroster.api.Visibility
     explanation: list[str] = field(default_factory=list)
     roster: dict = field(default_factory=dict)
     history: list = field(default_factory=list)
@@ -113,6 +115,7 @@ def account_views(report: Report) -> list[AccountView]:
                     ]
                 ),
                 sync=provisioning_api.sync_status_of(a.pk),
+                oneroster=oneroster_api.visibility(a.pk),
                 explanation=_explanation(a, verified),
                 roster=_roster(a, verified),
                 history=list(

@@ -439,7 +439,6 @@ def report_view(request, number):
         "password": password,
         "retry_available": actions.retry_available(),
         "canned": CANNED,
-        "oneroster": _("not available"),
     }
     if agent:
         context["accounts"] = screen.account_views(report)
