@@ -24,43 +24,66 @@ PLACES = [("320412", "Kab. Bandung", "Prov. Jawa Barat"), ("327301", "Kota Bandu
           "Prov. Jawa Barat"), ("350101", "Kab. Pacitan", "Prov. Jawa Timur")]  # fmt: skip
 
 
+# The account's state at the first enabled Google target, as docs/statistics.md defines it.
+SYNC = (
+    "LEFT JOIN provisioning_provisioned p ON p.account_id = a.id AND p.target_id = "
+    "(SELECT min(name) FROM provisioning_target WHERE enabled AND kind = 'google')"
+)
+
+
 def live() -> dict:
-    """(regency, jenjang, role, state) -> n, counted from the accounts now."""
+    """(regency, jenjang, role, state, Google sync state) -> n, counted from the accounts
+    now."""
     with connection.cursor() as cur:
         cur.execute(
             "SELECT COALESCE(substr(s.kode_wilayah, 1, 4), ''), a.jenjang, a.role, a.state, "
-            "count(*) FROM accounts_account a LEFT JOIN roster_sekolah s "
-            "ON s.sekolah_id = a.sekolah_id GROUP BY 1, 2, 3, 4"
+            "COALESCE(p.state, ''), count(*) FROM accounts_account a LEFT JOIN roster_sekolah s "
+            f"ON s.sekolah_id = a.sekolah_id {SYNC} GROUP BY 1, 2, 3, 4, 5"
         )
-        return {tuple(r[:4]): r[4] for r in cur.fetchall()}
+        return {tuple(r[:5]): r[5] for r in cur.fetchall()}
 
 
 def live_schools() -> dict:
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT sekolah_id, role, state, count(*) FROM accounts_account "
-            "WHERE sekolah_id IS NOT NULL GROUP BY 1, 2, 3"
+            "SELECT a.sekolah_id, a.role, a.state, COALESCE(p.state, ''), count(*) "
+            f"FROM accounts_account a {SYNC} WHERE a.sekolah_id IS NOT NULL GROUP BY 1, 2, 3, 4"
         )
-        return {(str(r[0]).replace("-", ""), r[1], r[2]): r[3] for r in cur.fetchall()}
+        return {(str(r[0]).replace("-", ""), r[1], r[2], r[3]): r[4] for r in cur.fetchall()}
 
 
 def kept() -> dict:
     """The same from the statistics: counts plus deltas not folded yet, incl. admins."""
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT kode, jenjang, role, state, sum(n) FROM (SELECT kode, jenjang, role, state, "
-            "n FROM statistik_regioncount UNION ALL SELECT kode, jenjang, role, state, n "
-            "FROM statistik_countdelta) x GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0"
+            "SELECT kode, jenjang, role, state, sync, sum(n) FROM (SELECT kode, jenjang, role, "
+            "state, sync, n FROM statistik_regioncount UNION ALL SELECT kode, jenjang, role, "
+            "state, sync, n FROM statistik_countdelta) x GROUP BY 1, 2, 3, 4, 5 "
+            "HAVING sum(n) <> 0"
         )
-        return {tuple(r[:4]): r[4] for r in cur.fetchall()}
+        return {tuple(r[:5]): r[5] for r in cur.fetchall()}
 
 
 def kept_schools() -> dict:
+    """From the school counts (statistics.schools gives role x state and the sync states
+    apart, so the key with both is read from the table and the deltas)."""
     out = {}
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT sekolah_id, role, state, sync, sum(n) FROM (SELECT sekolah_id, role, state, "
+            "sync, n FROM statistik_schoolcount UNION ALL SELECT sekolah_id, role, state, sync, "
+            "n FROM statistik_countdelta WHERE sekolah_id IS NOT NULL) x GROUP BY 1, 2, 3, 4 "
+            "HAVING sum(n) <> 0"
+        )
+        for sid, role, state, sync, n in cur.fetchall():
+            out[(str(sid).replace("-", ""), role, state, sync)] = n
+    # ... and the api's own reading of them agrees.
     for kode in {k[0] for k in live() if k[0]}:
         for sid, g in statistics.schools(kode).items():
             for (role, state), n in g.cells.items():
-                out[(sid, role, state)] = out.get((sid, role, state), 0) + n
+                assert n == sum(v for k, v in out.items() if k[:3] == (sid, role, state))
+            for sync, n in g.sync.items():
+                assert n == sum(v for k, v in out.items() if k[0] == sid and k[3] == sync)
     return out
 
 
@@ -69,6 +92,11 @@ def assert_exact():
     assert kept_schools() == live_schools()
     facts = {f.account_id: (f.role, f.state) for f in AccountFact.objects.all()}
     assert facts == {a.pk: (a.role, a.state) for a in Account.objects.all()}
+    national = statistics.national()
+    for sync in {k[4] for k in live() if k[0]}:
+        assert national.sync.get(sync, 0) == sum(
+            n for k, n in live().items() if k[0] and k[4] == sync
+        )
 
 
 @pytest.fixture
@@ -160,6 +188,62 @@ def test_random_changes_on_every_path_keep_the_counts_exact(world, seed):
     statistics.rebuild()
     after = sorted(RegionCount.objects.values_list("kode", "jenjang", "role", "state", "n"))
     assert [r for r in before if r[4]] == after
+    assert_exact()
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_google_sync_states_are_counted_exactly(world, seed, google_standin, tmp_path):
+    """The Google sync state is a counted key too: provisioning's writes (the feed, the
+    engine's outcomes with faults at Google, a retry, a new target's fill) reach the counts
+    in their own transaction, as the account changes do."""
+    from akun.accounts.api import run_consumers
+    from akun.provisioning import api as provisioning
+    from akun.provisioning.engine import Engine
+    from tests.provisioning_support import add_target
+
+    rng = random.Random(seed)
+    # One address already taken at Google by a user Akun does not manage: that account fails.
+    taken = rng.choice(list(Account.objects.exclude(person_type="staff")))
+    assert google_standin.seed([
+        {"primaryEmail": taken.user_id, "name": {"givenName": "X", "familyName": "Y"},
+         "orgUnitPath": "/Guru Lama", "password": "rahasia-sekolah"},
+    ])["failed"] == []  # fmt: skip
+    target = add_target(google_standin, tmp_path)  # the fill: every account pending
+    assert_exact()
+    assert (
+        statistics.national().sync["pending"]
+        == Account.objects.exclude(person_type="staff").exclude(state="deleted").count()
+    )
+    verbs = list(accounts.TRANSITIONS)
+    seen = set()
+    for _step in range(30):
+        what = rng.random()
+        if what < 0.25:
+            _single(rng, rng.choice(verbs))
+        elif what < 0.35:
+            _bulk(rng, rng.choice(["suspend", "unsuspend", "deactivate", "reactivate"]))
+        elif what < 0.45:
+            _move(rng, world)
+        elif what < 0.55:
+            google_standin.set_faults(rng.choice(["backend=next:4", "quota=next:3", None]))
+        elif what < 0.65:
+            provisioning.do_retry_sync(actor="t")
+        elif what < 0.7:
+            statistics.fold()
+        else:
+            run_consumers()
+            Engine(target).run(once=True)
+        assert_exact()
+        seen |= {k for k, n in statistics.national().sync.items() if n}
+    assert {"pending", "synced", "failed", "suspended"} <= seen  # the paths were taken
+    google_standin.set_faults(None)
+    provisioning.do_retry_sync(actor="t")
+    run_consumers()
+    Engine(target).run(once=True)
+    assert_exact()
+    assert statistics.national().sync["synced"] > 0
+    statistics.fold()
+    statistics.rebuild()
     assert_exact()
 
 

@@ -54,9 +54,7 @@ def visibility(account_id: int) -> Visibility:
         enabled=user.enabled,
         role=user.role,
         class_sourced_id=user.class_sourced_id,
-        classes=OrEnrollment.objects.filter(
-            user_sourced_id=user.sourced_id, status=ACTIVE
-        ).count(),
+        classes=OrEnrollment.objects.filter(user_sourced_id=user.sourced_id, status=ACTIVE).count(),
         modified=user.date_last_modified,
         platforms=platforms,
     )

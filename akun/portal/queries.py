@@ -1,6 +1,6 @@
 """Reads for the portal's pages: a school's accounts and counts, a region's schools."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.conf import settings
@@ -137,6 +137,7 @@ class RegionRow:
     active: int
     suspended: int
     deactivated: int
+    sync: dict = field(default_factory=dict)  # Google sync state -> n (akun.statistik)
 
     @property
     def rate(self):
@@ -171,7 +172,7 @@ def _row(kode, nama, schools, g) -> RegionRow:
     if g is None:
         return RegionRow(kode, nama, schools, 0, 0, 0, 0, 0)
     return RegionRow(
-        kode, nama, schools, g.total, g.issued, g.active, g.suspended, g.deactivated
+        kode, nama, schools, g.total, g.issued, g.active, g.suspended, g.deactivated, g.sync
     )  # fmt: skip
 
 

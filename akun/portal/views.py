@@ -534,6 +534,14 @@ def _sorted_rows(request, kode):
     return rows, sort, desc
 
 
+def _sync_counts(rows) -> "provisioning_api.Counts":
+    counts = provisioning_api.Counts()
+    for r in rows:
+        for state, n in r.sync.items():
+            counts.add(state, n)
+    return counts
+
+
 @admin_view
 def region_view(request, kode):
     level = region_or_404(request, kode)
@@ -551,11 +559,10 @@ def region_view(request, kode):
     )
     sync_totals = None
     if provisioning_api.has_targets():
-        prefix = "" if kode == scopes.NATIONAL else kode
-        sync_totals = provisioning_api.counts(kode_wilayah=prefix)
-        by_region = provisioning_api.counts_by_region(prefix)
+        # Kept by the statistics with the other counts (never a live count of 30M rows).
+        sync_totals = _sync_counts(rows)
         for r in page:
-            r.sync = by_region.get(r.kode) or provisioning_api.Counts()
+            r.sync_counts = _sync_counts([r])
     parent = ""
     if level == "regency" and scopes.request_scope(request).covers_region(kode[:2]):
         parent = kode[:2]

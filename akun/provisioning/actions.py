@@ -7,7 +7,7 @@ from akun.accounts.api import accounts_sql
 from akun.audit import api as audit
 from akun.audit.api import Action
 from akun.core import clock
-from akun.provisioning import feed
+from akun.provisioning import feed, syncstate
 from akun.provisioning.engine import removals_waiting
 from akun.provisioning.models import Provisioned, Target
 
@@ -77,10 +77,14 @@ def do_retry_sync(account_ids: list[int] | None = None, *, actor: str,
             f"UPDATE {TABLE} SET state = 'pending', reason = 'queued', detail = '', "
             "attempts = 0, not_before = NULL, priority = 0, changed_at = %(now)s, "
             f"version = {TABLE}.version + 1 "
-            f"WHERE id IN (SELECT p.id FROM {TABLE} p WHERE {' AND '.join(where)})",
+            f"WHERE id IN (SELECT p.id FROM {TABLE} p WHERE {' AND '.join(where)}) "
+            "RETURNING account_id",
             params,
         )
-        n = max(cur.rowcount, 0)
+        retried = [r[0] for r in cur.fetchall()]
+        n = len(retried)
+        ids_sql, ids_param = syncstate.ids_source(retried)
+        syncstate.changed(cur, ids_sql, {"ids": ids_param}, n)
         audit.record(
             Action.PROVISIONING_RETRY, actor=actor, object_type="target",
             object_id=target or "", after={

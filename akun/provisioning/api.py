@@ -20,6 +20,8 @@ from akun.provisioning.status import (
     problems,
     state_label,
 )
+from akun.provisioning.syncstate import join as sync_state_join
+from akun.provisioning.syncstate import subscribe as subscribe_sync_state
 
 State = Provisioned.State
 
@@ -86,5 +88,7 @@ __all__ = [
     "register_sso_profile",
     "sso_profile",
     "state_label",
+    "subscribe_sync_state",
+    "sync_state_join",
     "sync_status_of",
 ]

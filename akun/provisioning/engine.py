@@ -35,6 +35,7 @@ from akun.audit import api as audit
 from akun.audit.api import Action
 from akun.core import clock
 from akun.provisioning import desired as desired_mod
+from akun.provisioning import syncstate
 from akun.provisioning.models import Provisioned, Target
 
 log = logging.getLogger("akun.provisioning")
@@ -328,6 +329,9 @@ class Engine:
                           att=att, nb=nb, synced=synced)
                      for st, rs, rid, reason, detail, att, nb, synced, pid, ch in updates],
                 )  # fmt: skip
+            ids = sorted({acc_id for _pid, acc_id, *_rest in rows})
+            ids_sql, ids_param = syncstate.ids_source(ids)
+            syncstate.changed(cur, ids_sql, {"ids": ids_param}, len(ids))
             audit.record(
                 Action.PROVISIONING_SYNC, actor=self.actor, object_type="target",
                 object_id=self.target.name,

@@ -4,12 +4,11 @@ priority, however many accounts a bulk event lists). A row only says "make the t
 the account as Akun has it now": the engine reads the account's state when it sends, so an
 event handled twice, or late, or two events for one account, still end in the right place."""
 
-import json
-
 from django.db import connection, transaction
 
 from akun.accounts.api import EventKind, accounts_sql, register_consumer
 from akun.core import clock
+from akun.provisioning import syncstate
 from akun.provisioning.models import Provisioned, Target
 
 CONSUMER = "provisioning"
@@ -35,12 +34,7 @@ PRIORITY = {
 TABLE = Provisioned._meta.db_table
 
 
-def _ids_source(ids) -> tuple[str, object]:
-    if connection.vendor == "postgresql":
-        return "SELECT DISTINCT unnest(%(ids)s::bigint[]) AS id", sorted(ids)
-    return "SELECT DISTINCT CAST(value AS integer) AS id FROM json_each(%(ids)s)", json.dumps(
-        sorted(ids)
-    )
+_ids_source = syncstate.ids_source
 
 
 def _least(a: str, b: str) -> str:
@@ -70,7 +64,9 @@ def mark_pending(cur, target: str, source_sql: str, params: dict, priority: int,
             + f" WHERE target_id = %(t)s AND account_id IN (SELECT id FROM ({source_sql}) x)",
             p,
         )
-        return max(cur.rowcount, 0)
+        n = max(cur.rowcount, 0)
+        syncstate.changed(cur, f"SELECT x.id FROM ({source_sql}) x", p, n)
+        return n
     cur.execute(
         f"INSERT INTO {TABLE} (target_id, account_id, remote_id, remote_state, state, "
         "priority, reason, detail, attempts, not_before, changed_at, version) "
@@ -79,7 +75,9 @@ def mark_pending(cur, target: str, source_sql: str, params: dict, priority: int,
         f"ON CONFLICT (target_id, account_id) DO UPDATE SET {set_}",
         p,
     )
-    return max(cur.rowcount, 0)
+    n = max(cur.rowcount, 0)
+    syncstate.changed(cur, f"SELECT x.id FROM ({source_sql}) x", p, n)
+    return n
 
 
 def handle(events) -> None:
@@ -123,7 +121,15 @@ def fill(cur, target: str) -> int:
         "ON CONFLICT (target_id, account_id) DO NOTHING",
         p,
     )
-    return max(cur.rowcount, 0)
+    n = max(cur.rowcount, 0)
+    # The rows this statement inserted: their changed_at is its own (rows there before are
+    # older), and they were never changed since.
+    ids = (
+        f"SELECT x.account_id FROM {TABLE} x WHERE x.target_id = %(t)s "
+        "AND x.changed_at = %(now)s AND x.version = 0"
+    )
+    syncstate.changed(cur, ids, p, n)
+    return n
 
 
 def register() -> None:

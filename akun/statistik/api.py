@@ -23,6 +23,12 @@ class Group:
     nama: str = ""
     schools: int = 0
     cells: dict = dataclasses.field(default_factory=dict)  # (role, state) -> n
+    # Google sync state ('' none yet, pending, synced, failed, suspended, deleted) -> n
+    sync: dict = dataclasses.field(default_factory=dict)
+
+    def add(self, role: str, state: str, sync: str, n: int) -> None:
+        self.cells[(role, state)] = self.cells.get((role, state), 0) + n
+        self.sync[sync] = self.sync.get(sync, 0) + n
 
     def state(self, state: str) -> int:
         return sum(n for (_r, s), n in self.cells.items() if s == state)
@@ -65,9 +71,10 @@ def _region_sql(width: int, prefix: str) -> tuple[str, list]:
         where += " AND kode LIKE %s"
         params = [prefix + "%"]
     sql = (
-        f"SELECT substr(kode, 1, {width}), role, state, sum(n) FROM ("
-        f"SELECT kode, role, state, n FROM {tables.REGION} WHERE {where} UNION ALL "
-        f"SELECT kode, role, state, n FROM {tables.DELTA} WHERE {where}) x GROUP BY 1, 2, 3"
+        f"SELECT substr(kode, 1, {width}), role, state, sync, sum(n) FROM ("
+        f"SELECT kode, role, state, sync, n FROM {tables.REGION} WHERE {where} UNION ALL "
+        f"SELECT kode, role, state, sync, n FROM {tables.DELTA} WHERE {where}) x "
+        "GROUP BY 1, 2, 3, 4"
     )
     return sql, params * 2
 
@@ -85,9 +92,9 @@ def regions(kode: str = "") -> list[Group]:
     sql, params = _region_sql(width, kode)
     with connection.cursor() as cur:
         cur.execute(sql, params)
-        for g, role, state, n in cur.fetchall():
+        for g, role, state, sync, n in cur.fetchall():
             if n:
-                groups.setdefault(g, Group(g)).cells[(role, state)] = int(n)
+                groups.setdefault(g, Group(g)).add(role, state, sync, int(n))
     return [groups[k] for k in sorted(groups)]
 
 
@@ -98,24 +105,26 @@ def national() -> Group:
         total.schools += g.schools
         for key, n in g.cells.items():
             total.cells[key] = total.cells.get(key, 0) + n
+        for key, n in g.sync.items():
+            total.sync[key] = total.sync.get(key, 0) + n
     return total
 
 
 def schools(kode: str) -> dict[str, Group]:
     """The schools of a regency (4 digits): sekolah_id (hex, no dashes) -> Group."""
     sql = (
-        f"SELECT sekolah_id, role, state, sum(n) FROM ("
-        f"SELECT sekolah_id, role, state, n FROM {tables.SCHOOL} WHERE kode = %s UNION ALL "
-        f"SELECT sekolah_id, role, state, n FROM {tables.DELTA} WHERE kode = %s "
-        "AND sekolah_id IS NOT NULL) x GROUP BY 1, 2, 3"
+        f"SELECT sekolah_id, role, state, sync, sum(n) FROM ("
+        f"SELECT sekolah_id, role, state, sync, n FROM {tables.SCHOOL} WHERE kode = %s "
+        f"UNION ALL SELECT sekolah_id, role, state, sync, n FROM {tables.DELTA} WHERE kode = %s "
+        "AND sekolah_id IS NOT NULL) x GROUP BY 1, 2, 3, 4"
     )
     out: dict[str, Group] = {}
     with connection.cursor() as cur:
         cur.execute(sql, [kode, kode])
-        for sekolah_id, role, state, n in cur.fetchall():
+        for sekolah_id, role, state, sync, n in cur.fetchall():
             key = str(sekolah_id).replace("-", "")
             if n:
-                out.setdefault(key, Group(key)).cells[(role, state)] = int(n)
+                out.setdefault(key, Group(key)).add(role, state, sync, int(n))
     return out
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from akun.accounts import api as accounts_api
 from akun.core import clock
+from akun.provisioning import api as provisioning_api
 from akun.roster.api import join_sekolah, roster_imported, sekolah_sql
 
 log = logging.getLogger("akun.statistik")
@@ -28,7 +29,8 @@ SCHOOL = "statistik_schoolcount"
 REGION = "statistik_regioncount"
 DAILY_DELTA = "statistik_dailydelta"
 DAILY = "statistik_dailycount"
-KEY = "sekolah_id, kode, jenjang, role, state"
+KEY = "sekolah_id, kode, jenjang, role, state, sync"
+SYNC_JOIN = provisioning_api.sync_state_join("a.id", "ps")  # the Google sync state
 K = accounts_api.EventKind
 # Every kind that can change an account's school, role or state (or create it).
 COUNTED = (
@@ -62,8 +64,8 @@ def _new_rows(ids: str) -> str:
     """The counted key of the accounts `ids` selects, as they are now."""
     return (
         f"SELECT a.id AS account_id, a.sekolah_id, COALESCE(substr(s.kode_wilayah, 1, 4), '') "
-        f"AS kode, a.jenjang, a.role, a.state FROM {ACCOUNTS} "
-        f"{join_sekolah('a.sekolah_id', 's')} WHERE a.id IN ({ids})"
+        f"AS kode, a.jenjang, a.role, a.state, COALESCE(ps.state, '') AS sync FROM {ACCOUNTS} "
+        f"{join_sekolah('a.sekolah_id', 's')} {SYNC_JOIN} WHERE a.id IN ({ids})"
     )
 
 
@@ -89,7 +91,7 @@ def apply_change(cur, kind: str, ids_sql: str, params: dict, count: int) -> None
         lock = " FOR UPDATE" if _pg() else ""
         old = (
             f"UNION ALL SELECT {KEY}, -1 FROM (SELECT f.sekolah_id, f.kode, f.jenjang, f.role, "
-            f"f.state FROM {FACT} f WHERE f.account_id IN ({ids}){lock}) o "
+            f"f.state, f.sync FROM {FACT} f WHERE f.account_id IN ({ids}){lock}) o "
         )
     cur.execute(
         f"INSERT INTO {DELTA} ({KEY}, n) SELECT {KEY}, sum(n) FROM ("
@@ -98,7 +100,7 @@ def apply_change(cur, kind: str, ids_sql: str, params: dict, count: int) -> None
         p,
     )
     changed = " OR ".join(
-        [f"{FACT}.{c} <> excluded.{c}" for c in ("kode", "jenjang", "role", "state")]
+        [f"{FACT}.{c} <> excluded.{c}" for c in ("kode", "jenjang", "role", "state", "sync")]
         + [_distinct(f"{FACT}.sekolah_id", "excluded.sekolah_id")]
     )
     cur.execute(
@@ -141,8 +143,15 @@ def _fold_soon() -> None:
         log.exception("statistics: fold after commit failed")
 
 
+def on_sync_change(cur, ids_sql: str, params: dict, count: int) -> None:
+    """akun.provisioning wrote these accounts' sync state (in its transaction)."""
+    apply_change(cur, "sync", ids_sql, params, count)
+    transaction.on_commit(_fold_soon)
+
+
 def connect() -> None:
     accounts_api.subscribe(COUNTED, on_change)
+    provisioning_api.subscribe_sync_state(on_sync_change)
     roster_imported.connect(on_roster_imported, dispatch_uid="akun_statistik_regions")
 
 
@@ -166,7 +175,7 @@ def _upsert(target: str, key: str, source: str) -> str:
     )
 
 
-REGION_KEY = "kode, jenjang, role, state"
+REGION_KEY = "kode, jenjang, role, state, sync"
 SCHOOL_ROWS = "(SELECT * FROM {src} WHERE sekolah_id IS NOT NULL) x"
 DAILY_KEY = "day, provinsi, kind"
 
@@ -250,8 +259,9 @@ def rebuild() -> dict:
             cur.execute(f"TRUNCATE {t}" if _pg() else f"DELETE FROM {t}")
         cur.execute(
             f"INSERT INTO {FACT} (account_id, {KEY}) SELECT a.id, a.sekolah_id, "
-            "COALESCE(substr(s.kode_wilayah, 1, 4), ''), a.jenjang, a.role, a.state "
-            f"FROM {ACCOUNTS} {join_sekolah('a.sekolah_id', 's')}"
+            "COALESCE(substr(s.kode_wilayah, 1, 4), ''), a.jenjang, a.role, a.state, "
+            f"COALESCE(ps.state, '') FROM {ACCOUNTS} {join_sekolah('a.sekolah_id', 's')} "
+            f"{SYNC_JOIN}"
         )
         facts = cur.rowcount
         cur.execute(

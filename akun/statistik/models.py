@@ -1,6 +1,7 @@
 """National statistics: account counts kept by the change stream, never counted live.
 
-AccountFact is the last counted key of each account (school, regency, jenjang, role, state):
+AccountFact is the last counted key of each account (school, regency, jenjang, role, state,
+and the Google sync state, which akun.provisioning reports the same way as a change):
 a change's delta is (its facts before) -> (the account now). Deltas are appended
 (CountDelta, DailyDelta) in the change's transaction -- insert-only, so a national sweep
 holding its transaction for minutes locks no counter that an activation needs -- and folded
@@ -19,6 +20,9 @@ class AccountFact(models.Model):
     jenjang = models.CharField(max_length=12, blank=True)
     role = models.CharField(max_length=24)
     state = models.CharField(max_length=12)
+    # The account's sync state at the Google target (akun.provisioning): '' none yet,
+    # pending, synced, failed, suspended, deleted.
+    sync = models.CharField(max_length=12, blank=True, default="")
 
     def __str__(self):
         return f"{self.account_id}: {self.kode} {self.jenjang} {self.role} {self.state}"
@@ -33,6 +37,9 @@ class CountDelta(models.Model):
     jenjang = models.CharField(max_length=12, blank=True)
     role = models.CharField(max_length=24)
     state = models.CharField(max_length=12)
+    # The account's sync state at the Google target (akun.provisioning): '' none yet,
+    # pending, synced, failed, suspended, deleted.
+    sync = models.CharField(max_length=12, blank=True, default="")
     n = models.BigIntegerField()
 
     def __str__(self):
@@ -46,12 +53,15 @@ class SchoolCount(models.Model):
     jenjang = models.CharField(max_length=12, blank=True)
     role = models.CharField(max_length=24)
     state = models.CharField(max_length=12)
+    # The account's sync state at the Google target (akun.provisioning): '' none yet,
+    # pending, synced, failed, suspended, deleted.
+    sync = models.CharField(max_length=12, blank=True, default="")
     n = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["sekolah_id", "kode", "jenjang", "role", "state"],
+                fields=["sekolah_id", "kode", "jenjang", "role", "state", "sync"],
                 name="schoolcount_key",
             )
         ]
@@ -69,12 +79,15 @@ class RegionCount(models.Model):
     jenjang = models.CharField(max_length=12, blank=True)
     role = models.CharField(max_length=24)
     state = models.CharField(max_length=12)
+    # The account's sync state at the Google target (akun.provisioning): '' none yet,
+    # pending, synced, failed, suspended, deleted.
+    sync = models.CharField(max_length=12, blank=True, default="")
     n = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["kode", "jenjang", "role", "state"], name="regioncount_key"
+                fields=["kode", "jenjang", "role", "state", "sync"], name="regioncount_key"
             )
         ]
 
