@@ -2,6 +2,7 @@
 the lifecycle, the adaptations to what the server says it supports, 409 adoption,
 ETags, and errors in words an operator reads."""
 
+import dataclasses
 import json
 
 import httpx2
@@ -195,6 +196,47 @@ def test_patch_and_bulk_used_when_supported(server, target):
     )
     assert [p for m, p, _ in rec.sent] == ["/v2/Bulk"]
     assert all(at_server(server, d.user_id) is None for d in items)
+
+
+def test_every_patch_after_the_first_is_the_request_a_validated_one_would_be(server, target):
+    """patch_payload validates the first patch (build_patch) and writes the next users'
+    JSON with the same paths: each must be exactly what a patch validated from scratch
+    sends. And a /Bulk of them is what scim2-models' BulkRequest would send."""
+    from scim2_models import BulkOperation, BulkRequest, Context
+    from scim2_models.exceptions import InvalidValueException
+
+    client = ScimClient(target(server))
+    variants = [
+        desired(),
+        desired(active=False, given_name="Sukarno", family_name="Sukarno"),
+        desired(attributes={"nisn": "0012345678", "role": "pendidik", "jenjang": "SMA"}),
+        desired(attributes={"npsn": "", "kode_wilayah": ""}, org_unit=""),
+        desired(given_name="Ni Luh Putu", family_name="Ayu Kadek Wulandari", remote_id="x1"),
+        desired(given_name='Si "Kutip" \\ Miring', family_name="O'Brien"),
+    ]
+    ctx = Context.RESOURCE_PATCH_REQUEST
+    client.patch_payload(variants[0])
+    for d in variants:
+        fast = client.patch_payload(d)
+        assert fast == client.build_patch(d).model_dump(scim_ctx=ctx)
+    with pytest.raises(InvalidValueException):
+        client.patch_payload(desired(user_id="bukan alamat"))  # still checked every time
+    model = client.user_model
+    patched = dataclasses.replace(variants[0], remote_id="x1", account_id=1)
+    created = dataclasses.replace(variants[1], account_id=2)
+    ops = [
+        BulkOperation[model](method="PATCH", path="/Users/x1", bulk_id="1",
+                             data=client.build_patch(patched)),
+        BulkOperation[model](method="POST", path="/Users", bulk_id="2",
+                             data=client.build_user(created)),
+    ]  # fmt: skip
+    sent = []
+    client.scim.bulk = lambda payload, **kw: sent.append(payload) or {"Operations": []}
+    client.write([patched, created])
+    by_id = {op["bulkId"]: op for op in sent[0]["Operations"]}
+    expected = BulkRequest[model](operations=ops).model_dump(scim_ctx=Context.BULK_REQUEST)
+    assert sent[0]["schemas"] == expected["schemas"]
+    assert [by_id[op["bulkId"]] for op in expected["Operations"]] == expected["Operations"]
 
 
 def test_bulk_respects_max_operations():
