@@ -11,11 +11,12 @@ import time
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import connection
+from django.db import connections
 from django.http import HttpResponse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_safe
 
+from akun.core.replica import read_from_replica, replica_alias
 from akun.oneroster import query, sessions
 from akun.oneroster.actions import CORE, DEMOGRAPHICS, NATIONAL, ROSTER
 from akun.oneroster.models import OrClient
@@ -120,8 +121,10 @@ def endpoint(accepted: frozenset):
         @require_safe
         def wrapper(request, *args, **kwargs):
             try:
-                caller = Caller(request, accepted)
-                return view(request, caller, *args, **kwargs)
+                caller = Caller(request, accepted)  # the token: on the primary, never late
+                # The roster itself from the replica when there is one (it tolerates lag;
+                # the primary answers when the replica does not).
+                return read_from_replica(lambda r: view(r, caller, *args, **kwargs))(request)
             except Denied as d:
                 return d.response
             except QueryError as e:
@@ -227,7 +230,7 @@ def collection(request, caller: Caller, name: str, where: str = "", params=None)
         f"ORDER BY {col} {direction}, sourced_id {direction} LIMIT {int(limit)}"
         + (f" OFFSET {int(skip)}" if skip else "")
     )
-    with connection.cursor() as cur:
+    with connections[replica_alias()].cursor() as cur:
         cur.execute(sql, params)
         rows = [dict(zip(columns, r, strict=True)) for r in cur.fetchall()]
     next_key = None
@@ -247,7 +250,7 @@ def _max_limit() -> int:
 
 
 def _count(table: str, conds: list[str], params: dict) -> int:
-    with connection.cursor() as cur:
+    with connections[replica_alias()].cursor() as cur:
         cur.execute(f"SELECT COUNT(*) FROM {table} WHERE {' AND '.join(conds)}", params)
         return cur.fetchone()[0]
 
@@ -261,7 +264,7 @@ def _one(caller: Caller, name: str, sourced_id: str) -> dict | None:
     conds = [caller.scope_sql(params), "sourced_id = %(sid)s"]
     if res.where:
         conds.append(res.where)
-    with connection.cursor() as cur:
+    with connections[replica_alias()].cursor() as cur:
         cur.execute(
             f"SELECT {', '.join(res.columns)} FROM {res.table} WHERE {' AND '.join(conds)}",
             params,
@@ -448,7 +451,7 @@ def _user_classes(name):
         row = _one(caller, name, sid)
         if row is None:
             return _unknown("user", sid)
-        with connection.cursor() as cur:
+        with connections[replica_alias()].cursor() as cur:
             cur.execute(
                 "SELECT class_sourced_id FROM oneroster_oruser WHERE sourced_id = %s", [sid]
             )

@@ -1,12 +1,14 @@
 """What other apps use of statistics (OEP-49): account counts by region, school, jenjang,
 role and state, kept by the change stream (akun.statistik.counting), and the daily trend.
-Every read adds the deltas not folded yet, so it is exact at any moment."""
+Every read adds the deltas not folded yet, so it is exact at any moment. Inside
+reading_from_replica() (akun.core.replica) the reads go to the streaming replica."""
 
 import dataclasses
 import datetime as dt
 
-from django.db import connection
+from django.db import connections
 
+from akun.core.replica import replica_alias
 from akun.statistik import counting as tables  # this app's own tables, for its queries here
 from akun.statistik.counting import fold, rebuild, refresh_regions
 from akun.statistik.models import Region
@@ -90,7 +92,7 @@ def regions(kode: str = "") -> list[Group]:
         g.nama = r.provinsi if width == 2 else r.nama
         g.schools += r.schools
     sql, params = _region_sql(width, kode)
-    with connection.cursor() as cur:
+    with connections[replica_alias()].cursor() as cur:
         cur.execute(sql, params)
         for g, role, state, sync, n in cur.fetchall():
             if n:
@@ -119,7 +121,7 @@ def schools(kode: str) -> dict[str, Group]:
         "AND sekolah_id IS NOT NULL) x GROUP BY 1, 2, 3, 4"
     )
     out: dict[str, Group] = {}
-    with connection.cursor() as cur:
+    with connections[replica_alias()].cursor() as cur:
         cur.execute(sql, [kode, kode])
         for sekolah_id, role, state, sync, n in cur.fetchall():
             key = str(sekolah_id).replace("-", "")
@@ -134,7 +136,7 @@ def detailed(kode: str = "") -> list[tuple]:
     if kode:
         where += " AND kode LIKE %s"
         params = [kode + "%"]
-    with connection.cursor() as cur:
+    with connections[replica_alias()].cursor() as cur:
         cur.execute(
             f"SELECT kode, jenjang, role, state, sum(n) FROM ("
             f"SELECT kode, jenjang, role, state, n FROM {tables.REGION} WHERE {where} UNION ALL "
@@ -154,7 +156,7 @@ def daily(kind: str, *, since: dt.date | None = None, provinsi: str = "") -> lis
     if provinsi:
         where += " AND provinsi = %s"
         params.append(provinsi)
-    with connection.cursor() as cur:
+    with connections[replica_alias()].cursor() as cur:
         cur.execute(
             f"SELECT day, sum(n) FROM (SELECT day, n FROM {tables.DAILY} WHERE {where} UNION ALL "
             f"SELECT day, n FROM {tables.DAILY_DELTA} WHERE {where}) x "

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
+from akun.core.replica import read_from_replica
 from akun.statistik import public
 
 FIELDS = list(public.Row.__dataclass_fields__)
@@ -17,6 +18,7 @@ CACHE = cache_control(public=True, max_age=300)
 
 @require_safe
 @CACHE
+@read_from_replica
 def statistics_view(request):
     rows = public.provinces()
     days = public.trend()
@@ -36,6 +38,7 @@ def statistics_view(request):
 
 @require_safe
 @CACHE
+@read_from_replica
 def data_csv_view(request):
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
@@ -49,6 +52,7 @@ def data_csv_view(request):
 
 @require_safe
 @CACHE
+@read_from_replica
 def data_json_view(request):
     body = {
         "fields": FIELDS,
@@ -64,6 +68,7 @@ def data_json_view(request):
 
 @require_safe
 @CACHE
+@read_from_replica
 def trend_csv_view(request):
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")

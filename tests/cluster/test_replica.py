@@ -187,3 +187,64 @@ def test_a_marked_page_reads_the_replica_and_falls_back_to_the_primary(pg, serve
     page = _search(base, "REPLIKA")
     assert "20177003" in page and "20177001" in page
     assert "read replica unavailable" in log.read_text()
+
+
+def _counted(base: str) -> int | None:
+    r = requests.get(base + "/statistik/statistik.json", timeout=60)
+    assert r.status_code == 200
+    return r.json()["national"]["peserta_didik"]
+
+
+def _roster_users(base: str, token: str) -> int:
+    r = requests.get(base + "/ims/oneroster/rostering/v1p2/users", params={"limit": 1000},
+                     headers={"Authorization": f"Bearer {token}"}, timeout=60)  # fmt: skip
+    assert r.status_code == 200, r.text[:500]
+    return len(r.json()["users"])
+
+
+def _token(base: str, cid: str, secret: str) -> str:
+    from tests.oneroster_support import CORE, ROSTER
+
+    grant = {"grant_type": "client_credentials", "scope": f"{CORE} {ROSTER}"}
+    r = requests.post(base + "/o/token/", auth=(cid, secret), data=grant, timeout=60)
+    assert r.status_code == 200, r.text[:500]
+    return r.json()["access_token"]
+
+
+def _students(pg, npsn: str, n: int, first: int) -> None:
+    """A school of province 32 with n students; the counts and the projection made again
+    (as after a roster pass), on the primary."""
+    r = _python(pg, "from tests import builders\nfrom akun.statistik import api\n"
+                    "from akun.oneroster import project\n"
+                    f"s = builders.school({npsn!r}, kode_wilayah='320412')\n"
+                    f"for i in range({first}, {first + n}):\n"
+                    "    builders.student(s, f'Murid Replika {i}', f'muridreplika{i}', "
+                    "nisn=f'07{i:08d}')\n"
+                    "api.rebuild()\nproject.refresh()")  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+
+
+def test_statistics_and_oneroster_read_the_replica(pg, server):
+    """The public statistics and the OneRoster REST API read the replica (lag tolerated);
+    a platform's token is checked on the primary, so one issued a moment ago works."""
+    base, log = server
+    # The test above stopped the replica.
+    replica_log = pg["tmp"] / "replica.log"
+    _as_postgres(PG_BIN / "pg_ctl", "-D", pg["replica"], "-l", replica_log, "-w", "start",
+                 check=False)  # fmt: skip
+    _students(pg, "20177101", 12, 0)
+    r = _python(pg, "from tests.oneroster_support import platform\n"
+                    "print(*platform(['32'], name='LMS Replika'))")  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    cid, secret = r.stdout.split()[-2:]
+    token = _token(base, cid, secret)
+    assert _until(lambda: _counted(base) == 12 and _roster_users(base, token) == 12)
+
+    _sql("127.0.0.1", "SELECT pg_wal_replay_pause()")
+    _students(pg, "20177102", 12, 100)
+    token = _token(base, cid, secret)  # issued now: on the primary only
+    assert _sql(str(pg["psock"]), "SELECT count(*) FROM accounts_account") == "24"
+    time.sleep(1)
+    assert _counted(base) == 12 and _roster_users(base, token) == 12  # the replica's
+    _sql("127.0.0.1", "SELECT pg_wal_replay_resume()")
+    assert _until(lambda: _counted(base) == 24 and _roster_users(base, token) == 24)
