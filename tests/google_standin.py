@@ -191,7 +191,7 @@ class Standin:
             t.cleanup()
 
 
-def start_thread(**options) -> Standin:
+def start_thread(host: str = "127.0.0.1", **options) -> Standin:
     """The stand-in inside this process, on a free port of GOOGLE_STANDIN_PORTS."""
     private, public = service_account_key()
     options.setdefault("domain", DOMAIN)
@@ -200,7 +200,7 @@ def start_thread(**options) -> Standin:
     for port in ports():
         server = GoogleStandin([public], **options)
         try:
-            server.start("127.0.0.1", port)
+            server.start(host, port)
         except OSError as e:
             last = e
             continue

@@ -288,6 +288,47 @@ def test_two_workers_share_the_queue_and_the_change_stream(cluster, tmp_path):
     assert {x[1] for x in lines} <= {"a", "b"}
 
 
+def test_two_provisioning_workers_on_two_nodes_send_each_account_once(cluster, tmp_path):
+    """`akun provision run` on both nodes at once, sharing one backlog, one rate budget
+    (Redis) and the Google stand-in on the host end of the test's bridge: every account
+    created at Google exactly once, each node sending a share."""
+    from akun.provisioning import api as provisioning
+    from akun.provisioning.models import Provisioned
+    from tests.google_standin import start_thread
+    from tests.provisioning_support import target_config
+
+    standin = start_thread(host=harness.HOST_IP)  # reachable from both namespaces
+    try:
+        school = builders.school("20188001")
+        n = 120
+        for i in range(n):
+            builders.student(school, f"Murid Awan {i}", f"muridawan{i}", nisn=f"05{i:08d}")
+        provisioning.do_add_target(
+            "google", "google", target_config(standin, tmp_path, quota_per_minute=60_000),
+            actor="test",
+        )  # fmt: skip
+        assert Provisioned.objects.filter(state="pending").count() == n
+        procs = []
+        for node in cluster.nodes:
+            # Small batches, so that the two workers take turns at the backlog.
+            env = cluster.env(node, AKUN_NODE=node.name, AKUN_PROVISION_BATCH_CALLS="10")
+            procs.append(node.spawn(env, "-m", "akun", "provision", "run", "--target",
+                                    "google", "--once", log="provision.log"))  # fmt: skip
+        for p in procs:
+            p.wait(timeout=300)
+        logs = {node.name: cluster.log(node, "provision.log") for node in cluster.nodes}
+        assert [p.returncode for p in procs] == [0, 0], logs
+        stats = standin.server.stats_dict()
+        inserts = stats["by_method"].get("directory.users.insert", 0)
+        assert stats["users"] == n and inserts == n, (stats["by_method"], logs)
+        assert Provisioned.objects.filter(state="synced").count() == n
+        sent = {name: int(log.rsplit("google: ", 1)[1].split(" synced")[0].replace(",", ""))
+                for name, log in logs.items()}  # fmt: skip
+        assert sum(sent.values()) == n and all(sent.values()), sent  # both nodes sent
+    finally:
+        standin.stop()
+
+
 def test_two_events_run_loops_on_two_nodes_handle_each_event_once(cluster, tmp_path):
     """`akun events run` started again and again on both nodes at once while events are
     written: the cursor row lock lets one runner at a time move each consumer."""
