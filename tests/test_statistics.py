@@ -316,3 +316,25 @@ def test_changes_fold_after_commit_and_the_commands(run_akun):
     assert r.returncode == 0 and "Rebuilt from 3 accounts" in r.stdout, r.stderr
     r = run_akun("statistics", "show")
     assert "32" in r.stdout and "PD           3" in r.stdout, r.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_folds_vacuum_the_counts_at_most_once_a_minute(world, monkeypatch):
+    """A bulk run folds every second; the counts are vacuumed after a big fold, but not
+    after every one of them (that cost more than the run's own writes at 30M)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("VACUUM is PostgreSQL's")
+    calls, real = [], counting.vacuum
+    monkeypatch.setattr(counting, "vacuum", lambda: (calls.append(1), real()))
+    monkeypatch.setattr(counting, "VACUUM_AFTER", 1)
+    monkeypatch.setattr(counting, "_last_vacuum", [-counting.VACUUM_EVERY])
+    rng = random.Random(5)
+    for _ in range(3):
+        _bulk(rng, "suspend")
+        _bulk(rng, "unsuspend")
+        assert statistics.fold() > 0
+    assert len(calls) == 1
+    counting._last_vacuum[0] -= counting.VACUUM_EVERY  # a minute later
+    _bulk(rng, "suspend")
+    assert statistics.fold() > 0 and len(calls) == 2
+    assert_exact()

@@ -46,6 +46,11 @@ COUNTED = (
 )
 DAILY_KINDS = {str(K.ISSUED): "issued", str(K.ACTIVATED): "activated"}
 VACUUM_AFTER = 5000  # delta rows folded
+# At most one vacuum of the counts per process in this many seconds: a bulk run (national
+# issuance) folds every second, and a VACUUM of the school counts after each fold took more
+# of the issuing transaction's time than writing the accounts (sampled at 30M).
+VACUUM_EVERY = 60.0
+_last_vacuum = [-VACUUM_EVERY]
 FOLD_LOCK = 0x57A7  # pg_advisory_xact_lock key: one fold (or rebuild) at a time
 # Above this many accounts the change's ids go to a temp table (with statistics for the
 # planner) instead of being read inline by each statement.
@@ -185,9 +190,11 @@ def fold(*, wait: bool = True) -> int:
     folded. PostgreSQL: one statement, so it deletes exactly the rows it adds (a delta
     that commits meanwhile waits for the next fold). wait=False: 0 at once if another
     fold runs. After a big fold (a bulk change), outside a transaction, the tables are
-    vacuumed: the reads scan them whole, dead rows included."""
+    vacuumed (at most once in VACUUM_EVERY seconds): the reads scan them whole, dead rows
+    included."""
     n = _fold(wait)
-    if n and _pg() and not connection.in_atomic_block:
+    due = time.monotonic() - _last_vacuum[0] >= VACUUM_EVERY
+    if n and due and _pg() and not connection.in_atomic_block:
         # Many small folds leave as many dead rows as one big one: the statistics of the
         # tables say (autovacuum's own turn can be far off on a busy machine).
         with connection.cursor() as cur:
@@ -204,6 +211,7 @@ def fold(*, wait: bool = True) -> int:
 def vacuum() -> None:
     if not _pg() or connection.in_atomic_block:
         return
+    _last_vacuum[0] = time.monotonic()
     with connection.cursor() as cur:
         cur.execute(f"VACUUM (ANALYZE) {DELTA}, {DAILY_DELTA}, {REGION}, {SCHOOL}, {DAILY}")
 
