@@ -17,6 +17,7 @@ def recount(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("statistik", "0002_autovacuum"),
+        ("provisioning", "0004_version"),
     ]
 
     operations = [
