@@ -725,7 +725,9 @@ def test_quota_per_minute_refuses_with_user_rate_limit_exceeded(google_standin, 
     assert err["errors"][0]["reason"] == "userRateLimitExceeded"
     st = google_standin.stats()
     assert st["calls_served"] == 10 and st["refused_quota"] == 3 and st["users"] == 10
-    assert st["per_minute"][-1]["served"] == 10 and st["per_minute"][-1]["refused_quota"] == 3
+    # Per minute of the clock (the calls may straddle two on a slow machine).
+    assert sum(m["served"] for m in st["per_minute"]) == 10
+    assert sum(m["refused_quota"] for m in st["per_minute"]) == 3
     google_standin.set_quota(None)
     assert users.get(userKey=f"q0@{D}").execute()
 
