@@ -39,6 +39,10 @@ def main():
     os.environ["DATABASE_URL"] = args.database_url
     os.environ["AKUN_DEBUG"] = "0"  # as served: cached templates
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "akun.settings")
+    sys.path.insert(0, str(ROOT / "bench"))
+    from _common import ensure_database
+
+    ensure_database(args.database_url)  # a new machine has no such database yet
     import django
 
     django.setup()
