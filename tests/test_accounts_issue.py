@@ -370,6 +370,9 @@ def test_user_id_lookups_go_through_the_local_part_and_stay_exact():
     with pytest.raises(Account.DoesNotExist):
         User.objects.get_by_natural_key(acc.local_part + "@sd.example.org")
     assert "local_part" in str(Account.objects.filter(user_id=acc.user_id).query)
+    # A list of user IDs the same way (the helpdesk's screen looks up several at once).
+    many = Account.objects.filter(user_id__in=[acc.user_id, other, "nobody1@sd.belajar.test"])
+    assert '"local_part" IN' in str(many.query) and list(many) == [acc]
     # A user ID always begins with its own local part (so local_part unique => user_id unique).
     with pytest.raises(IntegrityError), transaction.atomic():
         Account.objects.filter(pk=acc.pk).update(user_id="someoneelse1@sd.belajar.test")

@@ -17,17 +17,23 @@ class AccountQuerySet(models.QuerySet):
     user_id has no index of its own: it is `<local_part>@<subdomain>.<AKUN_DOMAIN>`, and
     local_part is unique on its own, so a unique index on user_id would only cost bulk
     issuance a fifth index to maintain. An exact `user_id=X` filter (or `get`) adds
-    `local_part=<X before the @>`, which finds the one candidate row by index and returns
-    the same rows as before (the user_id condition stays).
+    `local_part=<X before the @>`, and `user_id__in=[...]` adds `local_part__in=[...]`:
+    the candidate rows are found by index and the same rows come back (the user_id
+    condition stays).
     """
 
     def _filter_or_exclude(self, negate, args, kwargs):
-        if not negate:
+        if not negate and "local_part" not in kwargs and "local_part__in" not in kwargs:
             for key in ("user_id", "user_id__exact"):
                 value = kwargs.get(key)
-                if isinstance(value, str) and "local_part" not in kwargs:
+                if isinstance(value, str):
                     kwargs = {**kwargs, "local_part": local_part_of(value)}
                     break
+            values = kwargs.get("user_id__in")
+            if isinstance(values, list | tuple | set | frozenset) and all(
+                isinstance(v, str) for v in values
+            ):
+                kwargs = {**kwargs, "local_part__in": sorted({local_part_of(v) for v in values})}
         return super()._filter_or_exclude(negate, args, kwargs)
 
 
