@@ -195,3 +195,32 @@ def test_cli_reencrypts_signing_keys(run_akun, settings):
     r = run_akun("sso", "keys", env={"AKUN_ENCRYPTION_KEYS": NEW_KEY})
     assert r.returncode == 0, r.stderr
     assert key.kid in r.stdout and "signing" in r.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nodes_that_meet_an_empty_key_table_at_once_make_one_key():
+    """Two nodes' first requests at the same moment: one signing key, not one each (each
+    node would sign with its own, and the other's tokens would not verify until a reload)."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers: two first keys cannot be made at once")
+    SigningKey.objects.all().delete()
+    start, kids = threading.Barrier(4), []
+
+    def node():
+        start.wait()
+        try:
+            kids.append(keys.ensure_key().kid)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=node) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert SigningKey.objects.filter(retired_at__isnull=True).count() == 1
+    assert len(kids) == 4 and len(set(kids)) == 1

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from jwcrypto import jwk
 from oauth2_provider.settings import oauth2_settings
@@ -38,6 +38,7 @@ from akun.core import clock, crypto
 from akun.sso.models import SigningKey
 
 RECHECK = settings.AKUN_SSO_KEY_RECHECK_SECONDS
+FIRST_KEY_LOCK = 0x5150  # pg_advisory_xact_lock: one node makes the first key
 
 
 @dataclass
@@ -106,13 +107,23 @@ def published_queryset(now=None):
     return SigningKey.objects.filter(Q(retired_at__isnull=True) | Q(publish_until__gt=now))
 
 
+def _current() -> SigningKey | None:
+    return SigningKey.objects.filter(retired_at__isnull=True).order_by("-created_at").first()
+
+
 def ensure_key() -> SigningKey:
-    """The current signing key, made on first use."""
-    key = SigningKey.objects.filter(retired_at__isnull=True).order_by("-created_at").first()
+    """The current signing key, made on first use: by one node only, when several meet the
+    empty table at once (each would otherwise sign with a key of its own)."""
+    key = _current()
     if key is None:
         with transaction.atomic():
-            key = generate_key()
-            key.save()
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cur:
+                    cur.execute("SELECT pg_advisory_xact_lock(%s)", [FIRST_KEY_LOCK])
+            key = _current()  # made by another node while this one waited
+            if key is None:
+                key = generate_key()
+                key.save()
     return key
 
 
