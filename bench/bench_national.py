@@ -317,15 +317,7 @@ def step_pages(args, res):
     }
     figures = {}
     for name, get in pages.items():
-        lat, statuses = [], {}
-        for _ in range(n):
-            t0 = time.perf_counter()
-            r = get()
-            if getattr(r, "streaming", False):
-                b"".join(r.streaming_content)
-            lat.append(time.perf_counter() - t0)
-            statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
-        figures[name] = _lat(lat, statuses)
+        figures[name] = _timed_gets(get, n)
     lat, statuses = [], {}
     for i in range(min(n, len(people))):
         npsn, nama, lahir = people[i]
@@ -350,6 +342,20 @@ def _django(args):
     import django
 
     django.setup()
+
+
+def _timed_gets(get, runs):
+    """A request `runs` times, its whole answer read (streamed ones too): latencies and
+    statuses."""
+    lat, statuses = [], {}
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        r = get()
+        if getattr(r, "streaming", False):
+            b"".join(r.streaming_content)
+        lat.append(time.perf_counter() - t0)
+        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+    return _lat(lat, statuses)
 
 
 def _timed_ms(fn, runs):
@@ -388,15 +394,7 @@ def step_statistik(args, res):
         ("open data CSV", "/statistik/statistik.csv"),
         ("open data JSON", "/statistik/statistik.json"),
     ):
-        lat, statuses = [], {}
-        for _ in range(n):
-            t0 = time.perf_counter()
-            r = Client().get(url)
-            if getattr(r, "streaming", False):
-                b"".join(r.streaming_content)
-            lat.append(time.perf_counter() - t0)
-            statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
-        figures[name] = _lat(lat, statuses)
+        figures[name] = _timed_gets(lambda url=url: Client().get(url), n)
 
     def kept():
         out = {}

@@ -34,9 +34,6 @@ PRIORITY = {
 TABLE = Provisioned._meta.db_table
 
 
-_ids_source = syncstate.ids_source
-
-
 def _least(a: str, b: str) -> str:
     return f"LEAST({a}, {b})" if connection.vendor == "postgresql" else f"MIN({a}, {b})"
 
@@ -101,10 +98,10 @@ def handle(events) -> None:
         wake()  # `akun worker` sends (a task queued once the rows are committed)
         for target in targets:
             for prio in sorted(by_priority, reverse=True):
-                sql, ids = _ids_source(by_priority[prio])
+                sql, ids = syncstate.ids_source(by_priority[prio])
                 mark_pending(cur, target, sql, {"ids": ids}, prio)
             if deleted:
-                sql, ids = _ids_source(deleted)
+                sql, ids = syncstate.ids_source(deleted)
                 mark_pending(cur, target, sql, {"ids": ids}, P.URGENT, insert=False)
 
 

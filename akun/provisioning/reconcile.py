@@ -17,7 +17,7 @@ from akun.accounts.api import accounts_sql
 from akun.audit import api as audit
 from akun.audit.api import Action
 from akun.provisioning import desired as desired_mod
-from akun.provisioning import feed
+from akun.provisioning import feed, syncstate
 from akun.provisioning.engine import client_for
 from akun.provisioning.models import Provisioned, Target
 
@@ -145,7 +145,7 @@ def _fix(target, client, drift, to_queue, remote_ids, extra, actor) -> None:
     with transaction.atomic(), connection.cursor() as cur:
         for prio, ids in to_queue.items():
             if ids:
-                sql, param = feed._ids_source(ids)
+                sql, param = syncstate.ids_source(ids)
                 drift.fixed_queued += feed.mark_pending(cur, target.name, sql, {"ids": param},
                                                         prio)  # fmt: skip
         # The remote ids found: the engine patches them instead of inserting again.

@@ -1,6 +1,7 @@
 """Where accounts stand at the targets, for people: counts per school, region or the nation
-(one GROUP BY each, set-based: the national page counts 30M rows in one statement), the
-accounts that failed with their reason, and what `akun accounts explain` and Akun Saya say.
+(one GROUP BY each, set-based; the portal's region pages read the counts the statistics keep
+instead, akun.statistik), the accounts that failed with their reason, and what `akun
+accounts explain` and Akun Saya say.
 
 Counts add up the enabled targets of one kind (Google by default): a deployment normally has
 one Google Workspace domain."""
@@ -96,17 +97,6 @@ def counts(*, sekolah_ids=None, kode_wilayah: str | None = None, kind="google") 
     else:
         where, params = _region(kode_wilayah or "")
     return _grouped("''", where, params, kind).get("", Counts())
-
-
-def counts_by_region(kode_wilayah: str = "", kind="google") -> dict[str, Counts]:
-    """The children of a region, as the portal's region table lists them: provinces of the
-    nation (""), regencies of a province (2 digits), schools (by NPSN) of a regency (4)."""
-    if len(kode_wilayah) == 4:
-        group = "s.npsn"
-    else:
-        group = f"SUBSTR(s.kode_wilayah, 1, {2 if not kode_wilayah else 4})"
-    where, params = _region(kode_wilayah)
-    return _grouped(group, where, params, kind)
 
 
 @dataclasses.dataclass
