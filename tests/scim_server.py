@@ -123,10 +123,11 @@ def _start(args: list[str], token: str) -> tuple[subprocess.Popen, "ScimServer"]
 
 
 @contextlib.contextmanager
-def scim_server(service_provider_config: dict | None = None):
-    token = secrets.token_urlsafe(24)
+def scim_server(service_provider_config: dict | None = None, token: str | None = None):
+    token = token or secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory() as tmp:
-        args = [sys.executable, "-m", "scim2_server.testserver.cli", "--bearer-token", token]
+        # "=" joins the value: a token that begins with "-" would read as an option
+        args = [sys.executable, "-m", "scim2_server.testserver.cli", f"--bearer-token={token}"]
         if service_provider_config is not None:
             path = os.path.join(tmp, "spc.json")
             with open(path, "w") as f:
