@@ -260,8 +260,8 @@ def test_issuance_runs_only_when_someone_needs_an_account(start, monkeypatch):
     pupil, other = roster.peserta_didik(sd, 6), roster.peserta_didik(sd, 5, nama="Lain")
     stranger = roster.peserta_didik(sd, 5, nama="Tanpa Akun")
     first_pass()
-    assert asked == [None]  # the first (full) pass: issuance over the whole roster
-    asked.clear()
+    # Issued before the first (full) pass: its anti-join finds nobody, no issuance run.
+    assert asked == []
     runs = IssueRun.objects.count()
     new_import(status="unchanged")
     assert run_pass().counts == {}
@@ -285,3 +285,46 @@ def test_issuance_runs_only_when_someone_needs_an_account(start, monkeypatch):
     assert asked[-1] is None
     assert result.total("issue") == 2
     assert account_of(other).state == "issued" and account_of(stranger).state == "issued"
+
+
+def test_a_full_pass_issues_to_the_people_it_found_without_an_account(start, monkeypatch):
+    from akun.accounts.api import IssueRun
+    from akun.lifecycle import roster_pass
+
+    asked = []
+    issue_accounts = roster_pass.issue_accounts
+
+    def spy(**kw):
+        asked.append(kw.get("people"))
+        return issue_accounts(**kw)
+
+    monkeypatch.setattr(roster_pass, "issue_accounts", spy)
+    sd, smp = roster.sekolah("SD"), roster.sekolah("SMP")
+    pupils = [roster.peserta_didik(sd, 6, nama=f"Murid {i}") for i in range(3)]
+    teacher = roster.ptk(smp, nama="Guru Satu")
+    all_from(new_import())
+    issue()
+    gone = [account_of(pupils[0]), account_of(teacher)]
+    Account.objects.filter(pk__in=[a.pk for a in gone]).delete()
+    runs = IssueRun.objects.count()
+    # More than the list's cap: the whole roster, range by range, as before.
+    monkeypatch.setattr(roster_pass, "ISSUE_BY_LIST_UP_TO", 1)
+    result = run_pass(full=True)
+    assert asked == [None] and result.total("issue") == 2
+    assert IssueRun.objects.count() == runs + 1
+    Account.objects.filter(pk__in=[account_of(pupils[1]).pk, account_of(teacher).pk]).delete()
+    # Within the cap: exactly those two people, by id.
+    monkeypatch.setattr(roster_pass, "ISSUE_BY_LIST_UP_TO", 2)
+    asked.clear()
+    result = run_pass(full=True)
+    assert result.total("issue") == 2
+    assert {k: sorted(uuid.UUID(i) for i in v) for k, v in asked[0].items()} == {
+        "peserta_didik": [pupils[1].peserta_didik_id],
+        "ptk": [teacher.ptk_id],
+    }
+    assert all(account_of(p).state == "issued" for p in pupils)
+    assert account_of(teacher).state == "issued"
+    # Nobody missing: no issuance run at all.
+    asked.clear()
+    assert run_pass(full=True).total("issue") == 0
+    assert asked == [] and IssueRun.objects.count() == runs + 2
