@@ -25,9 +25,10 @@ full pass would schedule them again). For everybody else the full pass would fin
 to do: their accounts are as the last pass left them. No mark (the first pass), `full=True`
 or `akun lifecycle run roster --full` (after a change of the eligibility rules): the full
 comparison. A pass that the safety stop held somewhere keeps the old mark, so the held
-people are looked at again. A scoped pass issues only to the scope's people who lack an
-account (the whole roster only after a deletion: a deleted account no longer names its
-person, whose jenjang it has freed).
+people are looked at again. A pass issues only to the people of its comparison who lack an
+account, by id (a scoped pass: the whole roster after a deletion, since a deleted account no
+longer names its person, whose jenjang it has freed; any pass: the whole roster when more
+than ISSUE_BY_LIST_UP_TO people lack one, as before the first issuance).
 """
 
 import datetime as dt
