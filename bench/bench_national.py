@@ -23,6 +23,9 @@ data come last, so a rerun of the pages still measures the country as issued):
   sso             token refresh and client credentials (bench_sso.py against this database)
   roster-changes  a week of changes (bench_lifecycle.ROSTER_CHANGES) and the roster pass
   deadline        the realistic sweep: 60% activated, the other 40% deactivated
+  deadline-worst  the worst case: nobody activated, every account deactivated by one sweep
+                  (every account set back to `issued` with one UPDATE first, behind the
+                  change stream: the statistics step counts again after it)
   statistik       the national statistics at full size: the fold, the reads the national and
                   province pages make, the public page and its open-data downloads, and the
                   counts checked against a live count of every account
@@ -55,11 +58,12 @@ AKUN = [sys.executable, "-m", "akun"]
 PG = "postgres://postgres@127.0.0.1:5432/"
 STEPS = [
     "generate", "import", "reimport", "issue", "roster-first", "roster-nochange", "pages",
-    "pdf", "signin", "sso", "roster-changes", "deadline", "statistik", "rollover",
+    "pdf", "signin", "sso", "roster-changes", "deadline", "deadline-worst", "statistik",
+    "rollover",
 ]  # fmt: skip
 TARGETS = {  # seconds
     "import": 600, "issue": 900, "roster-first": 300, "roster-nochange": 300,
-    "roster-changes": 300, "deadline": 300, "rollover-pass": 300,
+    "roster-changes": 300, "deadline": 300, "deadline-worst": 300, "rollover-pass": 300,
 }  # fmt: skip
 
 
@@ -214,6 +218,22 @@ def step_deadline(args, res):
     subprocess.run([*AKUN, "lifecycle", "deadline", "set", "--date", day], check=True,
                    env=env_for(args), cwd=ROOT, stdout=subprocess.DEVNULL)  # fmt: skip
     f = child(args, ["lifecycle", "run", "deadlines"], "deadline")
+    f["issued_before"] = issued
+    f["deactivated"] = count(
+        args.db, "SELECT count(*) FROM accounts_account WHERE state = 'deactivated'"
+    )
+    return f
+
+
+def step_deadline_worst(args, res):
+    psql(
+        args.db,
+        "UPDATE accounts_account SET state = 'issued', activated_at = NULL, "
+        "state_changed_at = issued_at WHERE state IN ('active', 'deactivated'); "
+        "VACUUM ANALYZE accounts_account",
+    )
+    issued = count(args.db, "SELECT count(*) FROM accounts_account WHERE state = 'issued'")
+    f = child(args, ["lifecycle", "run", "deadlines"], "deadline-worst")
     f["issued_before"] = issued
     f["deactivated"] = count(
         args.db, "SELECT count(*) FROM accounts_account WHERE state = 'deactivated'"
