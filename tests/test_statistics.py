@@ -159,8 +159,14 @@ def _move(rng, schools):
     accounts.move_many("st_move", actor="t", reason="moved")
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_random_changes_on_every_path_keep_the_counts_exact(world, seed):
+@pytest.mark.parametrize(
+    "seed, inline_max",
+    [(1, 2000), (2, 2000), (5, 0)],  # 0: every change by the big changes' path (st_ids)
+)
+def test_random_changes_on_every_path_keep_the_counts_exact(world, seed, inline_max, monkeypatch):
+    from akun.statistik import counting
+
+    monkeypatch.setattr(counting, "INLINE_MAX", inline_max)
     rng = random.Random(seed)
     assert_exact()
     verbs = list(accounts.TRANSITIONS)

@@ -65,42 +65,68 @@ def _distinct(a: str, b: str) -> str:
     return f"{a} IS DISTINCT FROM {b}" if _pg() else f"{a} IS NOT {b}"
 
 
-def _new_rows(ids: str) -> str:
-    """The counted key of the accounts `ids` selects, as they are now."""
+def _new_rows(ids: str, *, where: str = "") -> str:
+    """The counted key of the accounts `ids` selects (or `where` names), as they are now."""
     return (
         f"SELECT a.id AS account_id, a.sekolah_id, COALESCE(substr(s.kode_wilayah, 1, 4), '') "
         f"AS kode, a.jenjang, a.role, a.state, COALESCE(ps.state, '') AS sync FROM {ACCOUNTS} "
-        f"{join_sekolah('a.sekolah_id', 's')} {SYNC_JOIN} WHERE a.id IN ({ids})"
+        f"{join_sekolah('a.sekolah_id', 's')} {SYNC_JOIN} WHERE {where or f'a.id IN ({ids})'}"
+    )
+
+
+def _new_rows_by_id() -> str:
+    """_new_rows for the ids of st_ids, one index probe per id. `OFFSET 0` keeps the planner
+    from turning the probes into a hash join over a scan of every account (and every school):
+    at 30k ids it prefers that while the table is small, and then pays a scan of the whole
+    table per change, three times per batch of a national issuance."""
+    return (
+        "SELECT nw.* FROM st_ids i CROSS JOIN LATERAL ("
+        f"{_new_rows('', where='a.id = i.id')} OFFSET 0) nw"
+    )
+
+
+def _old_facts_by_id(lock: str) -> str:
+    return (
+        f"SELECT f.sekolah_id, f.kode, f.jenjang, f.role, f.state, f.sync FROM st_ids i "
+        f"CROSS JOIN LATERAL (SELECT * FROM {FACT} f WHERE f.account_id = i.id OFFSET 0{lock}) f"
     )
 
 
 def apply_change(cur, kind: str, ids_sql: str, params: dict, count: int) -> None:
     """The delta of one change set, in its transaction: facts before -> accounts now."""
     temp = count > INLINE_MAX
+    pg = _pg()
+    # FOR UPDATE: waits for a rebuild (which locks the table) to finish.
+    lock = " FOR UPDATE" if pg else ""
     if temp:
         cur.execute("DROP TABLE IF EXISTS st_ids")
         cur.execute(
-            "CREATE TEMP TABLE st_ids (id bigint PRIMARY KEY)"
-            + (" ON COMMIT DROP" if _pg() else "")
+            "CREATE TEMP TABLE st_ids (id bigint PRIMARY KEY)" + (" ON COMMIT DROP" if pg else "")
         )
         cur.execute(f"INSERT INTO st_ids SELECT DISTINCT x.id FROM ({ids_sql}) x(id)"
-                    if _pg() else f"INSERT OR IGNORE INTO st_ids {ids_sql}", params)  # fmt: skip
-        if _pg():
-            cur.execute("ANALYZE st_ids")
+                    if pg else f"INSERT OR IGNORE INTO st_ids {ids_sql}", params)  # fmt: skip
         ids, p = "SELECT id FROM st_ids", {}
     else:
         ids, p = ids_sql, params
-    old = ""
-    if kind != K.ISSUED:  # a new account has no facts
-        # FOR UPDATE: waits for a rebuild (which locks the table) to finish.
-        lock = " FOR UPDATE" if _pg() else ""
-        old = (
-            f"UNION ALL SELECT {KEY}, -1 FROM (SELECT f.sekolah_id, f.kode, f.jenjang, f.role, "
-            f"f.state, f.sync FROM {FACT} f WHERE f.account_id IN ({ids}){lock}) o "
+    if temp and pg:
+        # A big change: its accounts' rows read once, by id, into st_new; JIT compiling
+        # these statements costs more than they run (the setting ends with the transaction).
+        cur.execute("SET LOCAL jit = off")
+        cur.execute("DROP TABLE IF EXISTS st_new")
+        cur.execute(f"CREATE TEMP TABLE st_new ON COMMIT DROP AS {_new_rows_by_id()}")
+        new_rows = "SELECT * FROM st_new"
+        old_rows = _old_facts_by_id(lock)
+    else:
+        new_rows = _new_rows(ids)
+        old_rows = (
+            f"SELECT f.sekolah_id, f.kode, f.jenjang, f.role, f.state, f.sync FROM {FACT} f "
+            f"WHERE f.account_id IN ({ids}){lock}"
         )
+    # A new account has no facts.
+    old = "" if kind == K.ISSUED else f"UNION ALL SELECT {KEY}, -1 FROM ({old_rows}) o "
     cur.execute(
         f"INSERT INTO {DELTA} ({KEY}, n) SELECT {KEY}, sum(n) FROM ("
-        f"SELECT {KEY}, 1 AS n FROM ({_new_rows(ids)}) nw {old}) d "
+        f"SELECT {KEY}, 1 AS n FROM ({new_rows}) nw {old}) d "
         f"GROUP BY {KEY} HAVING sum(n) <> 0",
         p,
     )
@@ -110,7 +136,7 @@ def apply_change(cur, kind: str, ids_sql: str, params: dict, count: int) -> None
     )
     cur.execute(
         f"INSERT INTO {FACT} (account_id, {KEY}) SELECT account_id, {KEY} "
-        f"FROM ({_new_rows(ids)}) nw WHERE TRUE ON CONFLICT (account_id) DO UPDATE SET "
+        f"FROM ({new_rows}) nw WHERE TRUE ON CONFLICT (account_id) DO UPDATE SET "
         + ", ".join(f"{c} = excluded.{c}" for c in KEY.split(", "))
         + f" WHERE {changed}",
         p,
@@ -120,11 +146,13 @@ def apply_change(cur, kind: str, ids_sql: str, params: dict, count: int) -> None
         cur.execute(
             f"INSERT INTO {DAILY_DELTA} (day, provinsi, kind, n) "
             "SELECT %(day)s, substr(kode, 1, 2), %(kind)s, count(*) "
-            f"FROM ({_new_rows(ids)}) nw GROUP BY 2",
+            f"FROM ({new_rows}) nw GROUP BY 2",
             {**p, "day": timezone.localdate(clock.now()), "kind": daily},
         )
     if temp:
         cur.execute("DROP TABLE IF EXISTS st_ids")
+        if pg:
+            cur.execute("DROP TABLE IF EXISTS st_new")
 
 
 FOLD_EVERY = 1.0  # seconds, per process
