@@ -332,6 +332,8 @@ def test_bulk_folds_vacuum_the_counts_at_most_once_a_minute(world, monkeypatch):
         pytest.skip("VACUUM is PostgreSQL's")
     calls, real = [], counting.vacuum
     monkeypatch.setattr(counting, "vacuum", lambda: (calls.append(1), real()))
+    deltas, real_deltas = [], counting.vacuum_deltas
+    monkeypatch.setattr(counting, "vacuum_deltas", lambda: (deltas.append(1), real_deltas()))
     monkeypatch.setattr(counting, "VACUUM_AFTER", 1)
     monkeypatch.setattr(counting, "_last_vacuum", [-counting.VACUUM_EVERY])
     rng = random.Random(5)
@@ -340,6 +342,8 @@ def test_bulk_folds_vacuum_the_counts_at_most_once_a_minute(world, monkeypatch):
         _bulk(rng, "unsuspend")
         assert statistics.fold() > 0
     assert len(calls) == 1
+    # The delta tables, which every fold reads whole, after each big fold.
+    assert len(deltas) >= 3  # (a fold after a commit may add its own)
     counting._last_vacuum[0] -= counting.VACUUM_EVERY  # a minute later
     _bulk(rng, "suspend")
     assert statistics.fold() > 0 and len(calls) == 2

@@ -221,6 +221,8 @@ def fold(*, wait: bool = True) -> int:
     vacuumed (at most once in VACUUM_EVERY seconds): the reads scan them whole, dead rows
     included."""
     n = _fold(wait)
+    if n >= VACUUM_AFTER and _pg() and not connection.in_atomic_block:
+        vacuum_deltas()
     due = time.monotonic() - _last_vacuum[0] >= VACUUM_EVERY
     if n and due and _pg() and not connection.in_atomic_block:
         # Many small folds leave as many dead rows as one big one: the statistics of the
@@ -234,6 +236,15 @@ def fold(*, wait: bool = True) -> int:
             if n >= VACUUM_AFTER or cur.fetchone()[0] >= VACUUM_AFTER:
                 vacuum()
     return n
+
+
+def vacuum_deltas() -> None:
+    """The delta tables after every big fold: each fold reads its table whole (`DELETE FROM`
+    without a condition), dead rows included, and a minute of a national sweep's deltas left
+    121 MB of dead rows for each fold to read, a third of the sweep's time. Cheap: only the
+    rows of the last folds, and no index but the key."""
+    with connection.cursor() as cur:
+        cur.execute(f"VACUUM {DELTA}, {DAILY_DELTA}")
 
 
 def vacuum() -> None:
