@@ -54,8 +54,10 @@ def complete_minutes(stats: dict, since: float) -> list[dict]:
 def generate(n: int) -> None:
     from django.db import connection, transaction
 
-    from akun.accounts.api import ACCOUNT_TABLE
-    from akun.roster.api import SEKOLAH_TABLE
+    from akun.accounts.api import Account
+    from akun.roster.api import Sekolah
+
+    ACCOUNT_TABLE, SEKOLAH_TABLE = Account._meta.db_table, Sekolah._meta.db_table
 
     with connection.cursor() as cur:
         cur.execute(f"SELECT count(*) FROM {ACCOUNT_TABLE}")

@@ -161,8 +161,10 @@ def generate(n: int) -> None:
     """N issued accounts in N/300 schools, set-based (as bench_provision.py does)."""
     from django.db import connection, transaction
 
-    from akun.accounts.api import ACCOUNT_TABLE
-    from akun.roster.api import SEKOLAH_TABLE
+    from akun.accounts.api import Account
+    from akun.roster.api import Sekolah
+
+    ACCOUNT_TABLE, SEKOLAH_TABLE = Account._meta.db_table, Sekolah._meta.db_table
 
     schools = (n + 299) // 300
     with transaction.atomic(), connection.cursor() as cur:
