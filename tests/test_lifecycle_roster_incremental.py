@@ -244,8 +244,8 @@ def test_scoped_eligibility_sql_matches_the_full_one(start):
         q.drop_temp(cur, "lc_p")
 
 
-def test_issuance_runs_only_when_someone_needs_an_account(start, monkeypatch):
-    from akun.accounts.api import IssueRun, do_delete_account
+def _spy_on_issuance(monkeypatch) -> list:
+    """The `people` of every issue_accounts call the roster pass makes, in order."""
     from akun.lifecycle import roster_pass
 
     asked = []
@@ -256,6 +256,13 @@ def test_issuance_runs_only_when_someone_needs_an_account(start, monkeypatch):
         return issue_accounts(**kw)
 
     monkeypatch.setattr(roster_pass, "issue_accounts", spy)
+    return asked
+
+
+def test_issuance_runs_only_when_someone_needs_an_account(start, monkeypatch):
+    from akun.accounts.api import IssueRun, do_delete_account
+
+    asked = _spy_on_issuance(monkeypatch)
     sd, smp = roster.sekolah("SD"), roster.sekolah("SMP")
     pupil, other = roster.peserta_didik(sd, 6), roster.peserta_didik(sd, 5, nama="Lain")
     stranger = roster.peserta_didik(sd, 5, nama="Tanpa Akun")
@@ -291,14 +298,7 @@ def test_a_full_pass_issues_to_the_people_it_found_without_an_account(start, mon
     from akun.accounts.api import IssueRun
     from akun.lifecycle import roster_pass
 
-    asked = []
-    issue_accounts = roster_pass.issue_accounts
-
-    def spy(**kw):
-        asked.append(kw.get("people"))
-        return issue_accounts(**kw)
-
-    monkeypatch.setattr(roster_pass, "issue_accounts", spy)
+    asked = _spy_on_issuance(monkeypatch)
     sd, smp = roster.sekolah("SD"), roster.sekolah("SMP")
     pupils = [roster.peserta_didik(sd, 6, nama=f"Murid {i}") for i in range(3)]
     teacher = roster.ptk(smp, nama="Guru Satu")

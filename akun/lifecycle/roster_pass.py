@@ -318,10 +318,8 @@ def roster_pass(
         log.info("roster pass: %s", reason)
         _build_desired(cur, scoped)
         people = None  # issue for the whole roster
-        if issue and not dry_run:
+        if issue and (scoped or not dry_run):
             people = _to_issue(cur, since if scoped else None)
-        elif issue and scoped:
-            people = _to_issue(cur, since)
         if dry_run and issue:
             if people is None and scoped:
                 sql = _issue_count_sql()
