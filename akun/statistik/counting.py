@@ -65,12 +65,12 @@ def _distinct(a: str, b: str) -> str:
     return f"{a} IS DISTINCT FROM {b}" if _pg() else f"{a} IS NOT {b}"
 
 
-def _new_rows(ids: str, *, where: str = "") -> str:
-    """The counted key of the accounts `ids` selects (or `where` names), as they are now."""
+def _new_rows(where: str) -> str:
+    """The counted key of the accounts `where` names, as they are now."""
     return (
         f"SELECT a.id AS account_id, a.sekolah_id, COALESCE(substr(s.kode_wilayah, 1, 4), '') "
         f"AS kode, a.jenjang, a.role, a.state, COALESCE(ps.state, '') AS sync FROM {ACCOUNTS} "
-        f"{join_sekolah('a.sekolah_id', 's')} {SYNC_JOIN} WHERE {where or f'a.id IN ({ids})'}"
+        f"{join_sekolah('a.sekolah_id', 's')} {SYNC_JOIN} WHERE {where}"
     )
 
 
@@ -79,10 +79,7 @@ def _new_rows_by_id() -> str:
     from turning the probes into a hash join over a scan of every account (and every school):
     at 30k ids it prefers that while the table is small, and then pays a scan of the whole
     table per change, three times per batch of a national issuance."""
-    return (
-        "SELECT nw.* FROM st_ids i CROSS JOIN LATERAL ("
-        f"{_new_rows('', where='a.id = i.id')} OFFSET 0) nw"
-    )
+    return f"SELECT nw.* FROM st_ids i CROSS JOIN LATERAL ({_new_rows('a.id = i.id')} OFFSET 0) nw"
 
 
 def _old_facts_by_id(lock: str) -> str:
@@ -117,7 +114,7 @@ def apply_change(cur, kind: str, ids_sql: str, params: dict, count: int) -> None
         new_rows = "SELECT * FROM st_new"
         old_rows = _old_facts_by_id(lock)
     else:
-        new_rows = _new_rows(ids)
+        new_rows = _new_rows(f"a.id IN ({ids})")
         old_rows = (
             f"SELECT f.sekolah_id, f.kode, f.jenjang, f.role, f.state, f.sync FROM {FACT} f "
             f"WHERE f.account_id IN ({ids}){lock}"
