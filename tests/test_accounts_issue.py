@@ -3,6 +3,7 @@
 import re
 import threading
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -461,3 +462,40 @@ def test_rows_prepared_ahead_that_get_an_account_meanwhile_are_dropped_gap_free(
     assert numbers == list(range(1, total + 1))  # gap-free across both
     assert dict(Account.objects.filter(pk__in=meanwhile).values_list("pk", "user_id")) == meanwhile
     assert not Account.objects.filter(pk__in=meanwhile, issue_run=result.run_id).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_students_are_issued_school_by_school(monkeypatch):
+    """A batch of students holds whole schools, so its accounts (and the statistics' school
+    counters they move) fall in a few schools, not one each all over the country."""
+    from akun.accounts import issue
+    from akun.roster import api as roster_api
+
+    schools = [roster.sekolah("SD") for _ in range(7)]
+    for i, sd in enumerate(schools):
+        for _ in range(1 + i % 3):  # 1, 2 or 3 eligible students a school
+            roster.peserta_didik(sd, 5)
+    with connection.cursor() as cur:
+        ranges = roster_api.school_key_ranges(cur, "peserta_didik", 4)
+    assert ranges[0][0] is None and ranges[-1][1] is None and len(ranges) > 2
+    for (_, hi), (lo, _) in zip(ranges, ranges[1:], strict=False):
+        assert hi == lo  # adjacent: every school falls in exactly one range
+
+    batches = []
+    candidates = issue._candidates
+
+    def spy(cur, part):
+        rows = candidates(cur, part)
+        batches.append((part, {r[1] for r in rows}, len(rows)))
+        return rows
+
+    monkeypatch.setattr(issue, "_candidates", spy)
+    result = _issue(batch_rows=4)
+
+    assert result.total == 13  # 1+2+3+1+2+3+1
+    student_batches = [(s, n) for part, s, n in batches if part.kind == "peserta_didik"]
+    assert all(part.by_school for part, _, _ in batches if part.kind == "peserta_didik")
+    assert len(student_batches) == len(ranges) > 2
+    seen = [uuid.UUID(str(s)) for schools_of_batch, _ in student_batches for s in schools_of_batch]
+    assert sorted(seen) == sorted(s.pk for s in schools)  # each school in one batch
+    assert max(n for _, n in student_batches) <= 4 + 3  # the batch plus one school's rows

@@ -308,16 +308,21 @@ def _no_account(person_type: str, person_col: str, jenjang_col: str) -> str:
 
 
 def students_sql(
-    *, lo: bool = False, hi: bool = False, ids: bool = False, without_account: bool = True
+    *,
+    lo: bool = False,
+    hi: bool = False,
+    ids: bool = False,
+    without_account: bool = True,
+    by_school: bool = False,
 ) -> str:
     """Eligible students: (peserta_didik_id, sekolah_id, nama, rule, jenjang, level).
 
-    Optional keyset range on peserta_didik_id (%(lo)s inclusive, %(hi)s exclusive), or only
-    the students of %(ids)s.
+    Optional keyset range on peserta_didik_id (%(lo)s inclusive, %(hi)s exclusive), or on
+    sekolah_id with by_school, or only the students of %(ids)s.
     """
     where = [
         "pd.departed_at IS NULL",
-        _range("pd.peserta_didik_id", lo, hi, ids),
+        _range("pd.sekolah_id" if by_school else "pd.peserta_didik_id", lo, hi, ids),
     ]
     if without_account:
         where.append(_no_account(PESERTA_DIDIK, "pd.peserta_didik_id", "r.jenjang"))

@@ -78,12 +78,14 @@ _STAGE_COLUMNS = (
 
 
 class Part(NamedTuple):
-    """One batch of the roster: a key range [lo, hi) of one kind, or a list of its ids."""
+    """One batch of the roster: a key range [lo, hi) of one kind (of person ids, or of
+    sekolah ids with by_school), or a list of its ids."""
 
     kind: str  # peserta_didik | ptk
     lo: object = None
     hi: object = None
     ids: tuple = ()
+    by_school: bool = False
 
 
 @dataclass
@@ -333,7 +335,7 @@ def _candidates(cur, part: Part) -> list[tuple]:
     params = {"lo": part.lo, "hi": part.hi, "ids": ids}
     bounds = {"lo": part.lo is not None, "hi": part.hi is not None, "ids": bool(part.ids)}
     if part.kind == "peserta_didik":
-        sql = eligibility.students_sql(**bounds)
+        sql = eligibility.students_sql(**bounds, by_school=part.by_school)
         cols = "peserta_didik_id{c}, sekolah_id{c}, nama, NULL, jenjang, level"
     else:
         sql = eligibility.ptk_sql(**bounds)
@@ -738,12 +740,15 @@ def _plan(run: IssueRun, batch_rows: int, people: dict[str, list[str]] | None) -
             for ids in [sorted(set(people.get(kind, ())))]
             for i in range(0, len(ids), batch_rows)
         ]
+    # Students are cut by school, so that a batch's accounts fall in a few hundred schools
+    # and the statistics' school counters it moves are a few hundred, not one per account
+    # (ranges of random person ids spread every batch over the whole country). A PTK's
+    # accounts depend on all the rows of the person (one per school), so PTK go by person.
     with connection.cursor() as cur:
         plan = [
-            Part(kind, lo, hi)
-            for kind in ("peserta_didik", "ptk")
-            for lo, hi in roster_api.person_key_ranges(cur, kind, batch_rows)
-        ]
+            Part("peserta_didik", lo, hi, by_school=True)
+            for lo, hi in roster_api.school_key_ranges(cur, "peserta_didik", batch_rows)
+        ] + [Part("ptk", lo, hi) for lo, hi in roster_api.person_key_ranges(cur, "ptk", batch_rows)]
     # Each run walks the ranges in its own order, so that two runs at once split the work
     # instead of the second trailing the first through ranges it has just finished.
     random.Random(run.pk).shuffle(plan)

@@ -102,6 +102,21 @@ def person_key_ranges(cur, person_type: str, batch_rows: int) -> list[tuple]:
     return list(zip(edges[:-1], edges[1:], strict=True))
 
 
+def school_key_ranges(cur, person_type: str, batch_rows: int) -> list[tuple]:
+    """[(lo, hi), ...] of sekolah ids (None: open end) covering every roster row of
+    `person_type`, each range about batch_rows rows: a school is never split, so a range
+    holds at most batch_rows plus the rows of the school at its end."""
+    table, _key = _PERSON_KEY[person_type]
+    n = int(batch_rows)
+    cur.execute(
+        f"SELECT DISTINCT k FROM (SELECT sekolah_id AS k, row_number() OVER (ORDER BY "
+        f"sekolah_id) AS rn FROM {table}) t WHERE rn % {n} = 1 AND rn > 1 ORDER BY k"
+    )
+    bounds = [r[0] for r in cur.fetchall()]
+    edges = [None, *bounds, None]
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
 def people_estimate(cur) -> int:
     """About how many roster rows of people there are (PostgreSQL: the planner's statistics,
     counted if never analysed)."""
