@@ -7,6 +7,10 @@ RSS of that process); then, in the same run, the raw COPY rate of the same rows 
 accounts, dumped and COPYed into a plain table without indexes) and the ratio; then the time
 to export one school's CSV of about 1,000 accounts (median of 7).
 Targets (issue 3): >= 25,000 accounts/s, peak < 2 GiB, export < 200 ms.
+
+--old REV [--pairs N]: on the imported roster, N pairs of issuance runs, the code of commit
+REV (a git worktree) and this code alternately, each from no accounts, no events and no
+statistics; prints each run and the ratios new/old of wall and CPU time, then stops.
 """
 
 import argparse
@@ -30,7 +34,7 @@ def sh(*args, env):
     subprocess.run(args, check=True, env=env, cwd=ROOT)
 
 
-def timed_child(args, env, watch=None):
+def timed_child(args, env, watch=None, cwd=ROOT):
     """(seconds, peak RSS in KiB, stdout, child CPU s, backend CPU s) of one child process,
     measured with wait4 (child) and /proc sampling of its PostgreSQL backends (watch=(url, db))."""
     stop, cpu = threading.Event(), {}
@@ -40,7 +44,7 @@ def timed_child(args, env, watch=None):
         watcher.start()
     t0 = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=err, text=True)
+        proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=err, text=True)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - t0
         stop.set()
@@ -84,6 +88,39 @@ def make_big_school(conn, size: int) -> str:
     return f"school {npsn}: {n:,} SMP students, moved in {size - n:,} from other SMPs"
 
 
+def side_by_side(args, env, url, psql) -> None:
+    from bench_lifecycle import worktree
+
+    roots = {"old": worktree(args.old), "new": ROOT}
+    runs = {"old": [], "new": []}
+    print(f"machine: {platform.node()} {os.cpu_count()} cores; old = {args.old}")
+    for pair in range(args.pairs):
+        for label, root in roots.items():
+            sh(*psql, "-d", args.db, "-c",
+               "TRUNCATE accounts_account, accounts_localpartcounter, accounts_issuerun, "
+               "audit_auditevent, accounts_accountevent, statistik_accountfact, "
+               "statistik_countdelta, statistik_dailydelta, statistik_dailycount, "
+               "statistik_regioncount, statistik_schoolcount CASCADE", "-c", "VACUUM ANALYZE",
+               env=env)  # fmt: skip
+            load = load_average()
+            elapsed, peak_kib, _, child_cpu, pg_cpu = timed_child(
+                [*AKUN, "accounts", "issue", "--actor", "bench"],
+                dict(env, PYTHONPATH=str(root)), watch=(url, args.db), cwd=root,
+            )  # fmt: skip
+            import psycopg
+
+            with psycopg.connect(url) as conn:
+                total = conn.execute("SELECT count(*) FROM accounts_account").fetchone()[0]
+            runs[label].append((elapsed, child_cpu + pg_cpu))
+            print(
+                f"pair {pair + 1} {label}: {total:,} accounts in {elapsed:.1f} s "
+                f"({total / elapsed:,.0f}/s), CPU {child_cpu:.1f} + {pg_cpu:.1f} s, "
+                f"peak RSS {peak_kib / 1024:.0f} MiB, load before {load}"
+            )
+    for i, (old, new) in enumerate(zip(runs["old"], runs["new"], strict=True)):
+        print(f"pair {i + 1}: new/old wall {new[0] / old[0]:.2f}, CPU {new[1] / old[1]:.2f}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=float, default=0.05)
@@ -100,6 +137,8 @@ def main():
         help="before issuing, move students into one school until it has this many eligible "
         "(the export target is for 1,000 accounts; 0 = leave the roster as generated)",
     )
+    ap.add_argument("--old", default="", help="a commit to run beside this code, in pairs")
+    ap.add_argument("--pairs", type=int, default=2)
     args = ap.parse_args()
 
     snap = args.snapshot or ROOT / "bench" / "out" / f"snapshot-{args.scale}-{args.seed}"
@@ -131,6 +170,8 @@ def main():
         with psycopg.connect(url, autocommit=True) as conn:
             print(make_big_school(conn, args.big_school))
     sh(*psql, "-d", args.db, "-c", "VACUUM ANALYZE", env=env)
+    if args.old:
+        return side_by_side(args, env, url, psql)
 
     print(f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"load average before: {load_average()}")
