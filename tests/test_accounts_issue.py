@@ -475,11 +475,15 @@ def test_students_are_issued_school_by_school(monkeypatch):
     for i, sd in enumerate(schools):
         for _ in range(1 + i % 3):  # 1, 2 or 3 eligible students a school
             roster.peserta_didik(sd, 5)
+    big = roster.sekolah("SD")
+    for _ in range(6):
+        roster.peserta_didik(big, 6)  # more than a batch: a batch of its own
     with connection.cursor() as cur:
-        ranges = roster_api.school_key_ranges(cur, "peserta_didik", 4)
-    assert ranges[0][0] is None and ranges[-1][1] is None and len(ranges) > 2
-    for (_, hi), (lo, _) in zip(ranges, ranges[1:], strict=False):
-        assert hi == lo  # adjacent: every school falls in exactly one range
+        planned = roster_api.school_batches(cur, "peserta_didik", 4)
+    flat = [uuid.UUID(str(s)) for batch in planned for s in batch]
+    assert sorted(flat) == sorted(s.pk for s in [*schools, big])  # every school, once
+    assert (uuid.UUID(str(big.pk)),) in [tuple(uuid.UUID(str(s)) for s in b) for b in planned]
+    assert len(planned) > 2
 
     batches = []
     candidates = issue._candidates
@@ -492,10 +496,11 @@ def test_students_are_issued_school_by_school(monkeypatch):
     monkeypatch.setattr(issue, "_candidates", spy)
     result = _issue(batch_rows=4)
 
-    assert result.total == 13  # 1+2+3+1+2+3+1
+    assert result.total == 13 + 6  # 1+2+3+1+2+3+1, and the big school's
     student_batches = [(s, n) for part, s, n in batches if part.kind == "peserta_didik"]
     assert all(part.by_school for part, _, _ in batches if part.kind == "peserta_didik")
-    assert len(student_batches) == len(ranges) > 2
+    assert len(student_batches) == len(planned)
     seen = [uuid.UUID(str(s)) for schools_of_batch, _ in student_batches for s in schools_of_batch]
-    assert sorted(seen) == sorted(s.pk for s in schools)  # each school in one batch
-    assert max(n for _, n in student_batches) <= 4 + 3  # the batch plus one school's rows
+    assert sorted(seen) == sorted(s.pk for s in [*schools, big])  # each school in one batch
+    sizes = sorted(n for _, n in student_batches)
+    assert sizes[-1] == 6 and sizes[-2] <= 4  # 4 at most, but for the big school

@@ -317,13 +317,15 @@ def students_sql(
 ) -> str:
     """Eligible students: (peserta_didik_id, sekolah_id, nama, rule, jenjang, level).
 
-    Optional keyset range on peserta_didik_id (%(lo)s inclusive, %(hi)s exclusive), or on
-    sekolah_id with by_school, or only the students of %(ids)s.
+    Optional keyset range on peserta_didik_id (%(lo)s inclusive, %(hi)s exclusive), or only
+    the students of %(ids)s (with by_school: the students of the schools %(ids)s).
     """
     where = [
         "pd.departed_at IS NULL",
         _range("pd.sekolah_id" if by_school else "pd.peserta_didik_id", lo, hi, ids),
     ]
+    if by_school and ids:  # the schools by their key too, not hashed whole
+        where.append(_among_ids("s.sekolah_id"))
     if without_account:
         where.append(_no_account(PESERTA_DIDIK, "pd.peserta_didik_id", "r.jenjang"))
     return (

@@ -78,8 +78,8 @@ _STAGE_COLUMNS = (
 
 
 class Part(NamedTuple):
-    """One batch of the roster: a key range [lo, hi) of one kind (of person ids, or of
-    sekolah ids with by_school), or a list of its ids."""
+    """One batch of the roster: a key range [lo, hi) of one kind, or a list of its ids (of
+    its schools, with by_school)."""
 
     kind: str  # peserta_didik | ptk
     lo: object = None
@@ -318,6 +318,9 @@ def _batch_settings(cur) -> None:
         # The batch's hashes (and the sorts of the rare re-ranking) fit in memory instead of
         # spilling to disk at the default 4 MB.
         cur.execute("SET LOCAL work_mem = '256MB'")
+        # A batch's statements run well under a second; compiling them costs more (the
+        # candidates of 300 schools: 115 ms of JIT in a 370-ms query).
+        cur.execute("SET LOCAL jit = off")
 
 
 def _lock(cur) -> None:
@@ -746,8 +749,8 @@ def _plan(run: IssueRun, batch_rows: int, people: dict[str, list[str]] | None) -
     # accounts depend on all the rows of the person (one per school), so PTK go by person.
     with connection.cursor() as cur:
         plan = [
-            Part("peserta_didik", lo, hi, by_school=True)
-            for lo, hi in roster_api.school_key_ranges(cur, "peserta_didik", batch_rows)
+            Part("peserta_didik", ids=schools, by_school=True)
+            for schools in roster_api.school_batches(cur, "peserta_didik", batch_rows)
         ] + [Part("ptk", lo, hi) for lo, hi in roster_api.person_key_ranges(cur, "ptk", batch_rows)]
     # Each run walks the ranges in its own order, so that two runs at once split the work
     # instead of the second trailing the first through ranges it has just finished.

@@ -102,19 +102,23 @@ def person_key_ranges(cur, person_type: str, batch_rows: int) -> list[tuple]:
     return list(zip(edges[:-1], edges[1:], strict=True))
 
 
-def school_key_ranges(cur, person_type: str, batch_rows: int) -> list[tuple]:
-    """[(lo, hi), ...] of sekolah ids (None: open end) covering every roster row of
-    `person_type`, each range about batch_rows rows: a school is never split, so a range
-    holds at most batch_rows plus the rows of the school at its end."""
+def school_batches(cur, person_type: str, batch_rows: int) -> list[tuple]:
+    """Every school with roster rows of `person_type`, in batches of whole schools: as many
+    as fit in batch_rows rows (a bigger school is a batch of its own). Lists, not ranges of
+    ids: the planner estimates a list's rows from the rows per school, where a narrow range
+    of UUIDs inside one histogram bucket looks like one row and gets a nested-loop plan."""
     table, _key = _PERSON_KEY[person_type]
-    n = int(batch_rows)
-    cur.execute(
-        f"SELECT DISTINCT k FROM (SELECT sekolah_id AS k, row_number() OVER (ORDER BY "
-        f"sekolah_id) AS rn FROM {table}) t WHERE rn % {n} = 1 AND rn > 1 ORDER BY k"
-    )
-    bounds = [r[0] for r in cur.fetchall()]
-    edges = [None, *bounds, None]
-    return list(zip(edges[:-1], edges[1:], strict=True))
+    cur.execute(f"SELECT sekolah_id, count(*) FROM {table} GROUP BY sekolah_id ORDER BY 1")
+    batches, batch, rows = [], [], 0
+    for sekolah_id, n in cur.fetchall():
+        if batch and rows + n > batch_rows:
+            batches.append(tuple(batch))
+            batch, rows = [], 0
+        batch.append(sekolah_id)
+        rows += n
+    if batch:
+        batches.append(tuple(batch))
+    return batches
 
 
 def people_estimate(cur) -> int:
