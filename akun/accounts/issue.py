@@ -1,8 +1,10 @@
 """Bulk issuance: an account for every eligible person and jenjang that has none.
 
-Set-based and resumable. The roster is cut into key ranges of at most `batch_rows` roster
-rows (boundaries read from the primary-key order, so they fit any UUID distribution). Each
-range is one transaction:
+Set-based and resumable. The roster is cut into batches of about `batch_rows` roster rows:
+students by school (lists of whole schools, so that a batch's accounts, and the statistics'
+school counters they move, fall in a few hundred schools), PTK by key ranges of the person
+(a PTK's accounts depend on all of the person's rows; boundaries read from the primary-key
+order, so they fit any UUID distribution). Each batch is one transaction:
 
   1. take the issuance lock (PostgreSQL: pg_advisory_xact_lock; SQLite: the write lock that
      the IMMEDIATE transaction takes), so two runs never work on the same range at once;
