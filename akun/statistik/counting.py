@@ -195,14 +195,24 @@ def _lock(cur, wait: bool = True) -> bool:
     return bool(cur.fetchone()[0])
 
 
-def _upsert(target: str, key: str, source: str) -> str:
+def _upsert(target: str, key: str, source: str, returning: str = "") -> str:
     """INSERT the sums of `source` by `key` into `target`, adding to existing counts; in
     key order, so that two writers lock counter rows in one order."""
     return (
         f"INSERT INTO {target} ({key}, n) SELECT {key}, sum(n) FROM {source} "
         f"GROUP BY {key} HAVING sum(n) <> 0 ORDER BY {key} "
-        f"ON CONFLICT ({key}) DO UPDATE SET n = {target}.n + excluded.n"
+        f"ON CONFLICT ({key}) DO UPDATE SET n = {target}.n + excluded.n{returning}"
     )
+
+
+# The fold's counters that reached 0, by row address (PostgreSQL), to be deleted next:
+# only those rows, not a scan of the whole table for zeros (the school counts are a million
+# rows at national size, and a sweep folds every second).
+_ZEROED = " RETURNING ctid, n"
+
+
+def _zeroed(cte: str) -> str:
+    return f"ARRAY(SELECT ctid::text FROM {cte} WHERE n = 0)"
 
 
 REGION_KEY = "kode, jenjang, role, state, sync"
@@ -259,15 +269,19 @@ def _fold(wait: bool) -> int:
         if _pg():
             cur.execute(
                 f"WITH d AS (DELETE FROM {DELTA} RETURNING {KEY}, n), "
-                f"s AS ({_upsert(SCHOOL, KEY, SCHOOL_ROWS.format(src='d'))}), "
-                f"r AS ({_upsert(REGION, REGION_KEY, 'd')}), "
+                f"s AS ({_upsert(SCHOOL, KEY, SCHOOL_ROWS.format(src='d'), _ZEROED)}), "
+                f"r AS ({_upsert(REGION, REGION_KEY, 'd', _ZEROED)}), "
                 f"dd AS (DELETE FROM {DAILY_DELTA} RETURNING {DAILY_KEY}, n), "
-                f"ds AS ({_upsert(DAILY, DAILY_KEY, 'dd')}) "
-                "SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM dd)"
+                f"ds AS ({_upsert(DAILY, DAILY_KEY, 'dd', _ZEROED)}) "
+                "SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM dd), "
+                f"{_zeroed('s')}, {_zeroed('r')}, {_zeroed('ds')}"
             )  # fmt: skip
-            n = int(cur.fetchone()[0])
-            _drop_zeros(cur)
-            return n
+            n, *zeroed = cur.fetchone()
+            for table, rows in zip((SCHOOL, REGION, DAILY), zeroed, strict=True):
+                if rows:  # under the fold's lock: no one else writes the counts meanwhile
+                    cur.execute(f"DELETE FROM {table} WHERE ctid = ANY(%s::tid[]) AND n = 0",
+                                [rows])  # fmt: skip
+            return int(n)
         # SQLite: the transaction holds the database's write lock.
         cur.execute(f"SELECT count(*) FROM {DELTA}")
         n = cur.fetchone()[0]
