@@ -234,43 +234,39 @@ def step_deadline(args, res):
     return f
 
 
-def step_deadline_again(args, res):
-    psql(
-        args.db,
-        "UPDATE accounts_account SET state = 'issued', state_changed_at = issued_at "
-        "WHERE state = 'deactivated'; VACUUM ANALYZE accounts_account",
-    )
+def _sweep_after(args, setup_sql: str, step: str) -> dict:
+    """`setup_sql` (accounts back to `issued`, behind the change stream), the statistics
+    rebuilt from it (not timed), then the deadline sweep, timed."""
+    psql(args.db, f"{setup_sql}; VACUUM ANALYZE accounts_account")
     _django(args)
     from akun.statistik import api as statistik
 
-    statistik.rebuild()  # the UPDATE went behind the change stream
+    statistik.rebuild()
     issued = count(args.db, "SELECT count(*) FROM accounts_account WHERE state = 'issued'")
-    f = child(args, ["lifecycle", "run", "deadlines"], "deadline-again")
+    f = child(args, ["lifecycle", "run", "deadlines"], step)
     f["issued_before"] = issued
     f["deactivated"] = count(
         args.db, "SELECT count(*) FROM accounts_account WHERE state = 'deactivated'"
     )
     return f
+
+
+def step_deadline_again(args, res):
+    return _sweep_after(
+        args,
+        "UPDATE accounts_account SET state = 'issued', state_changed_at = issued_at "
+        "WHERE state = 'deactivated'",
+        "deadline-again",
+    )
 
 
 def step_deadline_worst(args, res):
-    psql(
-        args.db,
+    return _sweep_after(
+        args,
         "UPDATE accounts_account SET state = 'issued', activated_at = NULL, "
-        "state_changed_at = issued_at WHERE state IN ('active', 'deactivated'); "
-        "VACUUM ANALYZE accounts_account",
+        "state_changed_at = issued_at WHERE state IN ('active', 'deactivated')",
+        "deadline-worst",
     )
-    _django(args)
-    from akun.statistik import api as statistik
-
-    statistik.rebuild()  # the UPDATE went behind the change stream
-    issued = count(args.db, "SELECT count(*) FROM accounts_account WHERE state = 'issued'")
-    f = child(args, ["lifecycle", "run", "deadlines"], "deadline-worst")
-    f["issued_before"] = issued
-    f["deactivated"] = count(
-        args.db, "SELECT count(*) FROM accounts_account WHERE state = 'deactivated'"
-    )
-    return f
 
 
 def bench_script(args, script, *extra):
