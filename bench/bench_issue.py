@@ -88,7 +88,18 @@ def make_big_school(conn, size: int) -> str:
     return f"school {npsn}: {n:,} SMP students, moved in {size - n:,} from other SMPs"
 
 
+# Back to an imported roster with no accounts: the accounts and what they left behind (their
+# audit rows, change events and statistics), so that a run starts as the first one did.
+NO_ACCOUNTS = (
+    "TRUNCATE accounts_account, accounts_localpartcounter, accounts_issuerun, "
+    "audit_auditevent, accounts_accountevent, statistik_accountfact, statistik_countdelta, "
+    "statistik_dailydelta, statistik_dailycount, statistik_regioncount, statistik_schoolcount "
+    "CASCADE"
+)
+
+
 def side_by_side(args, env, url, psql) -> None:
+    import psycopg
     from bench_lifecycle import worktree
 
     roots = {"old": worktree(args.old), "new": ROOT}
@@ -96,19 +107,12 @@ def side_by_side(args, env, url, psql) -> None:
     print(f"machine: {platform.node()} {os.cpu_count()} cores; old = {args.old}")
     for pair in range(args.pairs):
         for label, root in roots.items():
-            sh(*psql, "-d", args.db, "-c",
-               "TRUNCATE accounts_account, accounts_localpartcounter, accounts_issuerun, "
-               "audit_auditevent, accounts_accountevent, statistik_accountfact, "
-               "statistik_countdelta, statistik_dailydelta, statistik_dailycount, "
-               "statistik_regioncount, statistik_schoolcount CASCADE", "-c", "VACUUM ANALYZE",
-               env=env)  # fmt: skip
+            sh(*psql, "-d", args.db, "-c", NO_ACCOUNTS, "-c", "VACUUM ANALYZE", env=env)
             load = load_average()
             elapsed, peak_kib, _, child_cpu, pg_cpu = timed_child(
                 [*AKUN, "accounts", "issue", "--actor", "bench"],
                 dict(env, PYTHONPATH=str(root)), watch=(url, args.db), cwd=root,
             )  # fmt: skip
-            import psycopg
-
             with psycopg.connect(url) as conn:
                 total = conn.execute("SELECT count(*) FROM accounts_account").fetchone()[0]
             runs[label].append((elapsed, child_cpu + pg_cpu))
@@ -154,9 +158,7 @@ def main():
     psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q"]
     if args.reuse_roster:
         sh(*AKUN, "migrate", "-v0", env=env)
-        sh(*psql, "-d", args.db, "-c",
-           "TRUNCATE accounts_account, accounts_localpartcounter, accounts_issuerun, "
-           "audit_auditevent CASCADE", env=env)  # fmt: skip
+        sh(*psql, "-d", args.db, "-c", NO_ACCOUNTS, env=env)
     else:
         sh(*psql, "-c", f"DROP DATABASE IF EXISTS {args.db}", "-c", f"CREATE DATABASE {args.db}",
            env=env)  # fmt: skip

@@ -576,7 +576,9 @@ def main():
     redo = set(filter(None, args.redo.split(",")))
     for step in filter(None, args.steps.split(",")):
         if step not in STEPS + ONLY_NAMED:
-            raise SystemExit(f"--steps: unknown step {step!r}; steps: {', '.join(STEPS)}")
+            raise SystemExit(
+                f"--steps: unknown step {step!r}; steps: {', '.join(STEPS + ONLY_NAMED)}"
+            )
         if res.done(step) and step not in redo:
             print(f"-- {step}: done {res.data[step]['date']}, skipped", flush=True)
             continue
